@@ -1,0 +1,79 @@
+"""MonAssurance: the application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_appbuilder import AppBuilder
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app.extensions import csrf, db, migrate
+from app.ops.logs import configure_logging
+
+
+def create_app(config: Any | None = None) -> Flask:
+    """Build one application; AppBuilder is created here so tests can build several."""
+    from config import Config
+
+    app = Flask(__name__)
+    app.config.from_object(config if config is not None else Config())
+    configure_logging(app.config["LOG_LEVEL"], app.config["LOG_JSON"])
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=_migrations_folder())
+    csrf.init_app(app)  # before AppBuilder: FAB does not protect its forms itself
+
+    from app.ops.requests import init_request_hooks
+
+    init_request_hooks(app)
+
+    with app.app_context():
+        _tune_sqlite()
+        appbuilder = AppBuilder(update_perms=False)
+        appbuilder.init_app(app, db.session)
+        from app.registry import register_all
+
+        register_all(appbuilder)
+        appbuilder.post_init()
+
+    from app.cli import register_cli
+    from app.ops.health import health
+    from app.ops.metrics import init_metrics
+
+    app.register_blueprint(health)
+    csrf.exempt(health)
+    init_metrics(app)
+    register_cli(app)
+    return app
+
+
+def _migrations_folder() -> str:
+    from pathlib import Path
+
+    return str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+_SQLITE_TUNED = False
+
+
+def _tune_sqlite() -> None:
+    """WAL, a busy timeout and foreign keys on every SQLite connection.
+
+    The web server and the Huey consumer are two processes writing one file:
+    WAL lets readers go on during a write, the timeout makes writers wait.
+    """
+    global _SQLITE_TUNED
+    if _SQLITE_TUNED:
+        return
+    _SQLITE_TUNED = True
+
+    @event.listens_for(Engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        if type(dbapi_connection).__module__.startswith("sqlite3"):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()

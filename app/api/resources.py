@@ -1,0 +1,145 @@
+"""REST resources for the portfolio: /api/v1/company/, /api/v1/client/, /api/v1/policy/."""
+
+from __future__ import annotations
+
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from app import metrics
+from app.api.base import OrganisationModelRestApi
+from app.models import Client, Company, Policy
+
+CLIENT_FIELDS = [
+    "kind",
+    "first_name",
+    "last_name",
+    "company_name",
+    "siren",
+    "email",
+    "phone",
+    "address",
+    "postal_code",
+    "city",
+    "birth_date",
+    "notes",
+]
+POLICY_FIELDS = [
+    "number",
+    "client_id",
+    "company_id",
+    "line_of_business",
+    "status",
+    "effective_date",
+    "expiry_date",
+    "premium",
+    "currency",
+    "payment_frequency",
+    "renewal_of_id",
+]
+
+
+class CompanyApi(OrganisationModelRestApi):
+    resource_name = "company"
+    datamodel = SQLAInterface(Company)
+    list_columns = ["id", "name", "code", "contact_name", "email", "phone"]
+    show_columns = [*list_columns, "created_at", "updated_at"]
+    add_columns = ["name", "code", "contact_name", "email", "phone"]
+    edit_columns = add_columns
+    search_columns = ["name", "code", "contact_name", "email"]
+    order_columns = ["id", "name", "code"]
+    base_order = ("name", "asc")
+
+    def integrity_message(self, error: IntegrityError) -> str | dict[str, list[str]]:
+        if "code" in str(error.orig):
+            return {"code": [_("An insurer with this code already exists.")]}
+        return super().integrity_message(error)
+
+
+class ClientApi(OrganisationModelRestApi):
+    resource_name = "client"
+    datamodel = SQLAInterface(Client)
+    list_columns = [
+        "id",
+        "kind",
+        "first_name",
+        "last_name",
+        "company_name",
+        "email",
+        "phone",
+        "city",
+    ]
+    show_columns = ["id", *CLIENT_FIELDS, "created_at", "updated_at"]
+    add_columns = CLIENT_FIELDS
+    edit_columns = CLIENT_FIELDS
+    search_columns = [
+        "kind",
+        "first_name",
+        "last_name",
+        "company_name",
+        "email",
+        "city",
+        "postal_code",
+    ]
+    order_columns = ["id", "last_name", "first_name", "company_name", "city", "created_at"]
+    base_order = ("last_name", "asc")
+
+
+class PolicyApi(OrganisationModelRestApi):
+    resource_name = "policy"
+    datamodel = SQLAInterface(Policy)
+    list_columns = [
+        "id",
+        "number",
+        "client_id",
+        "client.first_name",
+        "client.last_name",
+        "client.company_name",
+        "company_id",
+        "company.name",
+        "line_of_business",
+        "status",
+        "effective_date",
+        "expiry_date",
+        "premium",
+        "currency",
+    ]
+    show_columns = [
+        "id",
+        *POLICY_FIELDS,
+        "client.last_name",
+        "company.name",
+        "created_at",
+        "updated_at",
+    ]
+    add_columns = POLICY_FIELDS
+    edit_columns = POLICY_FIELDS
+    search_columns = [
+        "number",
+        "client_id",
+        "company_id",
+        "line_of_business",
+        "status",
+        "effective_date",
+        "expiry_date",
+        "premium",
+        "payment_frequency",
+    ]
+    order_columns = [
+        "id",
+        "number",
+        "effective_date",
+        "expiry_date",
+        "premium",
+        "status",
+        "line_of_business",
+    ]
+    base_order = ("expiry_date", "asc")
+
+    def integrity_message(self, error: IntegrityError) -> str | dict[str, list[str]]:
+        if "number" in str(error.orig):
+            return {"number": [_("A policy with this number already exists.")]}
+        return super().integrity_message(error)
+
+    def post_add(self, item: Policy) -> None:
+        metrics.POLICIES_CREATED.labels(channel="api").inc()

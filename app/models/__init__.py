@@ -1,0 +1,19 @@
+"""SQLAlchemy models, one module per aggregate."""
+
+from app.models.client import Client, ClientKind
+from app.models.company import Company
+from app.models.organisation import Organisation
+from app.models.policy import LineOfBusiness, PaymentFrequency, Policy, PolicyStatus
+from app.models.user import User
+
+__all__ = [
+    "Client",
+    "ClientKind",
+    "Company",
+    "LineOfBusiness",
+    "Organisation",
+    "PaymentFrequency",
+    "Policy",
+    "PolicyStatus",
+    "User",
+]

@@ -1,0 +1,33 @@
+"""The agency or broker that owns clients, policies and users."""
+
+from __future__ import annotations
+
+import re
+
+from flask_appbuilder import Model
+from flask_babel import lazy_gettext as _
+from sqlalchemy import Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, validates
+
+from app.models.base import ModelValidationError, Timestamped
+
+# ORIAS registration numbers are 8 digits (registre unique des intermédiaires).
+ORIAS_PATTERN = re.compile(r"^\d{8}$")
+
+
+class Organisation(Timestamped, Model):
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
+    orias_number: Mapped[str] = mapped_column(String(8), unique=True, nullable=False)
+
+    @validates("orias_number")
+    def _check_orias(self, _key: str, value: str) -> str:
+        value = (value or "").strip()
+        if not ORIAS_PATTERN.match(value):
+            raise ModelValidationError({"orias_number": str(_("An ORIAS number has 8 digits."))})
+        return value
+
+    def __repr__(self) -> str:
+        return self.name

@@ -1,0 +1,145 @@
+"""An insurance policy placed by the agency for a client with an insurer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from decimal import Decimal
+
+from flask_appbuilder import Model
+from flask_babel import lazy_gettext as _
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from app.models.base import ModelValidationError, OrganisationOwned, Timestamped
+
+POLICY_NUMBER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9./_-]{0,39}$")
+CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
+MAX_PREMIUM = Decimal("9999999999.99")  # Numeric(12, 2)
+
+
+class LineOfBusiness(enum.Enum):
+    auto = "auto"
+    home = "home"
+    health = "health"
+    life = "life"
+    liability = "liability"
+    professional = "professional"
+    travel = "travel"
+
+
+class PolicyStatus(enum.Enum):
+    draft = "draft"
+    active = "active"
+    suspended = "suspended"
+    cancelled = "cancelled"
+    expired = "expired"
+
+
+class PaymentFrequency(enum.Enum):
+    monthly = "monthly"
+    quarterly = "quarterly"
+    semiannual = "semiannual"
+    annual = "annual"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Stored as VARCHAR + CHECK so adding a value is a plain migration on every database.
+    return Enum(cls, name=name, native_enum=False, length=20, validate_strings=True)
+
+
+class Policy(OrganisationOwned, Timestamped, Model):
+    __tablename__ = "policy"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "number", name="uq_policy_organisation_number"),
+        CheckConstraint("premium >= 0", name="ck_policy_premium_positive"),
+        CheckConstraint("expiry_date > effective_date", name="ck_policy_dates_ordered"),
+        Index("ix_policy_organisation_status", "organisation_id", "status"),
+        Index("ix_policy_organisation_expiry", "organisation_id", "expiry_date"),
+        Index("ix_policy_organisation_effective", "organisation_id", "effective_date"),
+        Index("ix_policy_organisation_line", "organisation_id", "line_of_business"),
+        Index("ix_policy_organisation_company", "organisation_id", "company_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), nullable=False)
+    client_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("client.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    company_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("company.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    line_of_business: Mapped[LineOfBusiness] = mapped_column(
+        _enum(LineOfBusiness, "line_of_business"), nullable=False
+    )
+    status: Mapped[PolicyStatus] = mapped_column(
+        _enum(PolicyStatus, "policy_status"), nullable=False, default=PolicyStatus.draft
+    )
+    effective_date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    expiry_date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    premium: Mapped[Decimal] = mapped_column(Numeric(12, 2), nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False, default="EUR")
+    payment_frequency: Mapped[PaymentFrequency] = mapped_column(
+        _enum(PaymentFrequency, "payment_frequency"),
+        nullable=False,
+        default=PaymentFrequency.annual,
+    )
+    renewal_of_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("policy.id", ondelete="SET NULL"), index=True
+    )
+
+    organisation = relationship("Organisation")
+    client = relationship("Client", back_populates="policies")
+    company = relationship("Company", back_populates="policies")
+    renewal_of = relationship("Policy", remote_side=[id])
+
+    @validates("number")
+    def _check_number(self, key: str, value: str | None) -> str:
+        value = (value or "").strip()
+        if not POLICY_NUMBER_PATTERN.match(value):
+            raise ModelValidationError(
+                {key: str(_("Use 1 to 40 letters, digits, '.', '/', '_' or '-'."))}
+            )
+        return value
+
+    @validates("premium")
+    def _check_premium(self, key: str, value: Decimal | None) -> Decimal | None:
+        if value is None:
+            return value
+        value = Decimal(value)
+        if not value.is_finite() or value < 0:
+            raise ModelValidationError({key: str(_("The premium cannot be negative."))})
+        if value > MAX_PREMIUM:
+            raise ModelValidationError({key: str(_("The premium is too large."))})
+        return value.quantize(Decimal("0.01"))
+
+    @validates("currency")
+    def _check_currency(self, key: str, value: str | None) -> str:
+        value = (value or "EUR").strip().upper()
+        if not CURRENCY_PATTERN.match(value):
+            raise ModelValidationError({key: str(_("Use an ISO 4217 code such as EUR."))})
+        return value
+
+    def check_invariants(self) -> None:
+        """Raise ModelValidationError listing every cross-field rule this policy breaks."""
+        errors: dict[str, str] = {}
+        if self.effective_date and self.expiry_date and self.expiry_date <= self.effective_date:
+            errors["expiry_date"] = str(_("The expiry date must be after the effective date."))
+        if self.renewal_of_id is not None and self.renewal_of_id == self.id:
+            errors["renewal_of_id"] = str(_("A policy cannot renew itself."))
+        if errors:
+            raise ModelValidationError(errors)
+
+    def __repr__(self) -> str:
+        return self.number

@@ -1,0 +1,1 @@
+"""Operations: health checks, request ids, JSON logs, security headers, metrics."""

@@ -1,0 +1,31 @@
+"""Every view and API, registered under its business menu."""
+
+from __future__ import annotations
+
+from flask_appbuilder import AppBuilder
+from flask_babel import lazy_gettext as _
+
+from app.api.resources import ClientApi, CompanyApi, PolicyApi
+from app.views.portfolio import ClientView, CompanyView, PolicyView
+
+PORTFOLIO = "Portefeuille"
+
+
+def register_all(appbuilder: AppBuilder) -> None:
+    appbuilder.add_view(
+        ClientView,
+        "Clients",
+        label=_("Clients"),
+        icon="fa-users",
+        category=PORTFOLIO,
+        category_label=_("Portfolio"),
+        category_icon="fa-briefcase",
+    )
+    appbuilder.add_view(
+        PolicyView, "Policies", label=_("Policies"), icon="fa-file-text-o", category=PORTFOLIO
+    )
+    appbuilder.add_view(
+        CompanyView, "Insurers", label=_("Insurers"), icon="fa-building", category=PORTFOLIO
+    )
+    for api in (CompanyApi, ClientApi, PolicyApi):
+        appbuilder.add_api(api)

@@ -1,0 +1,19 @@
+"""Our security manager: FAB's, with the organisation-aware user model."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_limiter import Limiter
+
+from app.extensions import limiter
+from app.models.user import User
+
+
+class MonAssuranceSecurityManager(SecurityManager):
+    user_model = User
+
+    def create_limiter(self, app: Flask) -> Limiter:
+        # One limiter for the whole app, so FAB's login limits and ours share storage.
+        limiter.init_app(app)
+        return limiter

@@ -1,0 +1,1 @@
+"""Business logic in plain Python: no Flask request objects here."""

@@ -1,0 +1,75 @@
+"""The four roles and what each may do, kept in sync with the registered views.
+
+FAB creates one permission per (action, view); this table grants them by view
+so the matrix stays readable. SUPERADMIN is FAB's admin role and receives every
+permission when permissions are synced.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_appbuilder import AppBuilder
+from flask_appbuilder.security.manager import BaseSecurityManager
+
+USER, MANAGER, ADMIN, SUPERADMIN = "USER", "MANAGER", "ADMIN", "SUPERADMIN"
+ROLE_NAMES = (USER, MANAGER, ADMIN, SUPERADMIN)
+
+ALL = "*"
+READ_SCREEN = {"can_list", "can_show", "menu_access"}
+READ_API = {"can_get", "can_info"}
+SELF_SERVICE = {
+    "UserInfoEditView": ALL,
+    "ResetMyPasswordView": ALL,
+    "UserDBModelView": {"can_userinfo", "resetmypassword", "userinfoedit"},
+}
+PORTFOLIO_MENUS = {"Portefeuille": ALL}
+
+_USER_GRANTS: dict[str, str | set[str]] = {
+    **SELF_SERVICE,
+    **PORTFOLIO_MENUS,
+    "ClientView": ALL,
+    "Clients": ALL,
+    "PolicyView": ALL,
+    "Policies": ALL,
+    "CompanyView": READ_SCREEN,
+    "Insurers": ALL,
+    "ClientApi": ALL,
+    "PolicyApi": ALL,
+    "CompanyApi": READ_API,
+}
+_ADMIN_EXTRA: dict[str, str | set[str]] = {"CompanyView": ALL, "CompanyApi": ALL}
+
+ROLE_GRANTS: dict[str, dict[str, str | set[str]]] = {
+    USER: _USER_GRANTS,
+    MANAGER: dict(_USER_GRANTS),
+    ADMIN: {**_USER_GRANTS, **_ADMIN_EXTRA},
+}
+
+
+def sync_roles(appbuilder: AppBuilder) -> None:
+    """Create every permission FAB knows of, then give each role exactly its grants."""
+    sm = appbuilder.sm
+    # FAB's own set-up (admin and public roles) without its create_all: Alembic owns tables.
+    BaseSecurityManager.create_db(sm)
+    for role_name in ROLE_NAMES:
+        sm.add_role(role_name)
+    appbuilder.add_permissions(update_perms=True)
+    everything = sm.session.query(sm.permissionview_model).all()
+    sm.find_role(SUPERADMIN).permissions = everything
+    for role_name, grants in ROLE_GRANTS.items():
+        sm.find_role(role_name).permissions = _granted_permission_views(everything, grants)
+    sm.session.commit()
+
+
+def _granted_permission_views(
+    permission_views: list[Any], grants: dict[str, str | set[str]]
+) -> list[Any]:
+    result = []
+    for pv in permission_views:
+        if pv.view_menu is None or pv.permission is None:
+            continue
+        allowed = grants.get(pv.view_menu.name)
+        if allowed == ALL or (isinstance(allowed, set) and pv.permission.name in allowed):
+            result.append(pv)
+    return result

@@ -1,0 +1,58 @@
+"""Checks run before a business row is written, whatever door it came through."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
+
+from app.models.base import ModelValidationError, OrganisationOwned
+
+
+def check_references(session: Session, item: Any) -> None:
+    """Refuse foreign ids that do not exist in the item's own organisation.
+
+    Reading the mapper's foreign keys keeps this generic: a new relation between
+    organisation-owned models is checked without code here.
+    """
+    mapper = inspect(type(item))
+    errors: dict[str, str] = {}
+    for column in mapper.columns:
+        for foreign_key in column.foreign_keys:
+            value = getattr(item, column.key)
+            if value is None or column.key == "organisation_id":
+                continue
+            target = _model_for_table(mapper, foreign_key.column.table.name)
+            if target is None or not issubclass(target, OrganisationOwned):
+                continue
+            query = select(target.id).where(
+                target.id == value, target.organisation_id == item.organisation_id
+            )
+            if session.execute(query).first() is None:
+                errors[column.key] = str(_("Unknown id %(id)s.", id=value))
+    if errors:
+        raise ModelValidationError(errors)
+
+
+def validate_item(session: Session, item: Any) -> None:
+    """Run the model's own invariants, then the cross-organisation reference checks."""
+    errors: dict[str, str] = {}
+    check = getattr(item, "check_invariants", None)
+    for step in (check, lambda: check_references(session, item)):
+        if step is None:
+            continue
+        try:
+            step()
+        except ModelValidationError as error:
+            errors.update(error.errors)
+    if errors:
+        raise ModelValidationError(errors)
+
+
+def _model_for_table(mapper: Any, table_name: str) -> type | None:
+    for candidate in mapper.registry.mappers:
+        if candidate.local_table is not None and candidate.local_table.name == table_name:
+            return candidate.class_
+    return None

@@ -1,0 +1,1 @@
+"""Screens: FAB ModelViews and custom views."""

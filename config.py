@@ -1,0 +1,154 @@
+"""Configuration read from the environment only.
+
+Every variable is listed with its default in the README's configuration table.
+Production refuses to start without a secret: when SECRET_KEY is not set we
+generate one once and keep it in the data folder, never a hard-coded default.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import secrets
+from pathlib import Path
+
+from flask_appbuilder.const import AUTH_DB
+from werkzeug.security import generate_password_hash
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be a boolean (true/false), got {value!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {value!r}") from None
+
+
+def data_dir() -> Path:
+    path = Path(env_str("DATA_DIR", str(Path.cwd() / "data"))).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def normalise_database_url(url: str) -> str:
+    """Point PostgreSQL URLs at the psycopg 3 driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def persistent_secret_key(folder: Path) -> str:
+    """Return SECRET_KEY from the environment, else one generated once and kept on disk."""
+    from_env = env_str("SECRET_KEY")
+    if from_env:
+        return from_env
+    key_file = folder / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+@functools.lru_cache(maxsize=4)
+def _fake_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
+
+
+class Config:
+    """Settings for a real deployment (and the embedded default)."""
+
+    TESTING = False
+
+    def __init__(self) -> None:
+        folder = data_dir()
+        self.DATA_DIR = str(folder)
+        self.SECRET_KEY = persistent_secret_key(folder)
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
+            env_str("DATABASE_URL", f"sqlite:///{folder / 'monassurance.db'}")
+        )
+        self.REDIS_URL = env_str("REDIS_URL")
+        self.STORAGE_URL = env_str("STORAGE_URL", f"osfs://{folder / 'files'}")
+        self.HUEY_SQLITE_PATH = str(folder / "huey.db")
+        self.PORT = env_int("PORT", 8000)
+        self.LOG_LEVEL = (env_str("LOG_LEVEL", "INFO") or "INFO").upper()
+        self.LOG_JSON = env_bool("LOG_JSON", False)
+        self.DEBUG = env_bool("FLASK_DEBUG", False)
+        self.SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+        self.API_PAGE_SIZE_MAX = env_int("API_PAGE_SIZE_MAX", 100)
+        self.FAB_API_MAX_PAGE_SIZE = self.API_PAGE_SIZE_MAX
+        self.PASSWORD_HASH_METHOD = env_str("PASSWORD_HASH_METHOD", "scrypt:131072:8:1")
+        self.FAB_PASSWORD_HASH_METHOD = self.PASSWORD_HASH_METHOD
+
+    @property
+    def AUTH_DB_FAKE_PASSWORD_HASH_CHECK(self) -> str:  # noqa: N802 (Flask config key)
+        """A hash of the real method, so unknown users cost as much as wrong passwords."""
+        return _fake_hash(self.PASSWORD_HASH_METHOD)
+
+    # --- Flask-AppBuilder -------------------------------------------------
+    APP_NAME = "MonAssurance"
+    APP_THEME = ""
+    AUTH_TYPE = AUTH_DB
+    AUTH_USER_REGISTRATION = False
+    AUTH_ROLE_ADMIN = "SUPERADMIN"
+    AUTH_ROLE_PUBLIC = "Public"
+    FAB_CREATE_DB = False  # Alembic owns the schema
+    FAB_UPDATE_PERMS = False  # synced once by `flask monassurance sync-roles`
+    FAB_ADD_SECURITY_API = False  # users and roles get organisation-aware APIs of our own
+    FAB_API_SWAGGER_UI = True
+    FAB_SECURITY_MANAGER_CLASS = "app.security.MonAssuranceSecurityManager"
+    FAB_INDEX_VIEW = "app.views.home.HomeView"
+
+    # --- Flask / extensions -------------------------------------------------
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    JWT_ACCESS_TOKEN_EXPIRES = 15 * 60
+
+    # --- Babel: French first -------------------------------------------------
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_FOLDER = "app/translations"
+    LANGUAGES = {
+        "fr": {"flag": "fr", "name": "Français"},
+        "en": {"flag": "gb", "name": "English"},
+    }
+
+
+class TestConfig(Config):
+    """Fast, isolated settings for the test suite."""
+
+    TESTING = True
+    WTF_CSRF_ENABLED = True
+
+    def __init__(self, **overrides: object) -> None:
+        super().__init__()
+        # A cheap hash keeps the suite fast; production uses scrypt N=2^17.
+        self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 (a method, not a secret)
+        self.FAB_PASSWORD_HASH_METHOD = self.PASSWORD_HASH_METHOD
+        for key, value in overrides.items():
+            setattr(self, key, value)
