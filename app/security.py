@@ -7,11 +7,11 @@ from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_limiter import Limiter
 
 from app.extensions import limiter
-from app.models.user import User
+from app.models.user import AppUser
 
 
 class MonAssuranceSecurityManager(SecurityManager):
-    user_model = User
+    user_model = AppUser
 
     def create_limiter(self, app: Flask) -> Limiter:
         # One limiter for the whole app, so FAB's login limits and ours share storage.

@@ -4,7 +4,7 @@ from app.models.client import Client, ClientKind
 from app.models.company import Company
 from app.models.organisation import Organisation
 from app.models.policy import LineOfBusiness, PaymentFrequency, Policy, PolicyStatus
-from app.models.user import User
+from app.models.user import AppUser
 
 __all__ = [
     "Client",
@@ -15,5 +15,5 @@ __all__ = [
     "PaymentFrequency",
     "Policy",
     "PolicyStatus",
-    "User",
+    "AppUser",
 ]

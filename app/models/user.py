@@ -7,7 +7,7 @@ from sqlalchemy import ForeignKey, Integer
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 
-class User(FabUser):
+class AppUser(FabUser):
     __tablename__ = "ab_user"
 
     # Nullable only for platform operators (SUPERADMIN) who belong to no agency.
