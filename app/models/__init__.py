@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate."""
 
+from app.models.audit import AuditLog
 from app.models.client import Client, ClientKind
 from app.models.company import Company
 from app.models.organisation import Organisation
@@ -7,6 +8,7 @@ from app.models.policy import LineOfBusiness, PaymentFrequency, Policy, PolicySt
 from app.models.user import AppUser
 
 __all__ = [
+    "AuditLog",
     "Client",
     "ClientKind",
     "Company",
