@@ -1,0 +1,45 @@
+# Shortcuts for developers; each target is one documented command.
+# The README's two commands need no make: scripts/run.sh and scripts/test.sh.
+VENV := $(or $(MONASSURANCE_VENV),.venv)
+PY := $(VENV)/bin/python
+TRANSLATIONS := app/translations
+
+.PHONY: help venv run test lint format bench babel ci
+
+help:
+	@echo "make run     start MonAssurance (scripts/run.sh: .venv, migrations, demo data, web + worker)"
+	@echo "make test    both test legs: SQLite, then PostgreSQL + Redis (scripts/test.sh)"
+	@echo "make lint    ruff check + ruff format --check"
+	@echo "make format  ruff format + ruff check --fix"
+	@echo "make bench   FAB list API vs hand-written endpoint (bench/api_list.py)"
+	@echo "make babel   extract messages, update the French catalogue, compile it"
+	@echo "make ci      what CI runs (.ci/run)"
+
+run:
+	bash scripts/run.sh
+
+test:
+	bash scripts/test.sh $(PYTEST_ARGS)
+
+# Creates .venv or updates it when a requirements file changed (a no-op otherwise).
+venv:
+	@bash -c '. scripts/lib.sh && ensure_venv requirements-dev.txt'
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: venv
+	$(PY) bench/api_list.py
+
+babel: venv
+	$(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext -k _l -o $(TRANSLATIONS)/messages.pot .
+	$(VENV)/bin/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l fr
+	$(VENV)/bin/pybabel compile -d $(TRANSLATIONS)
+
+ci:
+	bash .ci/run

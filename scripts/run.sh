@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The README's run command: prepare .venv (once, and again when requirements.txt
+# changes), then hand over to run.py, which migrates, seeds and serves on PORT.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ensure_venv requirements.txt
+cd "$ROOT"
+exec "$VENV/bin/python" run.py "$@"

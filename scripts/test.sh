@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# The README's test command: the whole suite twice.
+#   leg 1: SQLite, no Redis (always);
+#   leg 2: PostgreSQL + Redis (TEST_DATABASE_URL / TEST_REDIS_URL, defaults below).
+# Leg 2 starts the local servers when it may (root, servers installed). If they
+# still do not answer, it is skipped with a plain message, or fails the run when
+# MONASSURANCE_REQUIRE_SERVICES=1 (CI). Any failure, and "no tests ran", fails.
+# Extra arguments go to pytest in both legs: scripts/test.sh -k health -x
+set -uo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ensure_venv requirements-dev.txt || exit 1
+cd "$ROOT" || exit 1
+PY="$VENV/bin/python"
+
+DEFAULT_PG_URL="postgresql://postgres@127.0.0.1:5432/test"
+DEFAULT_REDIS_URL="redis://127.0.0.1:6379/15"
+PG_URL="${TEST_DATABASE_URL:-$DEFAULT_PG_URL}"
+REDIS_URL_BASE="${TEST_REDIS_URL:-$DEFAULT_REDIS_URL}"
+REQUIRE_SERVICES="${MONASSURANCE_REQUIRE_SERVICES:-0}"
+# One value for this run, so the Redis database it claims is released by it alone.
+MONASSURANCE_TEST_RUN="$(hostname 2>/dev/null || echo local):$$:$RANDOM"
+export MONASSURANCE_TEST_RUN
+
+REPORTS="$(mktemp -d "${TMPDIR:-/tmp}/monassurance-tests.XXXXXX")"
+REDIS_CLAIMED=""
+
+cleanup() {
+    if [ -n "$REDIS_CLAIMED" ]; then
+        "$PY" scripts/services.py redis-release "$REDIS_CLAIMED" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$REPORTS"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Hide a password in a URL before printing it.
+masked() { printf '%s' "$1" | sed -E 's#(://[^:/@]*):[^@/]*@#\1:***@#'; }
+
+wait_until() {
+    local tries=40
+    while [ "$tries" -gt 0 ]; do
+        "$@" >/dev/null 2>&1 && return 0
+        tries=$((tries - 1))
+        sleep 0.5
+    done
+    return 1
+}
+
+pg_ready() { "$PY" scripts/services.py pg-ready "$PG_URL"; }
+redis_ready() { "$PY" scripts/services.py redis-ready "$REDIS_URL_BASE"; }
+
+# The start commands of this project's machines; only for the default local URLs.
+start_postgresql() {
+    [ "$PG_URL" = "$DEFAULT_PG_URL" ] && is_root || return 1
+    command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ] || return 1
+    local version
+    version="$(find /etc/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n 1)"
+    [ -n "$version" ] || return 1
+    say "PostgreSQL is not answering: starting cluster $version/main."
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start >&2 || true
+    wait_until pg_ready
+}
+
+start_redis() {
+    [ "$REDIS_URL_BASE" = "$DEFAULT_REDIS_URL" ] && is_root || return 1
+    command -v redis-server >/dev/null 2>&1 || return 1
+    say "Redis is not answering: starting redis-server on 127.0.0.1:6379."
+    mkdir -p /var/lib/redis /var/log/redis
+    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
+        --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log >&2 || true
+    wait_until redis_ready
+}
+
+run_leg() {
+    local name="$1"
+    shift
+    local started=$SECONDS status
+    printf '\n===== leg %s =====\n' "$name"
+    "$@"
+    status=$?
+    printf '%s %s %s\n' "$name" "$status" "$((SECONDS - started))" >>"$REPORTS/legs"
+    return "$status"
+}
+
+overall=0
+
+# Leg 1: SQLite, no Redis, whatever the caller's environment says.
+run_leg sqlite env -u TEST_DATABASE_URL -u TEST_REDIS_URL -u DATABASE_URL -u REDIS_URL \
+    "$PY" -m pytest --junitxml="$REPORTS/sqlite.xml" "$@" || overall=1
+
+# Leg 2: PostgreSQL + Redis.
+unreachable=""
+pg_ready 2>/dev/null || start_postgresql || unreachable="$(masked "$PG_URL")"
+if ! redis_ready 2>/dev/null && ! start_redis; then
+    unreachable="${unreachable:+$unreachable, }$(masked "$REDIS_URL_BASE")"
+fi
+leg2_problem="${unreachable:+not reachable at $unreachable}"
+if [ -z "$leg2_problem" ]; then
+    if [ -n "${TEST_REDIS_URL:-}" ]; then
+        leg2_redis="$TEST_REDIS_URL"  # the caller chose a database: use it as given
+    elif REDIS_CLAIMED="$("$PY" scripts/services.py redis-claim "$REDIS_URL_BASE")"; then
+        leg2_redis="$REDIS_CLAIMED"
+    else
+        REDIS_CLAIMED=""
+        leg2_problem="no free Redis database at $(masked "$REDIS_URL_BASE")"
+    fi
+fi
+
+if [ -z "$leg2_problem" ]; then
+    say "leg postgresql: $(masked "$PG_URL") (a fresh schema for this run), $(masked "$leg2_redis")"
+    run_leg postgresql env -u DATABASE_URL -u REDIS_URL \
+        TEST_DATABASE_URL="$PG_URL" TEST_REDIS_URL="$leg2_redis" \
+        "$PY" -m pytest --junitxml="$REPORTS/postgresql.xml" "$@" || overall=1
+elif [ "$REQUIRE_SERVICES" = "1" ]; then
+    printf '\nERROR: PostgreSQL/Redis leg cannot run (%s), ' "$leg2_problem" >&2
+    printf 'and MONASSURANCE_REQUIRE_SERVICES=1 requires it.\n' >&2
+    printf 'postgresql unreachable 0\n' >>"$REPORTS/legs"
+    overall=1
+else
+    printf '\nSKIPPED: PostgreSQL/Redis leg (%s)\n' "$leg2_problem"
+    printf 'postgresql skipped 0\n' >>"$REPORTS/legs"
+fi
+
+"$PY" scripts/summarise.py "$REPORTS" || overall=1
+exit "$overall"
