@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import secrets
+import time
 from pathlib import Path
 
 from flask_appbuilder.const import AUTH_DB
@@ -63,12 +64,28 @@ def persistent_secret_key(folder: Path) -> str:
         return from_env
     key_file = folder / "secret_key"
     if key_file.exists():
-        return key_file.read_text().strip()
+        return _read_secret_key(key_file)
     key = secrets.token_urlsafe(48)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        # run.py starts the web server and the worker together: the other one won.
+        return _read_secret_key(key_file)
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
+
+def _read_secret_key(key_file: Path, wait_seconds: float = 5.0) -> str:
+    """Read a key file, waiting briefly while a concurrent first start is still writing it."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        key = key_file.read_text().strip()
+        if key:
+            return key
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{key_file} is empty: delete it (a new key is then generated)")
+        time.sleep(0.05)
 
 
 @functools.lru_cache(maxsize=4)
@@ -92,6 +109,7 @@ class Config:
         self.STORAGE_URL = env_str("STORAGE_URL", f"osfs://{folder / 'files'}")
         self.HUEY_SQLITE_PATH = str(folder / "huey.db")
         self.PORT = env_int("PORT", 8000)
+        self.HOST = env_str("HOST", "127.0.0.1")
         self.LOG_LEVEL = (env_str("LOG_LEVEL", "INFO") or "INFO").upper()
         self.LOG_JSON = env_bool("LOG_JSON", False)
         self.DEBUG = env_bool("FLASK_DEBUG", False)
@@ -100,6 +118,8 @@ class Config:
         self.FAB_API_MAX_PAGE_SIZE = self.API_PAGE_SIZE_MAX
         self.PASSWORD_HASH_METHOD = env_str("PASSWORD_HASH_METHOD", "scrypt:131072:8:1")
         self.FAB_PASSWORD_HASH_METHOD = self.PASSWORD_HASH_METHOD
+        # When set, /metrics answers only to "Authorization: Bearer <METRICS_TOKEN>".
+        self.METRICS_TOKEN = env_str("METRICS_TOKEN")
 
     @property
     def AUTH_DB_FAKE_PASSWORD_HASH_CHECK(self) -> str:  # noqa: N802 (Flask config key)

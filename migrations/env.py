@@ -8,9 +8,11 @@ from flask import current_app
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# The app configures logging itself (plain or JSON, see app/ops/logs.py). Applying
+# alembic.ini on top would add a second, non-JSON handler, lower the root level to
+# WARN and disable every logger created so far (request logs included).
+if not any(getattr(h, "_monassurance", False) for h in logging.getLogger().handlers):
+    fileConfig(config.config_file_name)
 logger = logging.getLogger('alembic.env')
 
 

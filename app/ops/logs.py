@@ -21,12 +21,7 @@ def configure_logging(level: str, as_json: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RequestIdFilter())
     if as_json:
-        handler.setFormatter(
-            JsonFormatter(
-                "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-            )
-        )
+        handler.setFormatter(json_formatter())
     else:
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
@@ -38,3 +33,14 @@ def configure_logging(level: str, as_json: bool) -> None:
     handler._monassurance = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
+    # In JSON mode Python warnings become log records too, so every stderr line parses.
+    logging.captureWarnings(as_json)
+
+
+def json_formatter() -> logging.Formatter:
+    """One JSON object per line: time (ISO 8601), level, logger, message, request_id, extras."""
+    return JsonFormatter(
+        "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        datefmt="%Y-%m-%dT%H:%M:%S%z",
+    )

@@ -1,12 +1,16 @@
-"""Request ids and security headers on every response."""
+"""Request ids, one log line per request, and security headers on every response."""
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 import uuid
 
 from flask import Flask, g, request
 from werkzeug.wrappers import Response
+
+log = logging.getLogger("monassurance.request")
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # Accept a caller's id only if it is short and plain, so it cannot forge log lines.
@@ -38,6 +42,7 @@ def init_request_hooks(app: Flask) -> None:
     def assign_request_id() -> None:
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
         g.request_id = incoming if SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_started = time.perf_counter()
 
     @app.after_request
     def add_headers(response: Response) -> Response:
@@ -51,4 +56,26 @@ def init_request_hooks(app: Flask) -> None:
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        log_request(response)
         return response
+
+
+def log_request(response: Response) -> None:
+    started = g.get("request_started")
+    duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
+    # Probes and scrapes come every few seconds: DEBUG, so they do not drown the rest.
+    quiet = request.path == "/metrics" or request.path.startswith("/health")
+    log.log(
+        logging.DEBUG if quiet else logging.INFO,
+        "%s %s %s",
+        request.method,
+        request.path,
+        response.status_code,
+        extra={
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "duration_ms": duration_ms,
+            "remote_addr": request.remote_addr,
+        },
+    )
