@@ -1,0 +1,45 @@
+# MonAssurance: one image for the web server and the Huey worker.
+#   docker build -t monassurance .
+#   docker run -p 8000:8000 -e SECRET_KEY=... -v monassurance-data:/data monassurance        (web)
+#   docker run ... monassurance huey_consumer app.tasks.huey -w 2                            (worker)
+# docker-compose.yml wires both to PostgreSQL and Redis.
+#
+# Bookworm, not the newer default (trixie): Debian bookworm still packages
+# wkhtmltopdf for pdfkit (design notes §5), should PDF rendering need it later.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    FLASK_APP=wsgi:app \
+    DATA_DIR=/data \
+    PORT=8000 \
+    LOG_JSON=true
+
+WORKDIR /app
+
+# Dependencies first: this layer is rebuilt only when requirements.txt changes.
+# Every pin is a binary wheel (psycopg[binary] brings libpq): no compiler, no apt.
+COPY requirements.txt ./
+RUN pip install -r requirements.txt
+
+COPY . .
+# The .po catalogues are compiled here so a checkout without .mo files still works.
+RUN pybabel compile -q -d app/translations \
+    && groupadd --system --gid 10001 monassurance \
+    && useradd --system --uid 10001 --gid monassurance --home-dir /app \
+        --shell /usr/sbin/nologin monassurance \
+    && mkdir -p /data \
+    && chown monassurance:monassurance /data \
+    && chmod 0750 /data
+
+USER monassurance
+VOLUME ["/data"]
+EXPOSE 8000
+
+# No HEALTHCHECK here: the same image runs the worker, which serves no HTTP.
+# docker-compose.yml probes the web service's /health.
+
+ENTRYPOINT ["/app/scripts/docker-entrypoint.sh"]
+CMD ["web"]
