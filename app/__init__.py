@@ -37,6 +37,9 @@ def create_app(config: Any | None = None) -> Flask:
 
         register_all(appbuilder)
         appbuilder.post_init()
+        from app.api import init_api
+
+        init_api(app)  # JSON errors, q and CSRF checks on /api/, Swagger UI assets
 
     from app.cli import register_cli
     from app.ops.health import health

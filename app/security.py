@@ -6,12 +6,14 @@ from flask import Flask
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_limiter import Limiter
 
+from app.api.security import MonAssuranceSecurityApi
 from app.extensions import limiter
 from app.models.user import AppUser
 
 
 class MonAssuranceSecurityManager(SecurityManager):
     user_model = AppUser
+    security_api = MonAssuranceSecurityApi  # login answers 400, not 500, on bad bodies
 
     def create_limiter(self, app: Flask) -> Limiter:
         # One limiter for the whole app, so FAB's login limits and ours share storage.

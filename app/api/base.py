@@ -1,49 +1,67 @@
 """Base REST API for organisation-owned models.
 
 FAB's ModelRestApi answers 500 on a number of malformed inputs (design.md §6).
-This class closes them once for every resource: strict ids, JSON objects only,
-model validation errors as 422 with per-field messages, database errors without
-SQL text, and the organisation scope on every read and write.
+This class closes them once for every resource: strict ids on every ``/<pk>``
+route, typed and bounded query arguments, JSON objects only, schemas that
+follow the columns, model validation errors as 422 with per-field messages,
+database errors without SQL text, the organisation scope on every read and
+write, and an OpenAPI description that matches the responses.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import Any
 
-from flask import request
+from apispec import APISpec
+from flask import current_app, request
 from flask_appbuilder.api import ModelRestApi
 from flask_babel import gettext as _
 from marshmallow import ValidationError
+from marshmallow.fields import Field
+from sqlalchemy import inspect
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
-from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
+from app.api.openapi import fix_error_responses, fix_resource_paths
+from app.api.query import QueryArgumentError, check_filters, check_page_args
+from app.api.schemas import harden_schema, integer_bound
 from app.models.base import ModelValidationError
 from app.services.scope import ORGANISATION_BASE_FILTERS, organisation_for_new_rows
 from app.services.validation import validate_item
 
 log = logging.getLogger(__name__)
 
-# Ids are positive 63-bit integers; "²".isdigit() is True, so use an ASCII pattern.
+# "²".isdigit() is True and int() accepts other scripts' digits: use an ASCII pattern.
 PK_PATTERN = re.compile(r"^[1-9][0-9]{0,18}$")
-MAX_PK = 2**63 - 1
-MAX_PAGE = 1_000_000
+# Our resources take small JSON objects; refuse large bodies before parsing them.
+MAX_BODY_BYTES = 256 * 1024
 
 
-def parse_pk(raw: Any) -> int | None:
+def parse_pk(raw: Any, bound: int = 2**63 - 1) -> int | None:
     """Return the id as an int, or None when it cannot name a row."""
     text = str(raw)
     if not PK_PATTERN.match(text):
         return None
     value = int(text)
-    return value if value <= MAX_PK else None
+    return value if value <= bound else None
 
 
 def field_errors(errors: dict[str, str]) -> dict[str, list[str]]:
     """Shape model errors like marshmallow's, so clients parse one format."""
     return {field: [message] for field, message in errors.items()}
+
+
+@functools.wraps(ModelRestApi.get)
+def _get_item(self: ModelRestApi, pk: str, **kwargs: Any) -> Response:
+    return ModelRestApi.get(self, pk, **kwargs)
+
+
+# FAB routes GET on "/<int:pk>" but PUT and DELETE on "/<pk>": "-1" or "²" then
+# answers an HTML 405 for GET. One pattern for all three lets parse_pk decide.
+_get_item._urls = [("/<pk>", ("GET",))]
 
 
 class OrganisationModelRestApi(ModelRestApi):
@@ -54,45 +72,97 @@ class OrganisationModelRestApi(ModelRestApi):
     page_size = 20
     max_page_size = 100
 
-    # --- reads ---------------------------------------------------------------
+    get = _get_item
+
+    # --- set-up ---------------------------------------------------------------
+    def _init_model_schemas(self) -> None:
+        super()._init_model_schemas()
+        model = self.datamodel.obj
+        self.add_model_schema = harden_schema(self.add_model_schema, model, loads=True)
+        self.edit_model_schema = harden_schema(
+            self.edit_model_schema, model, loads=True, partial=True
+        )
+        self.show_model_schema = harden_schema(self.show_model_schema, model, loads=False)
+        self.list_model_schema = harden_schema(self.list_model_schema, model, loads=False)
+
+    @property
+    def pk_bound(self) -> int:
+        return integer_bound(inspect(self.datamodel.obj).primary_key[0])
+
+    def add_apispec_components(self, api_spec: APISpec) -> None:
+        super().add_apispec_components(api_spec)
+        fix_error_responses(api_spec)
+
+    def add_api_spec(self, api_spec: APISpec) -> None:
+        super().add_api_spec(api_spec)
+        fix_resource_paths(
+            api_spec,
+            self.route_base,
+            api_key_enabled=current_app.config.get("FAB_API_KEY_ENABLED", False),
+        )
+
+    # --- reads ----------------------------------------------------------------
     def get_headless(self, pk: Any, **kwargs: Any) -> Response:
-        parsed = parse_pk(pk)
+        parsed = parse_pk(pk, self.pk_bound)
         if parsed is None:
             return self.response_404()
         return super().get_headless(parsed, **kwargs)
 
+    def get_list_headless(self, **kwargs: Any) -> Response:
+        args = kwargs.get("rison", {})
+        try:
+            check_page_args(args, self.max_page_size)
+            check_filters(args.get("filters", []), self._search_columns(), self._operators())
+        except QueryArgumentError as error:
+            return self.response_400(message=str(error))
+        return super().get_list_headless(**kwargs)
+
     def _sanitize_page_args(
         self, page: int | None, page_size: int | None
     ) -> tuple[int | None, int | None]:
-        for name, value in (("page", page), ("page_size", page_size)):
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-                raise BadRequest(_("%(name)s must be an integer.", name=name))
-        if page is not None and not 0 <= page <= MAX_PAGE:
-            raise BadRequest(_("page must be between 0 and %(max)d.", max=MAX_PAGE))
-        limit = self.max_page_size
-        if page_size is not None and not 1 <= page_size <= limit:
-            raise BadRequest(_("page_size must be between 1 and %(max)d.", max=limit))
+        # Values were checked by check_page_args; only defaults are filled in here.
         return page or 0, page_size or self.page_size
 
-    # --- writes --------------------------------------------------------------
+    def _get_field_info(self, field: Field, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        info = super()._get_field_info(field, *args, **kwargs)
+        # gettext("") returns the catalogue header: never show it as a label or description.
+        sources = {"label": self.label_columns, "description": self.description_columns}
+        for key, source in sources.items():
+            if not source.get(field.name):
+                info[key] = ""
+        return info
+
+    def _search_columns(self) -> dict[str, Any]:
+        columns = {column.key: column for column in inspect(self.datamodel.obj).columns}
+        return {name: columns[name] for name in self.search_columns if name in columns}
+
+    def _operators(self) -> dict[str, set[str]]:
+        return {
+            name: {flt.arg_name for flt in filters}
+            for name, filters in self._filters.get_search_filters().items()
+        }
+
+    # --- writes ---------------------------------------------------------------
     def post_headless(self) -> Response:
         body = self._json_object()
         if isinstance(body, Response):
             return body
+        session = self.datamodel.session
         try:
             item = self.add_model_schema.load(body)
             item.organisation_id = organisation_for_new_rows()
             if item.organisation_id is None:
+                session.rollback()
                 return self.response_422(message=_("Your account belongs to no organisation."))
-            validate_item(self.datamodel.session, item)
+            validate_item(session, item)
             self.pre_add(item)
-            self.datamodel.session.add(item)
-            self.datamodel.session.commit()
+            session.add(item)
+            session.commit()
         except ValidationError as error:
-            self.datamodel.session.rollback()
+            session.rollback()
             return self.response_422(message=error.messages)
         except ModelValidationError as error:
-            self.datamodel.session.rollback()
+            session.rollback()
             return self.response_422(message=field_errors(error.errors))
         except SQLAlchemyError as error:
             return self._database_error(error)
@@ -104,7 +174,7 @@ class OrganisationModelRestApi(ModelRestApi):
         )
 
     def put_headless(self, pk: Any) -> Response:
-        parsed = parse_pk(pk)
+        parsed = parse_pk(pk, self.pk_bound)
         item = self.datamodel.get(parsed, self._base_filters) if parsed else None
         if item is None:
             return self.response_404()
@@ -132,7 +202,7 @@ class OrganisationModelRestApi(ModelRestApi):
         return self.response(200, result=self.edit_model_schema.dump(item, many=False))
 
     def delete_headless(self, pk: Any) -> Response:
-        parsed = parse_pk(pk)
+        parsed = parse_pk(pk, self.pk_bound)
         item = self.datamodel.get(parsed, self._base_filters) if parsed else None
         if item is None:
             return self.response_404()
@@ -141,13 +211,19 @@ class OrganisationModelRestApi(ModelRestApi):
             self.pre_delete(item)
             session.delete(item)
             session.commit()
+        except IntegrityError:
+            # Deleting can only break references (SQLite and PostgreSQL word it differently).
+            session.rollback()
+            return self.response_422(message=_("This record is still used by other records."))
         except SQLAlchemyError as error:
             return self._database_error(error)
         self.post_delete(item)
         return self.response(200, message="OK")
 
-    # --- helpers -------------------------------------------------------------
+    # --- helpers --------------------------------------------------------------
     def _json_object(self) -> dict[str, Any] | Response:
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            return self.response(413, message=_("The request body is too large."))
         if not request.is_json:
             return self.response_400(message=_("The request body must be JSON."))
         body = request.get_json(silent=True)
@@ -169,6 +245,4 @@ class OrganisationModelRestApi(ModelRestApi):
 
     def integrity_message(self, error: IntegrityError) -> str | dict[str, list[str]]:
         """Override to turn a known constraint into a field message."""
-        if "foreign key" in str(error.orig).lower():
-            return _("This record is still referenced by other records.")
         return _("This record conflicts with an existing one.")

@@ -1,0 +1,14 @@
+"""REST API: hardened FAB resources, request guards and the Swagger UI assets."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_api(app: Flask) -> None:
+    """Wire the API checks and assets; call after AppBuilder is initialised."""
+    from app.api.docs import api_docs
+    from app.api.guards import init_api_guards
+
+    init_api_guards(app)
+    app.register_blueprint(api_docs)
