@@ -2,7 +2,8 @@
 
 REDIS_URL set: Redis; otherwise a SQLite file of its own in the data folder
 (never the application database, so queue writes do not contend with it).
-HUEY_IMMEDIATE=true runs tasks inline (tests).
+HUEY_IMMEDIATE=true runs tasks inline (tests). HUEY_NAME separates several
+deployments (or test runs) sharing one Redis database.
 """
 
 from __future__ import annotations
@@ -13,18 +14,21 @@ from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 
 from config import data_dir, env_bool, env_str
 
+DEFAULT_NAME = "monassurance"
+
 
 def build_huey() -> Huey:
+    name = env_str("HUEY_NAME", DEFAULT_NAME) or DEFAULT_NAME
     if env_bool("HUEY_IMMEDIATE", False):
-        return MemoryHuey("monassurance", immediate=True)
+        return MemoryHuey(name, immediate=True)
     redis_url = env_str("REDIS_URL")
     if redis_url:
-        return RedisHuey("monassurance", url=redis_url)
+        return RedisHuey(name, url=redis_url)
     path = Path(env_str("HUEY_SQLITE_PATH", str(data_dir() / "huey.db")))
-    return SqliteHuey("monassurance", filename=str(path), timeout=30)
+    return SqliteHuey(name, filename=str(path), timeout=30)
 
 
 huey = build_huey()
 
-# Imported for their side effect of registering tasks on `huey`.
-from app.tasks import heartbeat  # noqa: E402,F401
+# Imported for their side effect of registering tasks and hooks on `huey`.
+from app.tasks import context, heartbeat  # noqa: E402,F401
