@@ -86,6 +86,11 @@ class OrganisationModelRestApi(ModelRestApi):
         self.list_model_schema = harden_schema(self.list_model_schema, model, loads=False)
 
     @property
+    def page_size_cap(self) -> int:
+        """Rows per page at most: API_PAGE_SIZE_MAX, else the class default (100)."""
+        return int(current_app.config.get("API_PAGE_SIZE_MAX") or self.max_page_size)
+
+    @property
     def pk_bound(self) -> int:
         return integer_bound(inspect(self.datamodel.obj).primary_key[0])
 
@@ -111,7 +116,7 @@ class OrganisationModelRestApi(ModelRestApi):
     def get_list_headless(self, **kwargs: Any) -> Response:
         args = kwargs.get("rison", {})
         try:
-            check_page_args(args, self.max_page_size)
+            check_page_args(args, self.page_size_cap)
             check_filters(args.get("filters", []), self._search_columns(), self._operators())
         except QueryArgumentError as error:
             return self.response_400(message=str(error))
