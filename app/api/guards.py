@@ -24,7 +24,7 @@ from flask import Flask, Response, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import MethodNotAllowed, NotFound
 from wtforms import ValidationError as CSRFValidationError
 
 API_PREFIX = "/api/"
@@ -70,12 +70,12 @@ def check_api_request() -> Response | None:
     if not request.path.startswith(API_PREFIX):
         return None
     routing_error = request.routing_exception
-    if isinstance(routing_error, HTTPException):
-        headers = {}
-        if routing_error.code == 405 and getattr(routing_error, "valid_methods", None):
-            headers["Allow"] = ", ".join(routing_error.valid_methods)
-        message = _("Not found") if routing_error.code == 404 else _("Method not allowed")
-        return json_error(routing_error.code or 404, message, **headers)
+    if isinstance(routing_error, NotFound):
+        return json_error(404, _("Not found"))
+    if isinstance(routing_error, MethodNotAllowed):
+        allowed = ", ".join(routing_error.valid_methods or [])
+        return json_error(405, _("Method not allowed"), Allow=allowed)
+    # Other routing outcomes (the trailing-slash redirect) go on as Flask meant them.
     raw_q = request.args.get("q")
     if raw_q:
         try:
