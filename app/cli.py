@@ -1,9 +1,16 @@
-"""`flask monassurance …` commands for operators."""
+"""`flask monassurance …` commands for operators.
+
+At deploy: `flask db upgrade` then `flask monassurance sync-roles`; once:
+`flask monassurance create-admin --username NAME`; to check the worker:
+`flask monassurance ping-worker`.
+"""
 
 from __future__ import annotations
 
+import time
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 monassurance = AppGroup("monassurance", help="MonAssurance operations.")
@@ -16,9 +23,89 @@ def register_cli(app: Flask) -> None:
 @monassurance.command("sync-roles")
 def sync_roles_command() -> None:
     """Create or update the four roles and their permissions."""
-    from flask import current_app
-
     from app.services.roles import sync_roles
 
     sync_roles(current_app.appbuilder)
     click.echo("roles and permissions synced")
+
+
+@monassurance.command("create-admin")
+@click.option("--username", required=True, help="Login of the new administrator.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Asked for (hidden) when not given; avoid passing it on a shared machine.",
+)
+@click.option(
+    "--organisation-id",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Organisation the administrator belongs to (none: platform operator).",
+)
+def create_admin_command(username: str, password: str, organisation_id: int | None) -> None:
+    """Create a SUPERADMIN account."""
+    from app.services.accounts import AccountError, create_admin
+
+    try:
+        create_admin(current_app.appbuilder, username, password, organisation_id)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"administrator {username.strip()!r} created")
+
+
+@monassurance.command("seed-demo")
+def seed_demo_command() -> None:
+    """Load the demo organisation and its portfolio (does nothing if it is there)."""
+    from app.extensions import db
+    from app.services.demo import demo_organisation_id, load_demo_data
+
+    summary = load_demo_data(db.session)
+    if summary is None:
+        click.echo(
+            f"the demo organisation exists already (id {demo_organisation_id(db.session)}): "
+            "nothing loaded"
+        )
+        return
+    click.echo(
+        f"demo organisation {summary.organisation_id} loaded: {summary.companies} insurers, "
+        f"{summary.clients} clients, {summary.policies} policies"
+    )
+
+
+@monassurance.command("ping-worker")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1, max=600),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for a consumer to answer.",
+)
+def ping_worker_command(timeout: float) -> None:
+    """Send a ping through the queue and wait for a consumer to answer (exit 1 if none does)."""
+    from huey.exceptions import ResultTimeout, TaskException
+
+    from app.tasks.heartbeat import last_heartbeat, ping
+
+    started = time.monotonic()
+    try:
+        result = ping()
+    except Exception as error:  # the queue's storage (Redis, SQLite file) refused the message
+        raise click.ClickException(f"could not enqueue the ping: {error}") from None
+    try:
+        # A revoked ping will not be run by a consumer that starts later.
+        answer = result.get(blocking=True, timeout=timeout, revoke_on_timeout=True)
+    except ResultTimeout:
+        beat = last_heartbeat()
+        seen = f"; last heartbeat {time.time() - beat:.0f} s ago" if beat else ""
+        raise click.ClickException(f"no worker answered within {timeout:g} s{seen}") from None
+    except TaskException as error:
+        raise click.ClickException(f"the worker failed to answer: {error}") from None
+    elapsed_ms = (time.monotonic() - started) * 1000
+    database = "reachable" if answer.get("database") else "UNREACHABLE"
+    click.echo(
+        f"worker answered in {elapsed_ms:.0f} ms (pid {answer.get('pid')}, database {database})"
+    )
+    if not answer.get("database"):
+        raise SystemExit(1)

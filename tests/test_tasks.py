@@ -83,8 +83,10 @@ def test_heartbeat_is_recorded_and_read_back(app):
     assert last_heartbeat() == beat  # reading does not consume it
 
 
-def test_task_app_context_reuses_the_active_app_and_builds_one_otherwise(app):
+def test_task_app_context_reuses_the_active_app_and_builds_one_otherwise(app, monkeypatch):
     from app.tasks import context
+
+    monkeypatch.setattr(context, "_app", None)  # the built app does not outlive this test
 
     with app.app_context(), context.task_app_context() as inside:
         assert inside is app

@@ -1,0 +1,373 @@
+"""The demo portfolio loaded on first run: one brokerage, its insurers, clients and policies.
+
+The data is made by a seeded random generator, so two loads on the same day give
+the same rows. Dates are relative to `today` so the portfolio always looks
+current: expired policies lie in the past, some active ones expire within 30,
+60 and 90 days, and some expired ones have been renewed.
+Rows go through the models' validators like any other input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import (
+    Client,
+    ClientKind,
+    Company,
+    LineOfBusiness,
+    Organisation,
+    PaymentFrequency,
+    Policy,
+    PolicyStatus,
+)
+
+SEED = 20240601
+ORGANISATION_NAME = "Cabinet Durand Courtage"
+ORIAS_NUMBER = "07023456"
+POLICY_PREFIX = "CDC"
+PERSON_COUNT = 42
+BUSINESS_COUNT = 8
+CLIENT_COUNT = PERSON_COUNT + BUSINESS_COUNT
+
+# How the 200 policies are spread over statuses and dates (see _policy_plan).
+EXPIRED_RENEWED = 16  # each one has an active renewal below
+EXPIRED_NOT_RENEWED = 8
+EXPIRING_IN = {30: 10, 60: 10, 90: 10}  # active, expiring within N days (after the previous N)
+DRAFT = 10
+SUSPENDED = 6
+CANCELLED = 10
+ACTIVE_LATER = 104
+POLICY_COUNT = (
+    2 * EXPIRED_RENEWED
+    + EXPIRED_NOT_RENEWED
+    + sum(EXPIRING_IN.values())
+    + DRAFT
+    + SUSPENDED
+    + CANCELLED
+    + ACTIVE_LATER
+)
+
+INSURERS = (
+    ("Atlantique Assurances", "ATL", "Sophie Le Gall", "partenaires@atlantique.example.com"),
+    ("Mutuelle des Trois Vallées", "MTV", "Marc Perrin", "courtage@mtv.example.org"),
+    ("Garonne Prévoyance", "GAR", "Claire Fabre", "apporteurs@garonne.example.net"),
+)
+
+FIRST_NAMES = (
+    "Jeanne", "Camille", "Louise", "Chloé", "Manon", "Inès", "Léa", "Élise", "Margaux",
+    "Nathalie", "Isabelle", "Sylvie", "Catherine", "Hélène", "Agnès", "Brigitte", "Émilie",
+    "Lucas", "Hugo", "Louis", "Gabriel", "Arthur", "Jules", "Thomas", "Nicolas", "Julien",
+    "Philippe", "Pierre", "François", "Michel", "Laurent", "Olivier", "Stéphane", "Benoît",
+    "Mathieu", "Antoine", "Étienne", "Yannick", "Rémi", "Bernard",
+)  # fmt: skip
+LAST_NAMES = (
+    "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy",
+    "Moreau", "Simon", "Laurent", "Lefèvre", "Michel", "Garcia", "David", "Bertrand", "Roux",
+    "Vincent", "Fournier", "Morel", "Girard", "André", "Mercier", "Dupont", "Lambert",
+    "Bonnet", "François", "Martinez", "Legrand", "Garnier", "Faure", "Rousseau", "Blanc",
+    "Guérin", "Muller", "Henry", "Roussel", "Nicolas", "Perrin", "Morin", "Mathieu",
+    "Clément", "Gauthier", "Dumont", "Lopez", "Fontaine", "Chevalier", "Robin", "Masson",
+)  # fmt: skip
+BUSINESS_NAMES = (
+    "Boulangerie Au Bon Pain",
+    "Garage des Tilleuls",
+    "Menuiserie Lemoine et Fils",
+    "Pharmacie du Marché",
+    "Transports Rivière",
+    "Cabinet d'Architecture Ortega",
+    "Restaurant La Table d'Hôte",
+    "Plomberie Chauffage Vasseur",
+)
+STREETS = (
+    "rue de la République", "avenue Jean Jaurès", "rue Victor Hugo", "boulevard Gambetta",
+    "rue des Lilas", "place de l'Église", "rue du Moulin", "chemin des Vignes",
+    "allée des Tilleuls", "rue Pasteur", "avenue de la Gare", "rue de la Paix",
+    "impasse des Acacias", "rue Nationale", "quai des Chartrons", "rue du Général de Gaulle",
+)  # fmt: skip
+# Real postal codes with their towns.
+TOWNS = (
+    ("75011", "Paris"), ("75015", "Paris"), ("69003", "Lyon"), ("13006", "Marseille"),
+    ("31000", "Toulouse"), ("33000", "Bordeaux"), ("44000", "Nantes"), ("59000", "Lille"),
+    ("67000", "Strasbourg"), ("34000", "Montpellier"), ("35000", "Rennes"), ("06000", "Nice"),
+    ("21000", "Dijon"), ("37000", "Tours"), ("49000", "Angers"), ("76000", "Rouen"),
+    ("87000", "Limoges"), ("63000", "Clermont-Ferrand"), ("38000", "Grenoble"),
+    ("29200", "Brest"), ("64000", "Pau"), ("17000", "La Rochelle"), ("80000", "Amiens"),
+    ("51100", "Reims"), ("45000", "Orléans"), ("25000", "Besançon"), ("86000", "Poitiers"),
+    ("56000", "Vannes"), ("74000", "Annecy"), ("84000", "Avignon"), ("14000", "Caen"),
+)  # fmt: skip
+MAIL_DOMAINS = ("example.com", "example.org", "example.net")
+
+PERSON_LINES = (
+    (LineOfBusiness.auto, 30),
+    (LineOfBusiness.home, 28),
+    (LineOfBusiness.health, 16),
+    (LineOfBusiness.life, 9),
+    (LineOfBusiness.liability, 9),
+    (LineOfBusiness.travel, 8),
+)
+BUSINESS_LINES = (
+    (LineOfBusiness.professional, 45),
+    (LineOfBusiness.liability, 30),
+    (LineOfBusiness.auto, 25),
+)
+# Yearly premium bounds in euros, by line of business.
+PREMIUM_RANGE = {
+    LineOfBusiness.auto: (320, 1250),
+    LineOfBusiness.home: (140, 620),
+    LineOfBusiness.health: (580, 2400),
+    LineOfBusiness.life: (1200, 6000),
+    LineOfBusiness.liability: (80, 450),
+    LineOfBusiness.professional: (900, 5200),
+    LineOfBusiness.travel: (45, 190),
+}
+FREQUENCIES = {
+    LineOfBusiness.health: PaymentFrequency.monthly,
+    LineOfBusiness.life: PaymentFrequency.monthly,
+    LineOfBusiness.travel: PaymentFrequency.annual,
+}
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    organisation_id: int
+    companies: int
+    clients: int
+    policies: int
+
+
+def demo_organisation_id(session: Session) -> int | None:
+    """The id of the demo organisation, if it was loaded."""
+    return session.scalar(select(Organisation.id).where(Organisation.orias_number == ORIAS_NUMBER))
+
+
+def database_is_empty(session: Session) -> bool:
+    """True when no organisation exists yet (a fresh install)."""
+    return not session.scalar(select(func.count()).select_from(Organisation))
+
+
+def load_demo_data(session: Session, today: dt.date | None = None) -> DemoSummary | None:
+    """Create the demo organisation and its portfolio; None if it already exists.
+
+    Commits once at the end, so an interrupted load leaves nothing behind.
+    """
+    if demo_organisation_id(session) is not None:
+        return None
+    today = today or dt.date.today()
+    rng = random.Random(SEED)  # noqa: S311 (reproducible demo data, not a secret)
+    organisation = Organisation(name=ORGANISATION_NAME, orias_number=ORIAS_NUMBER)
+    session.add(organisation)
+    session.flush()
+    companies = [
+        Company(
+            organisation_id=organisation.id,
+            name=name,
+            code=code,
+            contact_name=contact,
+            email=email,
+            phone=_phone(rng, landline=True),
+        )
+        for name, code, contact, email in INSURERS
+    ]
+    clients = _clients(rng, organisation.id, today)
+    session.add_all(companies + clients)
+    session.flush()
+    policies = _policies(rng, organisation.id, companies, clients, today, session)
+    session.commit()
+    return DemoSummary(organisation.id, len(companies), len(clients), policies)
+
+
+def _clients(rng: random.Random, organisation_id: int, today: dt.date) -> list[Client]:
+    clients = []
+    used_names: set[tuple[str, str]] = set()
+    for _ in range(PERSON_COUNT):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        while (first, last) in used_names:
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        used_names.add((first, last))
+        postal_code, city = rng.choice(TOWNS)
+        clients.append(
+            Client(
+                organisation_id=organisation_id,
+                kind=ClientKind.person,
+                first_name=first,
+                last_name=last,
+                email=f"{_ascii(first)}.{_ascii(last)}@{rng.choice(MAIL_DOMAINS)}",
+                phone=_phone(rng, landline=False),
+                address=_street(rng),
+                postal_code=postal_code,
+                city=city,
+                birth_date=today - dt.timedelta(days=rng.randint(19 * 365, 82 * 365)),
+            )
+        )
+    for name in BUSINESS_NAMES[:BUSINESS_COUNT]:
+        postal_code, city = rng.choice(TOWNS)
+        manager = rng.choice(LAST_NAMES)
+        clients.append(
+            Client(
+                organisation_id=organisation_id,
+                kind=ClientKind.business,
+                first_name=rng.choice(FIRST_NAMES),
+                last_name=manager,
+                company_name=name,
+                siren=_siren(rng),
+                email=f"contact@{_ascii(name).replace('.', '')[:30]}.example.com",
+                phone=_phone(rng, landline=True),
+                address=_street(rng),
+                postal_code=postal_code,
+                city=city,
+            )
+        )
+    return clients
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """One planned policy: its status and dates."""
+
+    status: PolicyStatus
+    effective: dt.date
+    expiry: dt.date
+    renews: int | None = None  # index in the plan of the expired policy it renews
+
+
+def _policy_plan(rng: random.Random, today: dt.date) -> list[_Slot]:
+    def yearly(expiry: dt.date, status: PolicyStatus) -> _Slot:
+        return _Slot(status, _years_before(expiry, 1), expiry)
+
+    plan: list[_Slot] = []
+    for _ in range(EXPIRED_RENEWED):
+        expired = yearly(today - dt.timedelta(days=rng.randint(5, 300)), PolicyStatus.expired)
+        plan.append(expired)
+        plan.append(
+            _Slot(
+                PolicyStatus.active, expired.expiry, _years_after(expired.expiry, 1), len(plan) - 1
+            )
+        )
+    for _ in range(EXPIRED_NOT_RENEWED):
+        plan.append(yearly(today - dt.timedelta(days=rng.randint(30, 900)), PolicyStatus.expired))
+    lower = 1
+    for days, count in EXPIRING_IN.items():
+        for _ in range(count):
+            plan.append(
+                yearly(today + dt.timedelta(days=rng.randint(lower, days)), PolicyStatus.active)
+            )
+        lower = days + 1
+    for _ in range(ACTIVE_LATER):
+        expiry = today + dt.timedelta(days=rng.randint(lower, 364))
+        plan.append(yearly(expiry, PolicyStatus.active))
+    for _ in range(DRAFT):
+        effective = today + dt.timedelta(days=rng.randint(3, 60))
+        plan.append(_Slot(PolicyStatus.draft, effective, _years_after(effective, 1)))
+    for status, count in ((PolicyStatus.suspended, SUSPENDED), (PolicyStatus.cancelled, CANCELLED)):
+        for _ in range(count):
+            plan.append(yearly(today + dt.timedelta(days=rng.randint(-120, 300)), status))
+    return plan
+
+
+def _policies(
+    rng: random.Random,
+    organisation_id: int,
+    companies: list[Company],
+    clients: list[Client],
+    today: dt.date,
+    session: Session,
+) -> int:
+    plan = _policy_plan(rng, today)
+    # Every client holds at least one policy; the rest go to random clients.
+    holders = [clients[i % len(clients)] for i in range(len(clients))]
+    holders += [rng.choice(clients) for _ in range(len(plan) - len(holders))]
+    rng.shuffle(holders)
+    made: list[Policy] = []
+    for index, slot in enumerate(plan):
+        if slot.renews is not None:
+            previous = made[slot.renews]
+            client, company, line = previous.client, previous.company, previous.line_of_business
+            premium = _renewed_premium(rng, previous.premium)
+        else:
+            client = holders[index]
+            company = rng.choice(companies)
+            lines = BUSINESS_LINES if client.kind == ClientKind.business else PERSON_LINES
+            line = rng.choices([lob for lob, _ in lines], weights=[w for _, w in lines])[0]
+            low, high = PREMIUM_RANGE[line]
+            premium = Decimal(rng.randint(low * 100, high * 100)) / 100
+        policy = Policy(
+            organisation_id=organisation_id,
+            number=f"{POLICY_PREFIX}-{slot.effective.year}-{index + 1:05d}",
+            client=client,
+            company=company,
+            line_of_business=line,
+            status=slot.status,
+            effective_date=slot.effective,
+            expiry_date=slot.expiry,
+            premium=premium,
+            currency="EUR",
+            payment_frequency=FREQUENCIES.get(line, _frequency(rng)),
+            renewal_of=made[slot.renews] if slot.renews is not None else None,
+        )
+        policy.check_invariants()
+        session.add(policy)
+        made.append(policy)
+    session.flush()
+    return len(made)
+
+
+def _renewed_premium(rng: random.Random, previous: Decimal) -> Decimal:
+    """Renewals usually cost a little more (indexation), sometimes a little less."""
+    factor = Decimal(rng.randint(970, 1060)) / 1000
+    return (previous * factor).quantize(Decimal("0.01"))
+
+
+def _frequency(rng: random.Random) -> PaymentFrequency:
+    return rng.choices(
+        [PaymentFrequency.annual, PaymentFrequency.monthly, PaymentFrequency.quarterly],
+        weights=[60, 30, 10],
+    )[0]
+
+
+def _years_after(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    return _years_after(day, -years)
+
+
+def _street(rng: random.Random) -> str:
+    return f"{rng.randint(1, 120)} {rng.choice(STREETS)}"
+
+
+def _phone(rng: random.Random, *, landline: bool) -> str:
+    prefix = rng.choice(("01", "02", "03", "04", "05")) if landline else rng.choice(("06", "07"))
+    pairs = " ".join(f"{rng.randint(0, 99):02d}" for _ in range(4))
+    return f"{prefix} {pairs}"
+
+
+def _siren(rng: random.Random) -> str:
+    """A 9-digit SIREN whose Luhn checksum is valid, like real ones."""
+    body = [rng.randint(0, 9) for _ in range(8)]
+    for check in range(10):
+        digits = [*body, check]
+        total = 0
+        for position, digit in enumerate(reversed(digits)):
+            doubled = digit * 2 if position % 2 else digit
+            total += doubled - 9 if doubled > 9 else doubled
+        if total % 10 == 0:
+            return "".join(map(str, digits))
+    raise AssertionError("unreachable: one check digit always satisfies Luhn")
+
+
+def _ascii(text: str) -> str:
+    """'Lefèvre' -> 'lefevre', 'd'Hôte' -> 'dhote', for e-mail addresses."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in plain.lower() if ch.isalnum() or ch in "-.")
