@@ -6,6 +6,7 @@ from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _
 
 from app.api.resources import ClientApi, CompanyApi, PolicyApi
+from app.views.lookup import LookupView
 from app.views.portfolio import ClientView, CompanyView, PolicyView
 
 PORTFOLIO = "Portefeuille"
@@ -27,5 +28,6 @@ def register_all(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(
         CompanyView, "Insurers", label=_("Insurers"), icon="fa-building", category=PORTFOLIO
     )
+    appbuilder.add_view_no_menu(LookupView)  # JSON for the remote-search selects
     for api in (CompanyApi, ClientApi, PolicyApi):
         appbuilder.add_api(api)

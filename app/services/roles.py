@@ -37,6 +37,7 @@ _USER_GRANTS: dict[str, str | set[str]] = {
     "ClientApi": ALL,
     "PolicyApi": ALL,
     "CompanyApi": READ_API,
+    "LookupView": ALL,
 }
 _ADMIN_EXTRA: dict[str, str | set[str]] = {"CompanyView": ALL, "CompanyApi": ALL}
 

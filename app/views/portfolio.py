@@ -4,43 +4,70 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_appbuilder import ModelView
-from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask import flash, redirect, request
+from flask_appbuilder.actions import action
 from flask_babel import lazy_gettext as _
+from flask_babel import ngettext
+from sqlalchemy import exists, select
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.wrappers import Response
+from wtforms import Form
+from wtforms.validators import DataRequired, InputRequired, Optional
 
 from app import metrics
-from app.extensions import db
-from app.models import Client, Company, Policy
-from app.services.scope import (
-    ORGANISATION_BASE_FILTERS,
-    FilterByOrganisation,
-    organisation_for_new_rows,
+from app.models import (
+    Client,
+    ClientKind,
+    Company,
+    LineOfBusiness,
+    PaymentFrequency,
+    Policy,
+    PolicyStatus,
 )
-from app.services.validation import validate_item
+from app.models.base import ModelValidationError
+from app.views.base import OrganisationModelView
+from app.views.fields import EnumSelectField, LocalizedDecimalField, LookupSelectField, parse_id
+from app.views.interface import ListInterface
+from app.views.labels import (
+    Money,
+    column_labels,
+    date_formatter,
+    enum_formatter,
+    enum_label,
+    money_formatter,
+)
+from app.views.status_changes import change_status
 
-SCOPED = [["organisation_id", FilterByOrganisation, None]]
+RECORD_DATES = ["created_at", "updated_at"]
+DATE_FORMATTERS = {name: date_formatter for name in RECORD_DATES}
 
 
-class OrganisationModelView(ModelView):
-    """A ModelView showing and writing only the user's organisation rows."""
+def _duplicate(session: Any, model: type, item: Any, column: str) -> bool:
+    """True when another row of the item's organisation has the same value in ``column``."""
+    value = getattr(item, column)
+    query = select(model.id).where(
+        model.organisation_id == item.organisation_id, getattr(model, column) == value
+    )
+    if item.id is not None:
+        query = query.where(model.id != item.id)
+    return session.execute(query.limit(1)).first() is not None
 
-    base_filters = ORGANISATION_BASE_FILTERS
-    page_size = 25
 
-    def pre_add(self, item: Any) -> None:
-        # FAB flashes any exception raised here and keeps the form.
-        item.organisation_id = organisation_for_new_rows()
-        if item.organisation_id is None:
-            raise ValueError(str(_("Your account belongs to no organisation.")))
-        validate_item(db.session, item)
-
-    def pre_update(self, item: Any) -> None:
-        validate_item(db.session, item)
+def _has_policies(session: Any, column: Any, row_id: int) -> bool:
+    return bool(session.execute(select(exists().where(column == row_id))).scalar())
 
 
 class PolicyView(OrganisationModelView):
-    datamodel = SQLAInterface(Policy)
+    datamodel = ListInterface(
+        Policy,
+        eager=("client", "company"),
+        computed={"premium": lambda policy: Money(policy.premium, policy.currency)},
+    )
     list_title = _("Policies")
+    show_title = _("Policy")
+    add_title = _("New policy")
+    edit_title = _("Edit policy")
+
     list_columns = [
         "number",
         "client",
@@ -53,8 +80,8 @@ class PolicyView(OrganisationModelView):
     ]
     add_columns = [
         "number",
-        "client",
-        "company",
+        "client_id",
+        "company_id",
         "line_of_business",
         "status",
         "effective_date",
@@ -62,10 +89,22 @@ class PolicyView(OrganisationModelView):
         "premium",
         "currency",
         "payment_frequency",
-        "renewal_of",
+        "renewal_of_id",
     ]
     edit_columns = add_columns
-    show_columns = [*add_columns, "created_at", "updated_at"]
+    show_columns = [
+        "number",
+        "client",
+        "company",
+        "line_of_business",
+        "status",
+        "effective_date",
+        "expiry_date",
+        "premium",
+        "payment_frequency",
+        "renewal_of",
+        *RECORD_DATES,
+    ]
     search_columns = [
         "number",
         "client",
@@ -75,6 +114,7 @@ class PolicyView(OrganisationModelView):
         "effective_date",
         "expiry_date",
         "premium",
+        "payment_frequency",
     ]
     order_columns = [
         "number",
@@ -85,19 +125,162 @@ class PolicyView(OrganisationModelView):
         "premium",
     ]
     base_order = ("expiry_date", "asc")
-    add_form_query_rel_fields = {"client": SCOPED, "company": SCOPED, "renewal_of": SCOPED}
-    edit_form_query_rel_fields = add_form_query_rel_fields
-    search_form_query_rel_fields = add_form_query_rel_fields
+    label_columns = column_labels(*add_columns, *show_columns, *search_columns)
+    description_columns = {
+        "number": _("Letters, digits, '.', '/', '_' or '-'; unique in your agency."),
+        "currency": _("ISO 4217 code, EUR by default."),
+        "renewal_of_id": _("The policy this one renews, if any."),
+    }
+    formatters_columns = {
+        "line_of_business": enum_formatter(LineOfBusiness),
+        "status": enum_formatter(PolicyStatus),
+        "payment_frequency": enum_formatter(PaymentFrequency),
+        "effective_date": date_formatter,
+        "expiry_date": date_formatter,
+        "premium": money_formatter,
+        **DATE_FORMATTERS,
+    }
+    add_form_extra_fields = {
+        "client_id": LookupSelectField(
+            _("Client"), [DataRequired()], kind="client", description=_("Type a name to search.")
+        ),
+        "company_id": LookupSelectField(
+            _("Insurer"), [DataRequired()], kind="company", description=_("Type a name or code.")
+        ),
+        "renewal_of_id": LookupSelectField(
+            _("Renewal of"), [Optional()], kind="policy", description=_("Type a policy number.")
+        ),
+        "line_of_business": EnumSelectField(
+            _("Line of business"), [InputRequired()], enum_class=LineOfBusiness
+        ),
+        "status": EnumSelectField(
+            _("Status"), [InputRequired()], enum_class=PolicyStatus, default=PolicyStatus.draft
+        ),
+        "payment_frequency": EnumSelectField(
+            _("Payment frequency"),
+            [InputRequired()],
+            enum_class=PaymentFrequency,
+            default=PaymentFrequency.annual,
+        ),
+        "premium": LocalizedDecimalField(
+            _("Premium"),
+            [InputRequired()],
+            places=2,
+            description=_("Amount per payment period, e.g. 420,50."),
+        ),
+    }
+    edit_form_extra_fields = add_form_extra_fields
+    search_form_extra_fields = {
+        "client": LookupSelectField(_("Client"), kind="client"),
+        "company": LookupSelectField(_("Insurer"), kind="company"),
+        "line_of_business": EnumSelectField(_("Line of business"), enum_class=LineOfBusiness),
+        "status": EnumSelectField(_("Status"), enum_class=PolicyStatus),
+        "payment_frequency": EnumSelectField(_("Payment frequency"), enum_class=PaymentFrequency),
+    }
+    # Constraint name on PostgreSQL, column list on SQLite.
+    unique_constraints = {
+        "uq_policy_organisation_number": ("number", _("A policy with this number already exists.")),
+        "policy.organisation_id, policy.number": (
+            "number",
+            _("A policy with this number already exists."),
+        ),
+    }
+
+    def check_unique(self, item: Policy) -> None:
+        if item.number and _duplicate(self.datamodel.session, Policy, item, "number"):
+            raise ModelValidationError(
+                {"number": str(_("A policy with this number already exists."))}
+            )
+
+    def prefill_add_form(self, form: Form) -> None:
+        # "Add" from a client's or an insurer's page carries its id as a list filter.
+        for relation, field_name in (("client", "client_id"), ("company", "company_id")):
+            row_id = parse_id(request.args.get(f"_flt_0_{relation}", ""))
+            if row_id is not None:
+                form[field_name].data = row_id
 
     def post_add(self, item: Policy) -> None:
         metrics.POLICIES_CREATED.labels(channel="screen").inc()
 
+    # --- bulk status changes ---------------------------------------------------
+    @action(
+        "activate",
+        _("Activate policies"),
+        _("Activate the selected policies?"),
+        "fa-play",
+        multiple=True,
+        single=False,
+    )
+    def activate(self, items: list[Policy]) -> Response:
+        return self._change_status(items, PolicyStatus.active)
+
+    @action(
+        "suspend",
+        _("Suspend policies"),
+        _("Suspend the selected policies?"),
+        "fa-pause",
+        multiple=True,
+        single=False,
+    )
+    def suspend(self, items: list[Policy]) -> Response:
+        return self._change_status(items, PolicyStatus.suspended)
+
+    @action(
+        "cancel",
+        _("Cancel policies"),
+        _("Cancel the selected policies? This cannot be undone."),
+        "fa-ban",
+        multiple=True,
+        single=False,
+    )
+    def cancel(self, items: list[Policy]) -> Response:
+        return self._change_status(items, PolicyStatus.cancelled)
+
+    def _change_status(self, items: list[Policy], target: PolicyStatus) -> Response:
+        if not items:
+            flash(str(_("No policy selected.")), "warning")
+            return redirect(self.get_redirect())
+        result = change_status(items, target)
+        session = self.datamodel.session
+        try:
+            session.commit()
+        except SQLAlchemyError:
+            session.rollback()
+            flash(str(self.database_error_message), "danger")
+            return redirect(self.get_redirect())
+        status = enum_label(target, PolicyStatus)
+        if result.changed:
+            flash(
+                ngettext(
+                    "%(num)d policy changed to %(status)s.",
+                    "%(num)d policies changed to %(status)s.",
+                    result.changed,
+                    status=status,
+                ),
+                "success",
+            )
+        if result.refused:
+            flash(
+                ngettext(
+                    "%(num)d policy left unchanged: its status does not allow %(status)s.",
+                    "%(num)d policies left unchanged: their status does not allow %(status)s.",
+                    result.refused,
+                    status=status,
+                ),
+                "warning",
+            )
+        return redirect(self.get_redirect())
+
 
 class ClientView(OrganisationModelView):
-    datamodel = SQLAInterface(Client)
+    datamodel = ListInterface(Client)
     list_title = _("Clients")
+    show_title = _("Client")
+    add_title = _("New client")
+    edit_title = _("Edit client")
     related_views = [PolicyView]
-    list_columns = ["last_name", "first_name", "company_name", "email", "phone", "city"]
+
+    list_columns = ["last_name", "first_name", "company_name", "kind", "email", "phone", "city"]
     add_columns = [
         "kind",
         "first_name",
@@ -113,7 +296,7 @@ class ClientView(OrganisationModelView):
         "notes",
     ]
     edit_columns = add_columns
-    show_columns = [*add_columns, "created_at", "updated_at"]
+    show_columns = [*add_columns, *RECORD_DATES]
     search_columns = [
         "last_name",
         "first_name",
@@ -123,21 +306,70 @@ class ClientView(OrganisationModelView):
         "postal_code",
         "kind",
     ]
-    order_columns = ["last_name", "first_name", "company_name", "city"]
+    order_columns = ["last_name", "first_name", "company_name", "city", "email"]
     base_order = ("last_name", "asc")
+    label_columns = column_labels(*show_columns)
+    description_columns = {
+        "company_name": _("For a business client."),
+        "siren": _("9 digits, for a business client."),
+    }
+    formatters_columns = {
+        "kind": enum_formatter(ClientKind),
+        "birth_date": date_formatter,
+        **DATE_FORMATTERS,
+    }
+    add_form_extra_fields = {
+        "kind": EnumSelectField(
+            _("Kind"), [InputRequired()], enum_class=ClientKind, default=ClientKind.person
+        ),
+    }
+    edit_form_extra_fields = add_form_extra_fields
+    search_form_extra_fields = {"kind": EnumSelectField(_("Kind"), enum_class=ClientKind)}
+
+    def pre_delete(self, item: Client) -> None:
+        if _has_policies(self.datamodel.session, Policy.client_id, item.id):
+            raise ModelValidationError(
+                {"": str(_("This client still has policies: delete or move them first."))}
+            )
 
     def post_add(self, item: Client) -> None:
         metrics.CLIENTS_CREATED.labels(channel="screen").inc()
 
 
 class CompanyView(OrganisationModelView):
-    datamodel = SQLAInterface(Company)
+    datamodel = ListInterface(Company)
     list_title = _("Insurers")
+    show_title = _("Insurer")
+    add_title = _("New insurer")
+    edit_title = _("Edit insurer")
     related_views = [PolicyView]
+
     list_columns = ["name", "code", "contact_name", "email", "phone"]
     add_columns = ["name", "code", "contact_name", "email", "phone"]
     edit_columns = add_columns
-    show_columns = [*add_columns, "created_at", "updated_at"]
+    show_columns = [*add_columns, *RECORD_DATES]
     search_columns = ["name", "code", "contact_name", "email"]
     order_columns = ["name", "code"]
     base_order = ("name", "asc")
+    label_columns = column_labels(*show_columns)
+    description_columns = {"code": _("Your agency's code for this insurer; unique.")}
+    formatters_columns = DATE_FORMATTERS
+    unique_constraints = {
+        "uq_company_organisation_code": ("code", _("An insurer with this code already exists.")),
+        "company.organisation_id, company.code": (
+            "code",
+            _("An insurer with this code already exists."),
+        ),
+    }
+
+    def check_unique(self, item: Company) -> None:
+        if item.code and _duplicate(self.datamodel.session, Company, item, "code"):
+            raise ModelValidationError(
+                {"code": str(_("An insurer with this code already exists."))}
+            )
+
+    def pre_delete(self, item: Company) -> None:
+        if _has_policies(self.datamodel.session, Policy.company_id, item.id):
+            raise ModelValidationError(
+                {"": str(_("This insurer still has policies: delete or move them first."))}
+            )

@@ -1,0 +1,145 @@
+"""Screen labels: field names, enum values and money, translated at render time.
+
+English msgids, French in app/translations. Labels are lazy so one view class
+serves every language: the string is looked up when the page is rendered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _
+from wtforms.fields.choices import SelectChoice
+
+from app.models import ClientKind, LineOfBusiness, PaymentFrequency, PolicyStatus
+
+ENUM_LABELS: dict[type[enum.Enum], dict[enum.Enum, Any]] = {
+    PolicyStatus: {
+        PolicyStatus.draft: _("Draft"),
+        PolicyStatus.active: _("Active"),
+        PolicyStatus.suspended: _("Suspended"),
+        PolicyStatus.cancelled: _("Cancelled"),
+        PolicyStatus.expired: _("Expired"),
+    },
+    LineOfBusiness: {
+        LineOfBusiness.auto: _("Motor"),
+        LineOfBusiness.home: _("Home"),
+        LineOfBusiness.health: _("Health"),
+        LineOfBusiness.life: _("Life"),
+        LineOfBusiness.liability: _("Liability"),
+        LineOfBusiness.professional: _("Professional"),
+        LineOfBusiness.travel: _("Travel"),
+    },
+    PaymentFrequency: {
+        PaymentFrequency.monthly: _("Monthly"),
+        PaymentFrequency.quarterly: _("Quarterly"),
+        PaymentFrequency.semiannual: _("Half-yearly"),
+        PaymentFrequency.annual: _("Annual"),
+    },
+    ClientKind: {
+        ClientKind.person: _("Person"),
+        ClientKind.business: _("Business"),
+    },
+}
+
+# One label per column name, shared by every view that shows the column.
+COLUMN_LABELS: dict[str, Any] = {
+    "id": _("Id"),
+    "name": _("Name"),
+    "code": _("Code"),
+    "contact_name": _("Contact"),
+    "email": _("E-mail"),
+    "phone": _("Phone"),
+    "kind": _("Kind"),
+    "first_name": _("First name"),
+    "last_name": _("Last name"),
+    "company_name": _("Company name"),
+    "siren": _("SIREN"),
+    "address": _("Address"),
+    "postal_code": _("Postal code"),
+    "city": _("City"),
+    "birth_date": _("Birth date"),
+    "notes": _("Notes"),
+    "number": _("Policy number"),
+    "client": _("Client"),
+    "client_id": _("Client"),
+    "company": _("Insurer"),
+    "company_id": _("Insurer"),
+    "line_of_business": _("Line of business"),
+    "status": _("Status"),
+    "effective_date": _("Effective date"),
+    "expiry_date": _("Expiry date"),
+    "premium": _("Premium"),
+    "currency": _("Currency"),
+    "payment_frequency": _("Payment frequency"),
+    "renewal_of": _("Renewal of"),
+    "renewal_of_id": _("Renewal of"),
+    "orias_number": _("ORIAS number"),
+    "organisation": _("Organisation"),
+    "created_at": _("Created"),
+    "updated_at": _("Updated"),
+}
+
+
+def column_labels(*names: str) -> dict[str, Any]:
+    """The labels of these columns (every one must have a label: a missing one is a bug)."""
+    return {name: COLUMN_LABELS[name] for name in names}
+
+
+def enum_label(value: enum.Enum | str | None, enum_class: type[enum.Enum]) -> str:
+    """The translated label of an enum member, or of its stored value."""
+    if value is None or value == "":
+        return ""
+    member = value if isinstance(value, enum_class) else enum_class(value)
+    return str(ENUM_LABELS[enum_class][member])
+
+
+def enum_choices(enum_class: type[enum.Enum]) -> list[SelectChoice]:
+    """One option per member (value, lazy label), in declaration order."""
+    return [SelectChoice(member.value, ENUM_LABELS[enum_class][member]) for member in enum_class]
+
+
+def enum_formatter(enum_class: type[enum.Enum]) -> Callable[[Any], str]:
+    # FAB hands list/show formatters the enum's .value, not the member.
+    return lambda value: enum_label(value, enum_class)
+
+
+class Money:
+    """An amount with its currency, for list and show cells."""
+
+    __slots__ = ("amount", "currency")
+
+    def __init__(self, amount: Decimal | None, currency: str | None) -> None:
+        self.amount = amount
+        self.currency = currency or "EUR"
+
+    def format(self) -> str:
+        if self.amount is None:
+            return ""
+        return format_currency(self.amount, self.currency, locale=str(get_locale() or "fr"))
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+def money_formatter(value: Any) -> str:
+    if isinstance(value, Money):
+        return value.format()
+    return "" if value is None else str(value)
+
+
+def date_formatter(value: Any) -> str:
+    """A date as the reader writes it: 31/12/2026 in French, 12/31/26 in English."""
+    locale = str(get_locale() or "fr")
+    if isinstance(value, dt.datetime):
+        return format_datetime(value, "short", locale=locale)  # stored in UTC, shown in UTC
+    if isinstance(value, dt.date):
+        return format_date(value, "short", locale=locale)
+    return "" if value is None else str(value)

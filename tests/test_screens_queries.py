@@ -1,0 +1,123 @@
+"""The policy list and the home page run a fixed number of SQL queries, whatever the
+number of rows (no query per row for the client and the insurer)."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import event
+
+from app.extensions import db
+from app.models import LineOfBusiness, Policy
+from tests.conftest import user_organisation
+
+
+@contextlib.contextmanager
+def counted_queries(app):
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def _add_policies(app, organisation_id, how_many, start):
+    from app.models import Client, Company
+
+    with app.app_context():
+        for n in range(start, start + how_many):
+            company = Company(organisation_id=organisation_id, name=f"Assureur {n}", code=f"C{n}")
+            client = Client(organisation_id=organisation_id, last_name=f"Nom {n}")
+            db.session.add_all([company, client])
+            db.session.flush()
+            db.session.add(
+                Policy(
+                    organisation_id=organisation_id,
+                    number=f"N-{n}",
+                    client=client,
+                    company=company,
+                    line_of_business=LineOfBusiness.life,
+                    effective_date=dt.date(2026, 1, 1),
+                    expiry_date=dt.date(2027, 1, 1),
+                    premium=Decimal("1"),
+                )
+            )
+        db.session.commit()
+
+
+def _queries_for(app, http, path):
+    """(all queries, queries on business tables) for one page view."""
+    http.get(path)  # warm FAB's per-process caches
+    with counted_queries(app) as statements:
+        assert http.get(path).status_code == 200
+    # FAB's menu and button permission checks (ab_* tables) are per page, not per row.
+    business = [s for s in statements if " ab_" not in s and "ab_permission" not in s]
+    return len(statements), len(business)
+
+
+def test_policy_list_queries_do_not_grow_with_rows(app, http, make_user, login):
+    user = make_user("USER")
+    organisation_id = user_organisation(app, user)
+    login(user)
+    _add_policies(app, organisation_id, 2, 0)
+    few = _queries_for(app, http, "/policyview/list/")
+    _add_policies(app, organisation_id, 20, 2)
+    many = _queries_for(app, http, "/policyview/list/")
+    assert many == few, (few, many)
+
+
+def _add_policies_for_first_client(app, organisation_id, how_many):
+    with app.app_context():
+        first = db.session.query(Policy).order_by(Policy.id).first()
+        for n in range(how_many):
+            db.session.add(
+                Policy(
+                    organisation_id=organisation_id,
+                    number=f"M-{n}",
+                    client_id=first.client_id,
+                    company_id=first.company_id,
+                    line_of_business=LineOfBusiness.auto,
+                    effective_date=dt.date(2026, 1, 1),
+                    expiry_date=dt.date(2027, 1, 1),
+                    premium=Decimal("1"),
+                )
+            )
+        db.session.commit()
+        return first.client_id
+
+
+def test_client_page_with_its_policies_does_not_grow_with_rows(app, http, make_user, login):
+    user = make_user("USER")
+    organisation_id = user_organisation(app, user)
+    login(user)
+    _add_policies(app, organisation_id, 1, 0)
+    client_id = _add_policies_for_first_client(app, organisation_id, 1)
+    few = _queries_for(app, http, f"/clientview/show/{client_id}")
+    with app.app_context():
+        db.session.query(Policy).filter(Policy.number.like("M-%")).delete()
+        db.session.commit()
+    _add_policies_for_first_client(app, organisation_id, 20)  # same client, more rows
+    many = _queries_for(app, http, f"/clientview/show/{client_id}")
+    assert many == few, (few, many)
+    # The client, then its policies: count, page, and one query each for clients and insurers.
+    assert few[1] == 5, few
+
+
+def test_home_page_is_a_handful_of_counts(app, http, make_user, login):
+    user = make_user("USER")
+    organisation_id = user_organisation(app, user)
+    login(user)
+    _add_policies(app, organisation_id, 2, 0)
+    few = _queries_for(app, http, "/")
+    _add_policies(app, organisation_id, 20, 2)
+    assert _queries_for(app, http, "/") == few
+    assert few[1] == 5, few  # five COUNTs on indexed columns
