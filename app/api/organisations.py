@@ -1,0 +1,88 @@
+"""/api/v1/organisation/: the agencies, for the platform operator (SUPERADMIN).
+
+Only SUPERADMIN holds this API's permissions (app/services/roles.py). A base
+filter still limits any other caller to their own organisation, should a role
+be granted read access one day. DELETE is refused (422) while the organisation
+has users or data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from werkzeug.wrappers import Response
+
+from app.api.base import OrganisationModelRestApi, field_errors, parse_pk
+from app.models import Organisation
+from app.models.base import ModelValidationError
+from app.services.organisations import (
+    ORGANISATION_SELF_FILTERS,
+    check_deletable,
+    check_organisation,
+)
+
+
+class OrganisationApi(OrganisationModelRestApi):
+    resource_name = "organisation"
+    datamodel = SQLAInterface(Organisation)
+    base_filters = ORGANISATION_SELF_FILTERS
+    list_columns = ["id", "name", "orias_number", "created_at", "updated_at"]
+    show_columns = list_columns
+    add_columns = ["name", "orias_number"]
+    edit_columns = add_columns
+    search_columns = ["name", "orias_number"]
+    order_columns = ["id", "name", "orias_number", "created_at"]
+    base_order = ("name", "asc")
+
+    def post_headless(self) -> Response:
+        # The base class gives new rows the caller's organisation: an organisation has none.
+        body = self._json_object()
+        if isinstance(body, Response):
+            return body
+        session = self.datamodel.session
+        try:
+            item = self.add_model_schema.load(body)
+            check_organisation(session, item)
+            session.add(item)
+            session.commit()
+        except ValidationError as error:
+            session.rollback()
+            return self.response_422(message=error.messages)
+        except ModelValidationError as error:
+            session.rollback()
+            return self.response_422(message=field_errors(error.errors))
+        except SQLAlchemyError as error:
+            return self._database_error(error)
+        return self.response(201, id=item.id, result=self.show_model_schema.dump(item))
+
+    def pre_update(self, item: Organisation) -> None:
+        check_organisation(self.datamodel.session, item)
+
+    def delete_headless(self, pk: Any) -> Response:
+        item = self._scoped_item(pk)
+        if item is None:
+            return self.response_404()
+        try:
+            check_deletable(self.datamodel.session, item)
+        except ModelValidationError as error:
+            self.datamodel.session.rollback()
+            return self.response_422(message=" ".join(str(m) for m in error.errors.values()))
+        return super().delete_headless(pk)
+
+    def _scoped_item(self, pk: Any) -> Organisation | None:
+        parsed = parse_pk(pk, self.pk_bound)
+        return self.datamodel.get(parsed, self._base_filters) if parsed else None
+
+    def integrity_message(self, error: IntegrityError) -> str | dict[str, list[str]]:
+        text = str(error.orig).lower()
+        if "orias" in text:
+            return {"orias_number": [_("An agency with this ORIAS number already exists.")]}
+        if "name" in text:
+            return {"name": [_("An agency with this name already exists.")]}
+        if "foreign key" in text:
+            return _("This agency still has users or data: it cannot be deleted.")
+        return super().integrity_message(error)

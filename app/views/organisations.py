@@ -1,0 +1,75 @@
+"""Organisations (agencies): the platform operator's screen.
+
+Only SUPERADMIN holds its permissions (roles.py grants it to no other role); the
+base filter would still show anyone else only their own organisation. The same
+checks as /api/v1/organisation/ (app.services.organisations): names unique
+whatever their case, 8-digit ORIAS numbers, no delete while users or data remain.
+"""
+
+from __future__ import annotations
+
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _
+from wtforms import StringField
+from wtforms.validators import InputRequired, Length, Regexp
+
+from app.models import Organisation
+from app.models.organisation import ORIAS_PATTERN
+from app.services.organisations import (
+    NAME_MAX_LENGTH,
+    ORGANISATION_SELF_FILTERS,
+    check_deletable,
+    check_organisation,
+)
+from app.views.base import GuardedModelView
+from app.views.labels import column_labels, date_formatter
+from app.views.users import OrganisationUserView
+
+ORIAS_HELP = _("8 digits, from the ORIAS register.")
+
+
+class OrganisationView(GuardedModelView):
+    datamodel = SQLAInterface(Organisation)
+    base_filters = ORGANISATION_SELF_FILTERS
+    list_title = _("Agencies")
+    show_title = _("Agency")
+    add_title = _("New agency")
+    edit_title = _("Edit agency")
+
+    list_columns = ["name", "orias_number", "created_at"]
+    add_columns = ["name", "orias_number"]
+    edit_columns = add_columns
+    show_columns = ["name", "orias_number", "created_at", "updated_at"]
+    search_columns = ["name", "orias_number"]
+    order_columns = ["name", "orias_number", "created_at"]
+    base_order = ("name", "asc")
+    label_columns = column_labels(*show_columns)
+    description_columns = {"orias_number": ORIAS_HELP}
+    # Our own fields instead of FAB's, whose Unique validator only says "Already exists.".
+    add_form_extra_fields = {
+        "name": StringField(_("Name"), [InputRequired(), Length(max=NAME_MAX_LENGTH)]),
+        "orias_number": StringField(
+            _("ORIAS number"),
+            [InputRequired(), Regexp(ORIAS_PATTERN, message=_("An ORIAS number has 8 digits."))],
+            description=ORIAS_HELP,
+        ),
+    }
+    edit_form_extra_fields = add_form_extra_fields
+    formatters_columns = {"created_at": date_formatter, "updated_at": date_formatter}
+    # The users of the organisation, under its page (scoped like the users screen).
+    related_views = [OrganisationUserView]
+    # Two saves racing past check_unique: the constraint decides (PostgreSQL names, SQLite columns).
+    unique_constraints = {
+        "orias_number": (
+            "orias_number",
+            _("An agency with this ORIAS number already exists."),
+        ),
+        "organisation_name_key": ("name", _("An agency with this name already exists.")),
+        "organisation.name": ("name", _("An agency with this name already exists.")),
+    }
+
+    def check_unique(self, item: Organisation) -> None:
+        check_organisation(self.datamodel.session, item)
+
+    def pre_delete(self, item: Organisation) -> None:
+        check_deletable(self.datamodel.session, item)
