@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, validates
 from app.models.base import ModelValidationError, Timestamped
 
 # ORIAS registration numbers are 8 digits (registre unique des intermédiaires).
-ORIAS_PATTERN = re.compile(r"^\d{8}$")
+ORIAS_PATTERN = re.compile(r"^[0-9]{8}$")  # ASCII only: \d also matches "８"
 
 
 class Organisation(Timestamped, Model):
