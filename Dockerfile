@@ -26,7 +26,7 @@ RUN pip install -r requirements.txt
 
 COPY . .
 # The .po catalogues are compiled here so a checkout without .mo files still works.
-RUN pybabel compile -q -d app/translations \
+RUN if [ -d app/translations ]; then pybabel --quiet compile -d app/translations; fi \
     && groupadd --system --gid 10001 monassurance \
     && useradd --system --uid 10001 --gid monassurance --home-dir /app \
         --shell /usr/sbin/nologin monassurance \

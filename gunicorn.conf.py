@@ -57,12 +57,12 @@ if (os.environ.get("LOG_JSON") or "").lower() in ("1", "true", "yes", "on"):
                 "stream": "ext://sys.stderr",
             }
         },
+        # gunicorn merges this over its defaults one key deep: "root" and both of its
+        # loggers must name our handler, or it refers to handlers that no longer exist.
+        "root": {"level": "WARNING", "handlers": []},  # the app adds its own in each worker
         "loggers": {
-            "gunicorn.error": {
-                "level": loglevel.upper(),
-                "handlers": ["stderr"],
-                "propagate": False,
-            }
+            name: {"level": loglevel.upper(), "handlers": ["stderr"], "propagate": False}
+            for name in ("gunicorn.error", "gunicorn.access")
         },
     }
 

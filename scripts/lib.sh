@@ -137,5 +137,5 @@ compile_translations() {
         fi
     done < <(find "$folder" -name '*.po' -path '*/LC_MESSAGES/*')
     [ -n "$stale" ] || return 0
-    "$VENV/bin/pybabel" compile -q -d "$folder" >&2 || say "warning: pybabel compile failed"
+    "$VENV/bin/pybabel" --quiet compile -d "$folder" >&2 || say "warning: pybabel compile failed"
 }
