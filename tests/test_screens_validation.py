@@ -240,3 +240,15 @@ def test_malformed_filters_never_answer_500(app, http, staff, query):
 def test_malformed_ids_answer_404(app, http, staff, pk):
     for path in (f"/policyview/show/{pk}", f"/policyview/edit/{pk}", f"/clientview/show/{pk}"):
         assert http.get(path).status_code == 404, path
+
+
+def test_an_unexpected_model_refusal_is_shown_without_its_raw_text(app, http, staff, monkeypatch):
+    """A @validates raising a plain ValueError (not our error type) still ends in a form error."""
+
+    def refuse(field, value):
+        raise ValueError("internal detail")
+
+    monkeypatch.setattr("app.models.client.clean_phone", refuse)
+    page = _refused(post_form(http, "/clientview/add", client_form()), "Valeur invalide.")
+    assert "internal detail" not in page
+    assert count_rows(app, Client) == 1

@@ -19,7 +19,7 @@ from typing import Any
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.const import FLAMSG_ERR_SEC_ACCESS_DENIED
-from flask_appbuilder.urltools import get_filter_args, get_order_args
+from flask_appbuilder.urltools import get_order_args
 from flask_babel import lazy_gettext as _
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.wrappers import Response
@@ -81,7 +81,6 @@ class GuardedModelView(ModelView):
         return super()._show(self._parse_pk(pk))
 
     def _add(self) -> Any:
-        get_filter_args(self._filters, disallow_if_not_in_search=False)
         form = self.add_form.refresh()
         if request.method == "POST":
             if form.validate():
@@ -89,7 +88,7 @@ class GuardedModelView(ModelView):
                 item = self.datamodel.obj()
                 if self._save(form, item, self.pre_add):
                     self.post_add(item)
-                    flash(self.add_row_message, "success")
+                    flash(str(self.add_row_message), "success")
                     return None
             else:
                 self._report_model_errors(form, self.datamodel.obj())
@@ -111,7 +110,7 @@ class GuardedModelView(ModelView):
                 self.process_form(form, False)
                 if self._save(form, item, self.pre_update):
                     self.post_update(item)
-                    flash(self.edit_row_message, "success")
+                    flash(str(self.edit_row_message), "success")
                     return None
             else:
                 self._report_model_errors(form, item)
@@ -138,9 +137,9 @@ class GuardedModelView(ModelView):
             self.pre_delete(item)
             session.delete(item)
             session.commit()
-        except ModelValidationError as error:
+        except ValueError as error:  # ModelValidationError, or a refusal from pre_delete
             session.rollback()
-            for message in error.errors.values():
+            for message in _messages(error):
                 flash(message, "danger")
             return
         except IntegrityError:
@@ -201,6 +200,8 @@ class GuardedModelView(ModelView):
                     prepare(item)
                 except ModelValidationError as error:
                     errors = dict(error.errors)
+                except ValueError as error:  # FAB's contract: pre_add/pre_update refuse by raising
+                    errors = {"": str(error)}
         if not errors:
             try:
                 session.add(item)
@@ -281,6 +282,12 @@ class OrganisationModelView(GuardedModelView):
         super().pre_add(item)
 
 
+def _messages(error: ValueError) -> list[str]:
+    if isinstance(error, ModelValidationError):
+        return list(error.errors.values())
+    return [str(error)]
+
+
 def populate_item(form: Form, item: Any, skip: set[str] | None = None) -> dict[str, str]:
     """Copy every field (but ``skip``) onto the item, collecting each model validation error.
 
@@ -295,6 +302,9 @@ def populate_item(form: Form, item: Any, skip: set[str] | None = None) -> dict[s
             field.populate_obj(item, name)
         except ModelValidationError as error:
             errors.update(error.errors)
+        except ValueError:  # a model check that does not speak our error type: no raw text
+            log.info("value refused by the model for %s", name, exc_info=True)
+            errors[name] = str(_("Invalid value."))
     return errors
 
 
