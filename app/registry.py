@@ -5,11 +5,16 @@ from __future__ import annotations
 from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _
 
+from app.api.organisations import OrganisationApi
 from app.api.resources import ClientApi, CompanyApi, PolicyApi
+from app.api.users import UserApi
 from app.views.lookup import LookupView
+from app.views.organisations import OrganisationView
 from app.views.portfolio import ClientView, CompanyView, PolicyView
+from app.views.users import place_users_menu
 
 PORTFOLIO = "Portefeuille"
+ADMINISTRATION = "Administration"
 
 
 def register_all(appbuilder: AppBuilder) -> None:
@@ -28,6 +33,15 @@ def register_all(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(
         CompanyView, "Insurers", label=_("Insurers"), icon="fa-building", category=PORTFOLIO
     )
+    # FAB registers the users screen (ours, see app/security.py) under "Security".
+    place_users_menu(appbuilder, ADMINISTRATION)
+    appbuilder.add_view(
+        OrganisationView,
+        "Organisations",
+        label=_("Agencies"),
+        icon="fa-institution",
+        category=ADMINISTRATION,
+    )
     appbuilder.add_view_no_menu(LookupView)  # JSON for the remote-search selects
-    for api in (CompanyApi, ClientApi, PolicyApi):
+    for api in (CompanyApi, ClientApi, PolicyApi, UserApi, OrganisationApi):
         appbuilder.add_api(api)

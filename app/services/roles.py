@@ -39,7 +39,16 @@ _USER_GRANTS: dict[str, str | set[str]] = {
     "CompanyApi": READ_API,
     "LookupView": ALL,
 }
-_ADMIN_EXTRA: dict[str, str | set[str]] = {"CompanyView": ALL, "CompanyApi": ALL}
+_ADMIN_EXTRA: dict[str, str | set[str]] = {
+    "CompanyView": ALL,
+    "CompanyApi": ALL,
+    "Administration": ALL,
+    # The organisation's users (scoped by app.services.users), FAB's screen and our API.
+    "UserDBModelView": ALL,
+    "List Users": ALL,
+    "ResetPasswordView": ALL,
+    "UserApi": ALL,
+}
 
 ROLE_GRANTS: dict[str, dict[str, str | set[str]]] = {
     USER: _USER_GRANTS,
