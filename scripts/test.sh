@@ -5,6 +5,8 @@
 # Leg 2 starts the local servers when it may (root, servers installed). If they
 # still do not answer, it is skipped with a plain message, or fails the run when
 # MONASSURANCE_REQUIRE_SERVICES=1 (CI). Any failure, and "no tests ran", fails.
+# With two cores or more the legs run side by side (MONASSURANCE_TEST_PARALLEL=0: one
+# after the other).
 # Extra arguments go to pytest in both legs: scripts/test.sh -k health -x
 set -uo pipefail
 # shellcheck source=scripts/lib.sh
@@ -27,6 +29,11 @@ REPORTS="$(mktemp -d "${TMPDIR:-/tmp}/monassurance-tests.XXXXXX")"
 REDIS_CLAIMED=""
 
 cleanup() {
+    if [ -n "${LEG2_PID:-}" ]; then
+        pkill -TERM -P "$LEG2_PID" 2>/dev/null
+        kill -TERM "$LEG2_PID" 2>/dev/null
+        wait "$LEG2_PID" 2>/dev/null
+    fi
     if [ -n "$REDIS_CLAIMED" ]; then
         "$PY" scripts/services.py redis-release "$REDIS_CLAIMED" >/dev/null 2>&1 || true
     fi
@@ -73,24 +80,19 @@ start_redis() {
     wait_until redis_ready
 }
 
+# leg_status NAME STATUS SECONDS: recorded for scripts/summarise.py.
+leg_status() { printf '%s %s %s\n' "$1" "$2" "$3" >"$REPORTS/$1.status"; }
+
 run_leg() {
-    local name="$1"
+    local name="$1" started=$SECONDS status
     shift
-    local started=$SECONDS status
-    printf '\n===== leg %s =====\n' "$name"
     "$@"
     status=$?
-    printf '%s %s %s\n' "$name" "$status" "$((SECONDS - started))" >>"$REPORTS/legs"
+    leg_status "$name" "$status" "$((SECONDS - started))"
     return "$status"
 }
 
-overall=0
-
-# Leg 1: SQLite, no Redis, whatever the caller's environment says.
-run_leg sqlite env -u TEST_DATABASE_URL -u TEST_REDIS_URL -u DATABASE_URL -u REDIS_URL \
-    "$PY" -m pytest --junitxml="$REPORTS/sqlite.xml" "$@" || overall=1
-
-# Leg 2: PostgreSQL + Redis.
+# Leg 2 needs PostgreSQL and Redis: find (or start) them before anything runs.
 unreachable=""
 pg_ready 2>/dev/null || start_postgresql || unreachable="$(masked "$PG_URL")"
 if ! redis_ready 2>/dev/null && ! start_redis; then
@@ -108,20 +110,56 @@ if [ -z "$leg2_problem" ]; then
     fi
 fi
 
-if [ -z "$leg2_problem" ]; then
-    say "leg postgresql: $(masked "$PG_URL") (a fresh schema for this run), $(masked "$leg2_redis")"
+leg_sqlite() {
+    run_leg sqlite env -u TEST_DATABASE_URL -u TEST_REDIS_URL -u DATABASE_URL -u REDIS_URL \
+        "$PY" -m pytest --junitxml="$REPORTS/sqlite.xml" "$@"
+}
+
+leg_postgresql() {
     run_leg postgresql env -u DATABASE_URL -u REDIS_URL \
         TEST_DATABASE_URL="$PG_URL" TEST_REDIS_URL="$leg2_redis" \
-        "$PY" -m pytest --junitxml="$REPORTS/postgresql.xml" "$@" || overall=1
-elif [ "$REQUIRE_SERVICES" = "1" ]; then
-    printf '\nERROR: PostgreSQL/Redis leg cannot run (%s), ' "$leg2_problem" >&2
-    printf 'and MONASSURANCE_REQUIRE_SERVICES=1 requires it.\n' >&2
-    printf 'postgresql unreachable 0\n' >>"$REPORTS/legs"
-    overall=1
+        "$PY" -m pytest --junitxml="$REPORTS/postgresql.xml" "$@"
+}
+
+# The legs share nothing (SQLite in a temporary folder; a PostgreSQL schema and a
+# Redis database of their own), so with two cores or more they run side by side:
+# leg 1 prints as it goes, leg 2's output follows when both are done.
+cores="$(nproc 2>/dev/null || echo 1)"
+parallel="${MONASSURANCE_TEST_PARALLEL:-$([ "$cores" -ge 2 ] && echo 1 || echo 0)}"
+overall=0
+LEG2_PID=""
+
+if [ -z "$leg2_problem" ]; then
+    say "leg postgresql: $(masked "$PG_URL") (a fresh schema for this run), $(masked "$leg2_redis")"
+    if [ "$parallel" = "1" ]; then
+        leg_postgresql "$@" >"$REPORTS/postgresql.log" 2>&1 &
+        LEG2_PID=$!
+        printf '\n===== leg sqlite (leg postgresql runs alongside; its output follows) =====\n'
+        leg_sqlite "$@" || overall=1
+        wait "$LEG2_PID" || overall=1
+        LEG2_PID=""
+        printf '\n===== leg postgresql =====\n'
+        cat "$REPORTS/postgresql.log"
+    else
+        printf '\n===== leg sqlite =====\n'
+        leg_sqlite "$@" || overall=1
+        printf '\n===== leg postgresql =====\n'
+        leg_postgresql "$@" || overall=1
+    fi
 else
-    printf '\nSKIPPED: PostgreSQL/Redis leg (%s)\n' "$leg2_problem"
-    printf 'postgresql skipped 0\n' >>"$REPORTS/legs"
+    printf '\n===== leg sqlite =====\n'
+    leg_sqlite "$@" || overall=1
+    if [ "$REQUIRE_SERVICES" = "1" ]; then
+        printf '\nERROR: PostgreSQL/Redis leg cannot run (%s), ' "$leg2_problem" >&2
+        printf 'and MONASSURANCE_REQUIRE_SERVICES=1 requires it.\n' >&2
+        leg_status postgresql unreachable 0
+        overall=1
+    else
+        printf '\nSKIPPED: PostgreSQL/Redis leg (%s)\n' "$leg2_problem"
+        leg_status postgresql skipped 0
+    fi
 fi
 
+cat "$REPORTS/sqlite.status" "$REPORTS/postgresql.status" >"$REPORTS/legs" 2>/dev/null
 "$PY" scripts/summarise.py "$REPORTS" || overall=1
 exit "$overall"
