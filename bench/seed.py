@@ -44,74 +44,22 @@ BENCH_USERNAME = "bench_user"
 INSURERS = 24
 POLICIES_PER_CLIENT = 2
 
-FIRST_NAMES = [
-    "Camille",
-    "Léa",
-    "Manon",
-    "Chloé",
-    "Inès",
-    "Sarah",
-    "Jade",
-    "Louise",
-    "Emma",
-    "Alice",
-    "Juliette",
-    "Lucie",
-    "Clara",
-    "Anaïs",
-    "Lucas",
-    "Hugo",
-    "Louis",
-    "Gabriel",
-    "Arthur",
-    "Jules",
-    "Nathan",
-    "Théo",
-    "Paul",
-    "Raphaël",
-    "Antoine",
-    "Mathis",
-    "Élise",
-    "Noé",
-]
-LAST_NAMES = [
-    "Martin",
-    "Bernard",
-    "Thomas",
-    "Petit",
-    "Robert",
-    "Richard",
-    "Durand",
-    "Dubois",
-    "Moreau",
-    "Laurent",
-    "Simon",
-    "Michel",
-    "Lefèvre",
-    "Leroy",
-    "Roux",
-    "David",
-    "Bertrand",
-    "Morel",
-    "Fournier",
-    "Girard",
-    "Bonnet",
-    "Dupont",
-    "Lambert",
-    "Fontaine",
-    "Rousseau",
-    "Vincent",
-    "Muller",
-    "Lefebvre",
-    "Faure",
-    "André",
-    "Mercier",
-    "Blanc",
-    "Guérin",
-    "Boyer",
-    "Garnier",
-    "Chevalier",
-]
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+FIRST_NAMES = _words(
+    "Camille Léa Manon Chloé Inès Sarah Jade Louise Emma Alice Juliette Lucie Clara Anaïs "
+    "Lucas Hugo Louis Gabriel Arthur Jules Nathan Théo Paul Raphaël Antoine Mathis Élise "
+    "Noé"
+)
+LAST_NAMES = _words(
+    "Martin Bernard Thomas Petit Robert Richard Durand Dubois Moreau Laurent Simon Michel "
+    "Lefèvre Leroy Roux David Bertrand Morel Fournier Girard Bonnet Dupont Lambert "
+    "Fontaine Rousseau Vincent Muller Lefebvre Faure André Mercier Blanc Guérin Boyer "
+    "Garnier Chevalier"
+)
 CITIES = (
     ("Lyon", "69003"),
     ("Marseille", "13006"),
