@@ -29,7 +29,7 @@ from typing import Any
 import prison
 from flask import Blueprint, Flask, abort, jsonify, request
 from flask_babel import gettext
-from sqlalchemy import and_, bindparam, exists, func, literal, select, union_all
+from sqlalchemy import bindparam, exists, func, literal, select, union_all
 
 PERMISSION = ("can_get", "PolicyApi")
 DEFAULT_ORDER = ("expiry_date", "asc")
@@ -77,24 +77,25 @@ def create_blueprint(app: Flask) -> Blueprint:
             except ValueError:
                 abort(400, f"unknown {column}")
             conditions.append(policy.c[column] == parsed)
-        where = and_(*conditions)
-
-        count = db.session.execute(select(func.count()).select_from(policy).where(where)).scalar()
         order_column = order_columns.get(args["order_column"])
+        page_size = args["page_size"] or page_size_default
         if order_column is None:
             abort(400, "order_column")
+        if not 1 <= page_size <= page_size_max or not 0 <= args["page"] <= MAX_PAGE:
+            abort(400, "page")
         # The id breaks ties in the same direction, as FAB does, so pages never overlap.
         descending = args["order_direction"] == "desc"
         ordering = [
             column.desc() if descending else column.asc() for column in (order_column, policy.c.id)
         ]
-        page_size = args["page_size"] or page_size_default
-        if not 1 <= page_size <= page_size_max or not 0 <= args["page"] <= MAX_PAGE:
-            abort(400, "page")
+
+        count = db.session.execute(
+            select(func.count()).select_from(policy).where(*conditions)
+        ).scalar()
         query = (
             select(*columns)
             .select_from(joined)
-            .where(where)
+            .where(*conditions)
             .order_by(*ordering)
             .limit(page_size)
             .offset(args["page"] * page_size)
