@@ -29,6 +29,10 @@ def create_app(config: Any | None = None) -> Flask:
 
     init_request_hooks(app)
 
+    from app.services import audit
+
+    audit.install()
+
     with app.app_context():
         _tune_sqlite()
         appbuilder = AppBuilder(update_perms=False)

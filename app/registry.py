@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _
 
+from app.api.audit import AuditLogApi
 from app.api.organisations import OrganisationApi
 from app.api.resources import ClientApi, CompanyApi, PolicyApi
 from app.api.users import UserApi
+from app.views.audit import AuditLogView, HistoryView
 from app.views.lookup import LookupView
 from app.views.organisations import OrganisationView
 from app.views.portfolio import ClientView, CompanyView, PolicyView
@@ -33,6 +35,16 @@ def register_all(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(
         CompanyView, "Insurers", label=_("Insurers"), icon="fa-building", category=PORTFOLIO
     )
+    appbuilder.add_view(
+        AuditLogView,
+        "Audit log",
+        label=_("Audit log"),
+        icon="fa-history",
+        category=ADMINISTRATION,
+        category_label=_("Administration"),
+        category_icon="fa-cogs",
+    )
+    appbuilder.add_view_no_menu(HistoryView)
     # FAB registers the users screen (ours, see app/security.py) under "Security".
     place_users_menu(appbuilder, ADMINISTRATION)
     appbuilder.add_view(
@@ -43,5 +55,5 @@ def register_all(appbuilder: AppBuilder) -> None:
         category=ADMINISTRATION,
     )
     appbuilder.add_view_no_menu(LookupView)  # JSON for the remote-search selects
-    for api in (CompanyApi, ClientApi, PolicyApi, UserApi, OrganisationApi):
+    for api in (CompanyApi, ClientApi, PolicyApi, AuditLogApi, UserApi, OrganisationApi):
         appbuilder.add_api(api)

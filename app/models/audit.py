@@ -42,15 +42,15 @@ class AuditLog(Model):
         return f"{self.action} {self.object_type or ''} {self.object_id or ''}".strip()
 
 
-class AuditLogIsAppendOnly(RuntimeError):
+class AuditLogAppendOnlyError(RuntimeError):
     pass
 
 
 @event.listens_for(AuditLog, "before_update")
 def _refuse_update(*_args: Any) -> None:
-    raise AuditLogIsAppendOnly("audit rows cannot be changed")
+    raise AuditLogAppendOnlyError("audit rows cannot be changed")
 
 
 @event.listens_for(AuditLog, "before_delete")
 def _refuse_delete(*_args: Any) -> None:
-    raise AuditLogIsAppendOnly("audit rows cannot be deleted")
+    raise AuditLogAppendOnlyError("audit rows cannot be deleted")

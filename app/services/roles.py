@@ -38,11 +38,17 @@ _USER_GRANTS: dict[str, str | set[str]] = {
     "PolicyApi": ALL,
     "CompanyApi": READ_API,
     "LookupView": ALL,
+    "HistoryView": ALL,
+}
+_MANAGER_EXTRA: dict[str, str | set[str]] = {
+    "Administration": ALL,
+    "Audit log": ALL,
+    "AuditLogView": ALL,
+    "AuditLogApi": ALL,
 }
 _ADMIN_EXTRA: dict[str, str | set[str]] = {
     "CompanyView": ALL,
     "CompanyApi": ALL,
-    "Administration": ALL,
     # The organisation's users (scoped by app.services.users), FAB's screen and our API.
     "UserDBModelView": ALL,
     "List Users": ALL,
@@ -52,8 +58,8 @@ _ADMIN_EXTRA: dict[str, str | set[str]] = {
 
 ROLE_GRANTS: dict[str, dict[str, str | set[str]]] = {
     USER: _USER_GRANTS,
-    MANAGER: dict(_USER_GRANTS),
-    ADMIN: {**_USER_GRANTS, **_ADMIN_EXTRA},
+    MANAGER: {**_USER_GRANTS, **_MANAGER_EXTRA},
+    ADMIN: {**_USER_GRANTS, **_MANAGER_EXTRA, **_ADMIN_EXTRA},
 }
 
 
