@@ -134,3 +134,21 @@ def test_logins_failures_and_logouts_are_audited(app, http, login, make_user):
         ("login", user),
         ("logout", user),
     ]
+
+
+def test_role_permission_changes_are_audited(app):
+    from flask_appbuilder.security.sqla.models import Role
+
+    with app.app_context():
+        role = db.session.scalars(select(Role).filter_by(name="USER")).one()
+        removed = role.permissions[0]
+        role.permissions.remove(removed)
+        db.session.commit()
+        try:
+            rows = audit_rows(app, object_type="Role", object_id=str(role.id), action="update")
+            assert len(rows) == 1
+            before, after = rows[0]["changes"]["permissions"]
+            assert str(removed) in before and str(removed) not in after
+        finally:
+            role.permissions.append(removed)
+            db.session.commit()

@@ -67,9 +67,11 @@ def record(
 
 
 def audited_models() -> tuple[type, ...]:
+    from flask_appbuilder.security.sqla.models import Role
+
     from app.models import AppUser, Client, Company, Organisation, Policy
 
-    return (Organisation, AppUser, Company, Client, Policy)
+    return (Organisation, AppUser, Role, Company, Client, Policy)
 
 
 def install(session_class: type[Session] = Session) -> None:
@@ -190,8 +192,11 @@ def _diff(obj: Any) -> dict[str, Any]:
 
 
 def _collection_keys(mapper: Any) -> list[str]:
-    # Only the roles of a user: other collections are the inverse side of audited rows.
-    return [rel.key for rel in mapper.relationships if rel.key == "roles"]
+    # A user's roles and a role's permissions; other collections mirror audited rows.
+    wanted = {"AppUser": "roles", "User": "roles", "Role": "permissions"}.get(
+        mapper.class_.__name__
+    )
+    return [rel.key for rel in mapper.relationships if rel.key == wanted]
 
 
 def _plain(key: str, value: Any) -> Any:
