@@ -97,17 +97,18 @@ def read_settings() -> Settings:
         raise StartupError(str(error)) from None
     if not 1 <= port <= 65535:
         raise StartupError(f"PORT must be between 1 and 65535, got {port}")
+    username = (env_str("ADMIN_USERNAME", "admin") or "admin").strip()
     password = env_str("ADMIN_PASSWORD")
     if password is not None:
         try:
-            check_password(password)
+            check_password(password, username)
         except AccountError as error:
             raise StartupError(f"ADMIN_PASSWORD is refused: {error}") from None
     return Settings(
         host=env_str("HOST", "127.0.0.1") or "127.0.0.1",
         port=port,
         data_dir=data_dir(),
-        admin_username=(env_str("ADMIN_USERNAME", "admin") or "admin").strip(),
+        admin_username=username,
         admin_password=password,
         demo_data=demo_data,
     )

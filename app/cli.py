@@ -46,10 +46,14 @@ def sync_roles_command() -> None:
 )
 def create_admin_command(username: str, password: str, organisation_id: int | None) -> None:
     """Create a SUPERADMIN account."""
+    from flask_babel import force_locale
+
     from app.services.accounts import AccountError, create_admin
 
     try:
-        create_admin(current_app.appbuilder, username, password, organisation_id)
+        # The password policy speaks the UI's language; operator commands speak English.
+        with force_locale("en"):
+            create_admin(current_app.appbuilder, username, password, organisation_id)
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"administrator {username.strip()!r} created")

@@ -175,7 +175,6 @@ def http(
         request.add_header("Content-Type", "application/json")
     if token:
         request.add_header("Authorization", f"Bearer {token}")
-    request.add_header("Accept-Language", "fr")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             status, raw, kind = (

@@ -84,7 +84,9 @@ def test_create_admin_refuses_a_mistyped_confirmation(app):
     ("args", "message"),
     [
         (["--password", "short"], "at least 12 characters"),
-        (["--password", "x" * 300], "more than 256 characters"),
+        (["--password", "x" * 300], "at most 128 characters"),
+        (["--password", "azertyuiop123456"], "too common or too easy to guess"),
+        (["--password", "refuse-refuse-2024"], "must not contain the user name"),
         (["--password", ADMIN_PASSWORD, "--organisation-id", "999999"], "no organisation"),
         (["--password", ADMIN_PASSWORD, "--organisation-id", "0"], "Invalid value"),
         (["--password", ADMIN_PASSWORD, "--organisation-id", "abc"], "Invalid value"),

@@ -76,7 +76,7 @@ def test_run_py_first_start_second_start_and_worker_death(tmp_path):
         wait_for_http(base_url + "health", 10, first)
         token = api_login(base_url, username, password)
         assert policy_count(base_url, token) == demo.POLICY_COUNT
-        status, page = http("GET", base_url + "login/")
+        status, page = http("GET", base_url + "login/")  # no Accept-Language: the default
         assert status == 200
         assert "Mot de passe" in page and "Nom d'utilisateur" in page
 
@@ -118,7 +118,9 @@ def test_run_py_refuses_a_weak_admin_password_before_doing_anything(tmp_path):
     env = clean_env(tmp_path / "data", ADMIN_PASSWORD="short")
     result = run([sys.executable, "run.py"], env, timeout=60)
     assert result.returncode == 2
-    assert "ADMIN_PASSWORD is refused: the password needs at least 12 characters" in result.stderr
+    assert "ADMIN_PASSWORD is refused: The password must have at least 12 characters" in (
+        result.stderr
+    )
     assert "short" not in result.stdout
     assert not (tmp_path / "data" / "monassurance.db").exists()
 
@@ -152,7 +154,7 @@ def test_production_commands_deploy_serve_and_work(tmp_path):
                 "--username",
                 "ops",
                 "--password",
-                "ops password 2024",
+                "night shift deploy key",
             ],
         ):
             result = flask(*command, env=env)
@@ -168,7 +170,7 @@ def test_production_commands_deploy_serve_and_work(tmp_path):
             status, body = http("GET", base_url + "health/db")
             assert status == 200, body
             assert body["redis"] is (True if "REDIS_URL" in services else None)
-            token = api_login(base_url, "ops", "ops password 2024")
+            token = api_login(base_url, "ops", "night shift deploy key")
             assert policy_count(base_url, token) == 0
             ping = flask("monassurance", "ping-worker", "--timeout", "30", env=env)
             assert ping.returncode == 0, ping.stdout + ping.stderr
@@ -197,7 +199,8 @@ def use_environment(monkeypatch, tmp_path, **values: str) -> None:
         ({"PORT": "70000"}, "PORT must be between 1 and 65535, got 70000"),
         ({"PORT": "eighty"}, "PORT must be an integer, got 'eighty'"),
         ({"DEMO_DATA": "perhaps"}, "DEMO_DATA must be a boolean"),
-        ({"ADMIN_PASSWORD": "x" * 300}, "more than 256 characters"),
+        ({"ADMIN_PASSWORD": "x" * 300}, "at most 128 characters"),
+        ({"ADMIN_USERNAME": "direction", "ADMIN_PASSWORD": "la direction 2024"}, "user name"),
     ],
 )
 def test_read_settings_refuses_bad_values(monkeypatch, tmp_path, values, message):
