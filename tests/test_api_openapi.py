@@ -137,3 +137,10 @@ def test_swagger_ui_uses_same_origin_scripts_only(http, superadmin, login):
         assert served.status_code == 200
         assert "javascript" in served.content_type
     assert b"SwaggerUIBundle" in http.get("/static/api-docs/swagger-init.js").data
+
+
+def test_every_role_may_read_the_spec_and_swagger_ui(http, make_user, login, auth_headers):
+    user = make_user("USER")
+    assert http.get("/api/v1/_openapi", headers=auth_headers(user)).status_code == 200
+    login(user)
+    assert http.get("/swagger/v1").status_code == 200

@@ -39,6 +39,9 @@ _USER_GRANTS: dict[str, str | set[str]] = {
     "CompanyApi": READ_API,
     "LookupView": ALL,
     "HistoryView": ALL,
+    # Scripts act with their user's rights, so every user may read the API's spec.
+    "OpenApi": {"can_get"},
+    "SwaggerView": {"can_show"},
 }
 _MANAGER_EXTRA: dict[str, str | set[str]] = {
     "Administration": ALL,
