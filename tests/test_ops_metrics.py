@@ -141,6 +141,10 @@ def _get(url: str) -> tuple[int, str]:
         return response.status, response.read().decode()
 
 
+def _worker_pids(folder: Path) -> set[str]:
+    return {path.stem.split("_")[-1] for path in folder.glob("*.db")} - {"999999"}
+
+
 def _requests_per_worker(folder: Path) -> dict[str, float]:
     """flask_http_request_total per worker pid, read from each worker's sample file."""
     from prometheus_client.mmap_dict import MmapedDict
@@ -196,9 +200,16 @@ def test_gunicorn_workers_add_up_in_metrics(tmp_path):
             assert time.monotonic() < deadline, "gunicorn did not answer /health"
             time.sleep(0.2)
 
+        # Each worker imports the app on its own; under load the second one can take a
+        # while. Its first metric file (exporter info, written at start-up) says it is in.
+        while len(_worker_pids(metrics_dir)) < 2:
+            assert server.poll() is None, server.communicate()[0]
+            assert time.monotonic() < deadline + 60, _worker_pids(metrics_dir)
+            time.sleep(0.2)
+
         # Concurrent probes until both workers have answered some (bounded).
         with ThreadPoolExecutor(max_workers=8) as pool:
-            for _ in range(10):
+            for _ in range(30):
                 statuses = list(pool.map(lambda _: _get(f"{base}/health")[0], range(20)))
                 served += statuses.count(200)
                 if len([n for n in _requests_per_worker(metrics_dir).values() if n > 0]) >= 2:
