@@ -215,8 +215,8 @@ def test_sync_roles_is_repeatable(app):
         }
     assert after == before
     assert {"USER", "MANAGER", "ADMIN", "SUPERADMIN"} <= set(after)
-    assert ("can_list", "ClientView") in user_permissions
-    assert ("can_delete", "CompanyView") not in user_permissions
+    assert ("can_write", "Client") in user_permissions
+    assert ("can_write", "Company") not in user_permissions
 
 
 def test_ping_worker_in_immediate_mode_answers_inline(app):

@@ -136,7 +136,7 @@ def test_a_user_without_the_action_permission_is_refused(app, http, make_user, l
         kept = [
             pv
             for pv in role.permissions
-            if not (pv.view_menu.name == "PolicyView" and pv.permission.name == "cancel")
+            if not (pv.view_menu.name == "Policy" and pv.permission.name == "can_write")
         ]
         removed = [pv for pv in role.permissions if pv not in kept]
         role.permissions = kept

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
+from app import permissions
 from app.api.base import OrganisationModelRestApi
 from app.models import AuditLog
 
@@ -26,10 +27,12 @@ AUDIT_COLUMNS = [
 class AuditLogApi(OrganisationModelRestApi):
     """List and read audit entries; no route writes, changes or deletes them."""
 
+    class_permission_name = permissions.AUDIT_LOG
+    method_permission_name = permissions.API_METHODS
+
     resource_name = "audit"
     datamodel = SQLAInterface(AuditLog)
     include_route_methods = {"get", "get_list", "info"}
-    class_permission_name = "AuditLogApi"
     list_columns = AUDIT_COLUMNS
     show_columns = AUDIT_COLUMNS
     search_columns = ["user_id", "username", "action", "object_type", "object_id", "created_at"]

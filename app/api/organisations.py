@@ -16,6 +16,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.wrappers import Response
 
+from app import permissions
 from app.api.base import OrganisationModelRestApi, field_errors, parse_pk
 from app.models import Organisation
 from app.models.base import ModelValidationError
@@ -27,6 +28,8 @@ from app.services.organisations import (
 
 
 class OrganisationApi(OrganisationModelRestApi):
+    class_permission_name = permissions.ORGANISATION
+    method_permission_name = permissions.API_METHODS
     resource_name = "organisation"
     datamodel = SQLAInterface(Organisation)
     base_filters = ORGANISATION_SELF_FILTERS

@@ -6,7 +6,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from app import metrics
+from app import metrics, permissions
 from app.api.base import OrganisationModelRestApi
 from app.models import Client, Company, Policy
 
@@ -40,6 +40,8 @@ POLICY_FIELDS = [
 
 
 class CompanyApi(OrganisationModelRestApi):
+    class_permission_name = permissions.COMPANY
+    method_permission_name = permissions.API_METHODS
     resource_name = "company"
     datamodel = SQLAInterface(Company)
     list_columns = ["id", "name", "code", "contact_name", "email", "phone"]
@@ -57,6 +59,8 @@ class CompanyApi(OrganisationModelRestApi):
 
 
 class ClientApi(OrganisationModelRestApi):
+    class_permission_name = permissions.CLIENT
+    method_permission_name = permissions.API_METHODS
     resource_name = "client"
     datamodel = SQLAInterface(Client)
     list_columns = [
@@ -86,6 +90,8 @@ class ClientApi(OrganisationModelRestApi):
 
 
 class PolicyApi(OrganisationModelRestApi):
+    class_permission_name = permissions.POLICY
+    method_permission_name = permissions.API_METHODS
     resource_name = "policy"
     datamodel = SQLAInterface(Policy)
     list_columns = [

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Query
 from werkzeug.wrappers import Response
 
+from app import permissions
 from app.api.base import OrganisationModelRestApi, field_errors, parse_pk
 from app.api.query import QueryArgumentError
 from app.models import AppUser
@@ -140,6 +141,8 @@ def parse_body(body: dict[str, Any]) -> dict[str, Any]:
 
 
 class UserApi(OrganisationModelRestApi):
+    class_permission_name = permissions.USER
+    method_permission_name = permissions.API_METHODS
     resource_name = "user"
     datamodel = SQLAInterface(AppUser)
     base_filters = USER_BASE_FILTERS

@@ -12,33 +12,29 @@ from typing import Any
 from flask_appbuilder import AppBuilder
 from flask_appbuilder.security.manager import BaseSecurityManager
 
+from app import permissions
+
 USER, MANAGER, ADMIN, SUPERADMIN = "USER", "MANAGER", "ADMIN", "SUPERADMIN"
 ROLE_NAMES = (USER, MANAGER, ADMIN, SUPERADMIN)
 
 ALL = "*"
-READ_SCREEN = {"can_list", "can_show", "menu_access"}
-READ_API = {"can_get", "can_info"}
+READ = {"can_read"}
 SELF_SERVICE = {
     "UserInfoEditView": ALL,
     "ResetMyPasswordView": ALL,
     "UserDBModelView": {"can_userinfo", "resetmypassword", "userinfoedit"},
 }
-PORTFOLIO_MENUS = {"Portefeuille": ALL}
+PORTFOLIO_MENUS = {"Portefeuille": ALL, "Clients": ALL, "Policies": ALL, "Insurers": ALL}
 
+# Resources carry can_read / can_write (app/permissions.py); menus carry menu_access.
 _USER_GRANTS: dict[str, str | set[str]] = {
     **SELF_SERVICE,
     **PORTFOLIO_MENUS,
-    "ClientView": ALL,
-    "Clients": ALL,
-    "PolicyView": ALL,
-    "Policies": ALL,
-    "CompanyView": READ_SCREEN,
-    "Insurers": ALL,
-    "ClientApi": ALL,
-    "PolicyApi": ALL,
-    "CompanyApi": READ_API,
-    "LookupView": ALL,
-    "HistoryView": ALL,
+    permissions.POLICY: ALL,
+    permissions.CLIENT: ALL,
+    permissions.COMPANY: READ,
+    permissions.HISTORY: READ,
+    permissions.LOOKUP: READ,
     # Scripts act with their user's rights, so every user may read the API's spec.
     "OpenApi": {"can_get"},
     "SwaggerView": {"can_show"},
@@ -46,17 +42,15 @@ _USER_GRANTS: dict[str, str | set[str]] = {
 _MANAGER_EXTRA: dict[str, str | set[str]] = {
     "Administration": ALL,
     "Audit log": ALL,
-    "AuditLogView": ALL,
-    "AuditLogApi": ALL,
+    permissions.AUDIT_LOG: READ,
 }
 _ADMIN_EXTRA: dict[str, str | set[str]] = {
-    "CompanyView": ALL,
-    "CompanyApi": ALL,
-    # The organisation's users (scoped by app.services.users), FAB's screen and our API.
+    permissions.COMPANY: ALL,
+    # The organisation's users (scoped by app.services.users): FAB's screen and our API.
+    permissions.USER: ALL,
     "UserDBModelView": ALL,
     "List Users": ALL,
     "ResetPasswordView": ALL,
-    "UserApi": ALL,
 }
 
 ROLE_GRANTS: dict[str, dict[str, str | set[str]]] = {
@@ -74,10 +68,26 @@ def sync_roles(appbuilder: AppBuilder) -> None:
     for role_name in ROLE_NAMES:
         sm.add_role(role_name)
     appbuilder.add_permissions(update_perms=True)
+    _drop_stale_permissions(appbuilder)
     everything = sm.session.query(sm.permissionview_model).all()
     sm.find_role(SUPERADMIN).permissions = everything
     for role_name, grants in ROLE_GRANTS.items():
         sm.find_role(role_name).permissions = _granted_permission_views(everything, grants)
+    sm.session.commit()
+
+
+def _drop_stale_permissions(appbuilder: AppBuilder) -> None:
+    """Remove permissions of views and menus that no longer exist (renamed or removed)."""
+    sm = appbuilder.sm
+    live = {view.class_permission_name for view in appbuilder.baseviews}
+    for view_menu in sm.get_all_view_menu():
+        if view_menu.name in live or appbuilder.menu.find(view_menu.name):
+            continue
+        for permission_view in sm.find_permissions_view_menu(view_menu):
+            for role in sm.get_all_roles():
+                sm.del_permission_role(role, permission_view)
+            sm.session.delete(permission_view)
+        sm.session.delete(view_menu)
     sm.session.commit()
 
 

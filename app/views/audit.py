@@ -16,6 +16,7 @@ from flask_appbuilder.urltools import get_filter_args
 from flask_babel import lazy_gettext as _
 from sqlalchemy import select
 
+from app import permissions
 from app.extensions import db
 from app.models import AuditLog, Client, Policy
 from app.services.scope import ORGANISATION_BASE_FILTERS, visible_organisation_id
@@ -36,10 +37,13 @@ HISTORY_SUBJECTS: dict[str, type] = {"client": Client, "policy": Policy}
 
 
 class AuditLogView(ModelView):
+    class_permission_name = permissions.AUDIT_LOG
+    method_permission_name = permissions.SCREEN_METHODS
+    # Append-only: no add, edit or delete route exists, whoever asks.
+    include_route_methods = {"list", "show", "export"}
     route_base = "/audit"
     datamodel = SQLAInterface(AuditLog)
     base_filters = ORGANISATION_BASE_FILTERS
-    base_permissions = ["can_list", "can_show", "can_export"]
     list_title = _("Audit log")
     show_title = _("Audit entry")
     list_columns = ["created_at", "username", "action", "object_type", "object_id", "ip"]
@@ -77,9 +81,11 @@ class AuditLogView(ModelView):
 class HistoryView(BaseView):
     """The change history of one client or policy the user may see."""
 
+    class_permission_name = permissions.HISTORY
+    method_permission_name = permissions.SCREEN_METHODS
+
     route_base = "/history"
     default_view = "history"
-    base_permissions = ["can_history"]
 
     @expose("/<subject>/<int:pk>")
     @has_access

@@ -13,6 +13,7 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from werkzeug.wrappers import Response
 
+from app import permissions
 from app.extensions import db
 from app.services.scope import visible_organisation_id
 from app.views import lookup_sources
@@ -21,6 +22,8 @@ PAGE_PATTERN = re.compile(r"^[1-9][0-9]{0,4}$")
 
 
 class LookupView(BaseView):
+    class_permission_name = permissions.LOOKUP
+    method_permission_name = permissions.SCREEN_METHODS
     route_base = "/lookup"
     default_view = "search"
 

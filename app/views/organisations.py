@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _
 from wtforms import StringField
 from wtforms.validators import InputRequired, Length, Regexp
 
+from app import permissions
 from app.models import Organisation
 from app.models.organisation import ORIAS_PATTERN
 from app.services.organisations import (
@@ -29,6 +30,8 @@ ORIAS_HELP = _("8 digits, from the ORIAS register.")
 
 
 class OrganisationView(GuardedModelView):
+    class_permission_name = permissions.ORGANISATION
+    method_permission_name = permissions.SCREEN_METHODS
     datamodel = SQLAInterface(Organisation)
     base_filters = ORGANISATION_SELF_FILTERS
     list_title = _("Agencies")

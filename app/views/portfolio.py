@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from wtforms import Form
 from wtforms.validators import DataRequired, InputRequired, Optional
 
-from app import metrics
+from app import metrics, permissions
 from app.models import (
     Client,
     ClientKind,
@@ -58,6 +58,8 @@ def _has_policies(session: Any, column: Any, row_id: int) -> bool:
 
 
 class PolicyView(OrganisationModelView):
+    class_permission_name = permissions.POLICY
+    method_permission_name = permissions.SCREEN_METHODS
     datamodel = ListInterface(
         Policy,
         eager=("client", "company"),
@@ -273,6 +275,8 @@ class PolicyView(OrganisationModelView):
 
 
 class ClientView(OrganisationModelView):
+    class_permission_name = permissions.CLIENT
+    method_permission_name = permissions.SCREEN_METHODS
     datamodel = ListInterface(Client)
     list_title = _("Clients")
     show_title = _("Client")
@@ -337,6 +341,8 @@ class ClientView(OrganisationModelView):
 
 
 class CompanyView(OrganisationModelView):
+    class_permission_name = permissions.COMPANY
+    method_permission_name = permissions.SCREEN_METHODS
     datamodel = ListInterface(Company)
     list_title = _("Insurers")
     show_title = _("Insurer")

@@ -1,0 +1,48 @@
+"""Compact permissions: each resource has `can_read` and `can_write`, shared by its
+screens and its API, so a role reads as a short list of resources.
+
+Views and APIs set ``class_permission_name`` to the resource and
+``method_permission_name`` to one of the maps below.
+"""
+
+from __future__ import annotations
+
+READ = "read"
+WRITE = "write"
+
+# FAB ModelView methods (and our custom screens' methods) -> read/write.
+SCREEN_METHODS: dict[str, str] = {
+    "list": READ,
+    "show": READ,
+    "download": READ,
+    "export": READ,
+    "history": READ,
+    "search": READ,
+    "add": WRITE,
+    "edit": WRITE,
+    "delete": WRITE,
+    # Bulk actions change rows.
+    "activate": WRITE,
+    "suspend": WRITE,
+    "cancel": WRITE,
+}
+
+# FAB ModelRestApi methods -> read/write.
+API_METHODS: dict[str, str] = {
+    "get": READ,
+    "get_list": READ,
+    "info": READ,
+    "post": WRITE,
+    "put": WRITE,
+    "delete": WRITE,
+}
+
+# Resource names, as they appear in the permission matrix (docs/permissions.md).
+POLICY = "Policy"
+CLIENT = "Client"
+COMPANY = "Company"
+AUDIT_LOG = "AuditLog"
+HISTORY = "History"
+LOOKUP = "Lookup"
+USER = "User"
+ORGANISATION = "Organisation"
