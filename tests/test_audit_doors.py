@@ -103,3 +103,13 @@ def test_audit_api_filters_by_action_and_object(app, http, make_user, portfolio,
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.json["count"] == 1
     assert response.json["result"][0]["changes"] == {"city": [None, "Lille"]}
+
+
+def test_client_and_policy_pages_link_to_their_history(app, http, login, make_user, portfolio):
+    user = make_user("USER")
+    ids = portfolio(user_organisation(app, user), "1")
+    login(user)
+    client_page = http.get(f"/clientview/show/{ids['client']}").get_data(as_text=True)
+    assert f'href="/history/client/{ids["client"]}"' in client_page
+    policy_page = http.get(f"/policyview/show/{ids['policy']}").get_data(as_text=True)
+    assert f'href="/history/policy/{ids["policy"]}"' in policy_page

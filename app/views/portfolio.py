@@ -58,6 +58,8 @@ def _has_policies(session: Any, column: Any, row_id: int) -> bool:
 
 
 class PolicyView(OrganisationModelView):
+    show_template = "screens/show_with_history.html"
+    extra_args = {"history_subject": "policy"}
     class_permission_name = permissions.POLICY
     method_permission_name = permissions.SCREEN_METHODS
     datamodel = ListInterface(
@@ -275,6 +277,8 @@ class PolicyView(OrganisationModelView):
 
 
 class ClientView(OrganisationModelView):
+    show_template = "screens/show_with_history.html"
+    extra_args = {"history_subject": "client"}
     class_permission_name = permissions.CLIENT
     method_permission_name = permissions.SCREEN_METHODS
     datamodel = ListInterface(Client)
