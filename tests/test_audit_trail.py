@@ -152,3 +152,18 @@ def test_role_permission_changes_are_audited(app):
         finally:
             role.permissions.append(removed)
             db.session.commit()
+
+
+def test_user_creation_is_audited_with_the_password_masked(app, http, make_user, auth_headers):
+    from tests.test_users_api import GOOD_PASSWORD, new_user
+
+    headers = auth_headers(make_user("ADMIN"))
+    created = http.post("/api/v1/user/", json=new_user(), headers=headers)
+    assert created.status_code == 201, created.get_data(as_text=True)
+    rows = audit_rows(app, object_type="User", object_id=str(created.json["id"]), action="create")
+    assert len(rows) == 1
+    assert rows[0]["changes"]["password"] == [None, "***"]
+    assert rows[0]["changes"]["roles"] == [None, ["USER"]]
+    with app.app_context():
+        raw = db.session.execute(text("SELECT changes FROM audit_log")).scalars().all()
+    assert not any(GOOD_PASSWORD in str(value) for value in raw)
