@@ -7,21 +7,10 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from app import permissions
 from app.api.base import OrganisationModelRestApi
 from app.models import AuditLog
+from app.models.audit import AUDIT_FIELDS
 
-AUDIT_COLUMNS = [
-    "id",
-    "created_at",
-    "user_id",
-    "username",
-    "organisation_id",
-    "action",
-    "object_type",
-    "object_id",
-    "changes",
-    "request_id",
-    "ip",
-    "user_agent",
-]
+# The ids come first for scripts that join entries to users and rows.
+AUDIT_COLUMNS = ["id", "user_id", *AUDIT_FIELDS]
 
 
 class AuditLogApi(OrganisationModelRestApi):

@@ -11,6 +11,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import utcnow
 
+# What an entry says, in the order screens, exports and the API show it.
+AUDIT_FIELDS = (
+    "created_at",
+    "username",
+    "organisation_id",
+    "action",
+    "object_type",
+    "object_id",
+    "changes",
+    "request_id",
+    "ip",
+    "user_agent",
+)
+
 
 class AuditLog(Model):
     """Who did what to which object, with the values before and after (UTC)."""

@@ -19,20 +19,10 @@ from sqlalchemy import select
 from app import permissions
 from app.extensions import db
 from app.models import AuditLog, Client, Policy
+from app.models.audit import AUDIT_FIELDS
 from app.services.scope import ORGANISATION_BASE_FILTERS, visible_organisation_id
 
-EXPORT_COLUMNS = [
-    "created_at",
-    "username",
-    "organisation_id",
-    "action",
-    "object_type",
-    "object_id",
-    "changes",
-    "request_id",
-    "ip",
-    "user_agent",
-]
+EXPORT_COLUMNS = list(AUDIT_FIELDS)
 HISTORY_SUBJECTS: dict[str, type] = {"client": Client, "policy": Policy}
 
 
