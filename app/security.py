@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import Any
+
+from flask import Flask, has_request_context, request
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_limiter import Limiter
 from flask_login import user_logged_out
+from sqlalchemy.orm import joinedload
 
+from app.api.access import role_has_permission, user_has_permission
 from app.api.security import MonAssuranceSecurityApi
 from app.extensions import limiter
 from app.models.user import AppUser
@@ -61,6 +65,46 @@ class MonAssuranceSecurityManager(SecurityManager):
             self.session, action, "User", user_id, organisation_id=organisation_id, actor=actor
         )
         self.session.commit()
+
+    # --- permission checks: one query each, never cached beyond the request ---
+    # A permission taken from a role, a role taken from a user and a deactivated
+    # account must count from the next request on, in every process: nothing here
+    # outlives the request. See app/api/access.py and docs/benchmarks.md.
+    def get_user_by_id(self, pk: Any) -> AppUser | None:
+        # The roles come with the user (one statement): the organisation scope reads them.
+        return self.session.get(self.user_model, pk, options=[joinedload(self.user_model.roles)])
+
+    def is_item_public(self, permission_name: str, view_name: str) -> bool:
+        """FAB's answer (does the Public role hold it?), asked in one query."""
+        key = ("public", permission_name, view_name)
+        return self._per_request(
+            key,
+            lambda: role_has_permission(
+                self.session, self.auth_role_public, permission_name, view_name
+            ),
+        )
+
+    def _has_view_access(self, user: Any, permission_name: str, view_name: str) -> bool:
+        """FAB's answer (do the user's roles, direct or through groups, hold it?) in one query."""
+        if self.builtin_roles or not user.is_authenticated:
+            # Roles declared in the configuration (FAB_ROLES) or the Public role: FAB's way.
+            return super()._has_view_access(user, permission_name, view_name)
+        key = ("user", user.id, permission_name, view_name)
+        return self._per_request(
+            key, lambda: user_has_permission(self.session, user.id, permission_name, view_name)
+        )
+
+    @staticmethod
+    def _per_request(key: tuple[Any, ...], ask: Any) -> bool:
+        """``ask()``, remembered until the end of the request (never across requests)."""
+        if not has_request_context():
+            return ask()
+        # In the request's own environ: flask.g belongs to the app context, which
+        # several requests share when a caller (a test, a script) holds one open.
+        answers = request.environ.setdefault("monassurance.access_answers", {})
+        if key not in answers:
+            answers[key] = ask()
+        return answers[key]
 
     def create_limiter(self, app: Flask) -> Limiter:
         # One limiter for the whole app, so FAB's login limits and ours share storage.
