@@ -45,6 +45,12 @@ class Statement:
         if "ab_" in text:
             if "bench/handwritten" in chain:
                 return "security: permission + SUPERADMIN check (one query)"
+            if "app/api/access.py" in chain:
+                if "ab_role.name" in text:
+                    return "security: does the Public role hold it? (one query)"
+                return "security: do the user's roles hold it? (one query)"
+            if "load_user" in chain and "ab_user_role" in text:
+                return "security: load user from JWT, with its roles"
             if "get_public_permissions" in chain.split(" ")[0]:
                 return "security: Public role's permissions (anonymous access check)"
             if "get_public_role" in chain or "is_item_public" in chain:
