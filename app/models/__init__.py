@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate."""
 
 from app.models.audit import AuditLog
+from app.models.auth import AuthSession, RefreshToken
 from app.models.client import Client, ClientKind
 from app.models.company import Company
 from app.models.organisation import Organisation
@@ -9,6 +10,8 @@ from app.models.user import AppUser
 
 __all__ = [
     "AuditLog",
+    "AuthSession",
+    "RefreshToken",
     "Client",
     "ClientKind",
     "Company",
