@@ -7,6 +7,7 @@ generate one once and keep it in the data folder, never a hard-coded default.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 import secrets
@@ -120,6 +121,27 @@ class Config:
         self.FAB_PASSWORD_HASH_METHOD = self.PASSWORD_HASH_METHOD
         # When set, /metrics answers only to "Authorization: Bearer <METRICS_TOKEN>".
         self.METRICS_TOKEN = env_str("METRICS_TOKEN")
+        # API tokens (app/services/tokens.py): short access tokens, rotating refresh tokens.
+        self.JWT_ACCESS_TOKEN_EXPIRES = dt.timedelta(
+            minutes=env_int("JWT_ACCESS_TOKEN_MINUTES", 15)
+        )
+        self.JWT_REFRESH_TOKEN_EXPIRES = dt.timedelta(days=env_int("JWT_REFRESH_TOKEN_DAYS", 30))
+        # Rate limits (app/api/limits.py), in flask-limiter's notation ("10/minute").
+        self._ratelimit_storage_uri = env_str("RATELIMIT_STORAGE_URI")
+        self.RATELIMIT_LOGIN_IP = env_str("RATELIMIT_LOGIN_IP", "20/minute")
+        self.RATELIMIT_LOGIN_ACCOUNT = env_str("RATELIMIT_LOGIN_ACCOUNT", "10/minute")
+        self.RATELIMIT_REFRESH = env_str("RATELIMIT_REFRESH", "30/minute")
+        self.RATELIMIT_API = env_str("RATELIMIT_API", "600/minute")
+        self.AUTH_RATE_LIMIT = env_str("RATELIMIT_LOGIN_FORM", "10/minute")
+
+    @property
+    def RATELIMIT_STORAGE_URI(self) -> str:  # noqa: N802 (Flask config key)
+        """Shared counters in Redis when there is one (several workers), else in memory."""
+        return self._ratelimit_storage_uri or self.REDIS_URL or "memory://"
+
+    @RATELIMIT_STORAGE_URI.setter
+    def RATELIMIT_STORAGE_URI(self, value: str | None) -> None:  # noqa: N802
+        self._ratelimit_storage_uri = value
 
     @property
     def AUTH_DB_FAKE_PASSWORD_HASH_CHECK(self) -> str:  # noqa: N802 (Flask config key)
@@ -148,7 +170,13 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
-    JWT_ACCESS_TOKEN_EXPIRES = 15 * 60
+    AUTH_RATE_LIMITED = True  # FAB's HTML login form, limited to AUTH_RATE_LIMIT per IP
+    # API keys: FAB's table and checks (app/services/api_keys.py). A key carries
+    # 256 random bits, so its stored hash needs no stretching: a light one keeps
+    # each request fast; the lookup is a keyed hash (FAB's).
+    FAB_API_KEY_ENABLED = True
+    FAB_API_KEY_PREFIXES = ["ma_"]
+    FAB_API_KEY_HASH_METHOD = "pbkdf2:sha256:1000"
 
     # --- Babel: French first -------------------------------------------------
     BABEL_DEFAULT_LOCALE = "fr"

@@ -46,3 +46,4 @@ HISTORY = "History"
 LOOKUP = "Lookup"
 USER = "User"
 ORGANISATION = "Organisation"
+AUTH = "Auth"  # own API sessions and keys (app/api/auth.py)

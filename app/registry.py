@@ -6,6 +6,7 @@ from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _
 
 from app.api.audit import AuditLogApi
+from app.api.auth import AuthApi, init_auth
 from app.api.organisations import OrganisationApi
 from app.api.resources import ClientApi, CompanyApi, PolicyApi
 from app.api.users import UserApi
@@ -55,5 +56,6 @@ def register_all(appbuilder: AppBuilder) -> None:
         category=ADMINISTRATION,
     )
     appbuilder.add_view_no_menu(LookupView)  # JSON for the remote-search selects
-    for api in (CompanyApi, ClientApi, PolicyApi, AuditLogApi, UserApi, OrganisationApi):
+    for api in (CompanyApi, ClientApi, PolicyApi, AuditLogApi, UserApi, OrganisationApi, AuthApi):
         appbuilder.add_api(api)
+    init_auth(appbuilder)  # token checks, API keys, rate limits: after every API

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_login import user_logged_out
 from sqlalchemy.orm import joinedload
@@ -14,7 +15,7 @@ from app.api.access import role_has_permission, user_has_permission
 from app.api.security import MonAssuranceSecurityApi
 from app.extensions import limiter
 from app.models.user import AppUser
-from app.services import audit
+from app.services import api_keys, audit, tokens
 from app.views.users import (
     OrganisationUserView,
     PolicyResetMyPasswordView,
@@ -29,6 +30,9 @@ def _audit_logout(app: Flask, user: AppUser, **_extra: object) -> None:
         sm.session, "logout", "User", user.id, organisation_id=user.organisation_id, actor=actor
     )
     sm.session.commit()
+
+
+_JWT_USER = "monassurance.jwt_user"  # the token's user, loaded with its session check
 
 
 # Blinker keeps one connection per receiver, so building several apps adds it once.
@@ -105,6 +109,43 @@ class MonAssuranceSecurityManager(SecurityManager):
         if key not in answers:
             answers[key] = ask()
         return answers[key]
+
+    # --- API tokens and keys (app/services/tokens.py, app/services/api_keys.py) ---
+    def create_jwt_manager(self, app: Flask) -> JWTManager:
+        jwt_manager = super().create_jwt_manager(app)
+        # Every access token's session is checked against the database on each request.
+        jwt_manager.token_in_blocklist_loader(self._jwt_revoked)
+        return jwt_manager
+
+    def _jwt_revoked(self, _header: dict[str, Any], payload: dict[str, Any]) -> bool:
+        if payload.get("type") == "refresh":
+            return False  # the refresh endpoint decides, and detects reuse
+        user = tokens.live_session_user(self.session, payload)
+        if user is None:
+            return True
+        request.environ[_JWT_USER] = user  # load_user_jwt takes it: no second query
+        return False
+
+    def load_user_jwt(self, _jwt_header: dict[str, Any], jwt_data: dict[str, Any]) -> Any:
+        user = request.environ.pop(_JWT_USER, None) if has_request_context() else None
+        if user is None or str(user.id) != str(jwt_data.get("sub")):
+            return super().load_user_jwt(_jwt_header, jwt_data)
+        if user.is_active:
+            g.user = user
+            return user
+        return None
+
+    @staticmethod
+    def extract_api_key_from_request() -> str | None:
+        return api_keys.extract_from_request()
+
+    def validate_api_key(self, api_key_string: str) -> AppUser | None:
+        return api_keys.validate(self.session, api_key_string)
+
+    def has_access(self, permission_name: str, view_name: str) -> bool:
+        if has_request_context() and api_keys.write_refused():
+            return False  # a read-only API key: FAB's protect answers 403
+        return super().has_access(permission_name, view_name)
 
     def create_limiter(self, app: Flask) -> Limiter:
         # One limiter for the whole app, so FAB's login limits and ours share storage.

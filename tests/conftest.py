@@ -111,6 +111,16 @@ def _clean_rows(request: pytest.FixtureRequest) -> Iterator[None]:
         db.session.commit()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(request: pytest.FixtureRequest) -> None:
+    """Rate limits stay on, but each test starts with empty counters (app/api/limits.py)."""
+    if "app" in request.fixturenames:
+        request.getfixturevalue("app")
+        from app.extensions import limiter
+
+        limiter.reset()
+
+
 @pytest.fixture
 def http(app: Flask) -> FlaskClient:
     """A browser-like client (cookies, CSRF enforced)."""

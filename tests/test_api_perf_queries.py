@@ -287,9 +287,11 @@ def test_q_is_checked_without_jsonschema_validate(http, agency, monkeypatch):
 
 
 def test_a_permission_removed_from_a_role_is_refused_on_the_next_request(
-    app, http, agency, test_role
+    app, http, agency, test_role, auth_headers
 ):
     set_roles(app, agency["username"], TEST_ROLE)
+    # A role change ends the user's sessions (app/services/tokens.py): log in again.
+    agency["headers"] = auth_headers(agency["username"])
     assert http.get(LIST, headers=agency["headers"]).status_code == 200
     sm = app.appbuilder.sm
     with app.app_context():
@@ -308,14 +310,21 @@ def test_a_role_change_counts_from_the_next_request(app, http, make_user, auth_h
     audit = "/api/v1/audit/"  # MANAGER reads the audit trail, USER does not
     assert http.get(audit, headers=headers).status_code == 200
     set_roles(app, username, "USER")
+    # The role change ended the session: the old token stops; a new login has the new role.
+    assert http.get(audit, headers=headers).status_code == 401
+    headers = auth_headers(username)
     assert http.get(audit, headers=headers).status_code == 403
     set_roles(app, username, "MANAGER")
+    headers = auth_headers(username)
     assert http.get(audit, headers=headers).status_code == 200
 
 
-def test_a_role_given_through_a_group_counts_and_its_removal_too(app, http, agency, test_role):
+def test_a_role_given_through_a_group_counts_and_its_removal_too(
+    app, http, agency, test_role, auth_headers
+):
     sm = app.appbuilder.sm
     set_roles(app, agency["username"])  # no direct role left
+    agency["headers"] = auth_headers(agency["username"])  # the role change ended the session
     assert http.get(LIST, headers=agency["headers"]).status_code == 403
     with app.app_context():
         role = db.session.get(sm.role_model, test_role)

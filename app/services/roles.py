@@ -38,6 +38,8 @@ _USER_GRANTS: dict[str, str | set[str]] = {
     # Scripts act with their user's rights, so every user may read the API's spec.
     "OpenApi": {"can_get"},
     "SwaggerView": {"can_show"},
+    # Everyone manages their own API sessions and keys (app/api/auth.py).
+    permissions.AUTH: {"can_read", "can_write"},
 }
 _MANAGER_EXTRA: dict[str, str | set[str]] = {
     "Administration": ALL,
@@ -48,6 +50,7 @@ _ADMIN_EXTRA: dict[str, str | set[str]] = {
     permissions.COMPANY: ALL,
     # The organisation's users (scoped by app.services.users): FAB's screen and our API.
     permissions.USER: ALL,
+    permissions.AUTH: ALL,  # + can_manage_users: end the sessions of their users
     "UserDBModelView": ALL,
     "List Users": ALL,
     "ResetPasswordView": ALL,
