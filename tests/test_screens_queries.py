@@ -121,3 +121,17 @@ def test_home_page_is_a_handful_of_counts(app, http, make_user, login):
     _add_policies(app, organisation_id, 20, 2)
     assert _queries_for(app, http, "/") == few
     assert few[1] == 5, few  # five COUNTs on indexed columns
+
+
+def test_policy_list_counts_on_the_policy_table_alone(app, http, make_user, login):
+    """The screen's count must not join clients and insurers (costly at 100,000 policies)."""
+    user = make_user("USER")
+    _add_policies(app, user_organisation(app, user), 3, 0)
+    login(user)
+    http.get("/policyview/list/")
+    with counted_queries(app) as statements:
+        page = http.get("/policyview/list/?_oc_PolicyView=premium&_od_PolicyView=desc")
+    assert page.status_code == 200
+    counts = [s for s in statements if "count(" in s.lower() and "policy" in s.lower()]
+    assert counts, statements
+    assert all(" join " not in s.lower() for s in counts), counts

@@ -1,4 +1,5 @@
-"""FAB's SQLAlchemy interface with two additions the list screens need.
+"""The API's list interface (base-table counts, cheap deep pages) with two additions
+the list screens need.
 
 - ``eager``: relations loaded with one extra query per page (selectinload), so a
   list of 25 policies does not run 50 lazy loads for their client and insurer.
@@ -11,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy.orm import Query, selectinload
 
+from app.api.interface import ListQueryInterface
 
-class ListInterface(SQLAInterface):
+
+class ListInterface(ListQueryInterface):
     def __init__(
         self,
         obj: type,
