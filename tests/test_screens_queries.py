@@ -124,7 +124,8 @@ def test_home_page_is_a_handful_of_counts(app, http, make_user, login):
 
 
 def test_policy_list_counts_on_the_policy_table_alone(app, http, make_user, login):
-    """The screen's count must not join clients and insurers (costly at 100,000 policies)."""
+    """The screen's count reads the policy table alone: FAB's wraps the whole row select
+    in a subquery, which reads every policy of the organisation at 100,000 policies."""
     user = make_user("USER")
     _add_policies(app, user_organisation(app, user), 3, 0)
     login(user)
@@ -134,4 +135,5 @@ def test_policy_list_counts_on_the_policy_table_alone(app, http, make_user, logi
     assert page.status_code == 200
     counts = [s for s in statements if "count(" in s.lower() and "policy" in s.lower()]
     assert counts, statements
-    assert all(" join " not in s.lower() for s in counts), counts
+    for statement in counts:
+        assert " join " not in statement.lower() and "from (select" not in statement.lower()
