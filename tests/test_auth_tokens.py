@@ -381,3 +381,12 @@ def test_a_device_label_names_the_session(http, user):
     )
     sessions = http.get("/api/v1/auth/sessions", headers=bearer(response.json["access_token"]))
     assert [row["device"] for row in sessions.json["result"]] == ["CI runner"]
+
+
+def test_a_password_reset_through_fabs_manager_ends_the_sessions_too(app, http, user):
+    """The screens reset passwords through FAB's security manager: the same rule holds."""
+    tokens = login(http, user)
+    with app.test_request_context():
+        app.appbuilder.sm.reset_password(user_id(app, user), "another long passphrase")
+    assert http.get(LIST, headers=bearer(tokens["access_token"])).status_code == 401
+    assert refresh(http, tokens["refresh_token"]).status_code == 401
