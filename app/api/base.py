@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from apispec import APISpec
@@ -37,7 +38,7 @@ from app.api.openapi import fix_error_responses, fix_resource_paths
 from app.api.query import QueryArgumentError, check_filters, check_page_args
 from app.api.rison import rebuild_route
 from app.api.schemas import harden_schema, integer_bound
-from app.models.base import ModelValidationError
+from app.models.base import GENERAL, ModelValidationError
 from app.services.scope import ORGANISATION_BASE_FILTERS, organisation_for_new_rows
 from app.services.validation import validate_item
 
@@ -182,24 +183,24 @@ class OrganisationModelRestApi(ModelRestApi):
         if isinstance(body, Response):
             return body
         session = self.datamodel.session
-        try:
+        created: list[Any] = []
+
+        def create() -> None:
             item = self.add_model_schema.load(body)
             item.organisation_id = organisation_for_new_rows()
             if item.organisation_id is None:
-                session.rollback()
-                return self.response_422(message=_("Your account belongs to no organisation."))
+                raise ModelValidationError(
+                    {GENERAL: str(_("Your account belongs to no organisation."))}
+                )
             validate_item(session, item)
             self.pre_add(item)
             session.add(item)
-            session.commit()
-        except ValidationError as error:
-            session.rollback()
-            return self.response_422(message=error.messages)
-        except ModelValidationError as error:
-            session.rollback()
-            return self.response_422(message=field_errors(error.errors))
-        except SQLAlchemyError as error:
-            return self._database_error(error)
+            created.append(item)
+
+        refused = self.commit_or_refuse(create)
+        if refused is not None:
+            return refused
+        item = created[0]
         self.post_add(item)
         return self.response(
             201,
@@ -208,36 +209,57 @@ class OrganisationModelRestApi(ModelRestApi):
         )
 
     def put_headless(self, pk: Any) -> Response:
-        parsed = parse_pk(pk, self.pk_bound)
-        item = self.datamodel.get(parsed, self._base_filters) if parsed else None
+        item = self.scoped_item(pk)
         if item is None:
             return self.response_404()
         body = self._json_object()
         if isinstance(body, Response):
             return body
         session = self.datamodel.session
-        try:
+
+        def update() -> None:
             # Autoflush would write half-loaded values before validation has run.
             with session.no_autoflush:
                 data = self._merge_update_item(item, body)
-                item = self.edit_model_schema.load(data, instance=item)
+                self.edit_model_schema.load(data, instance=item)
                 validate_item(session, item)
                 self.pre_update(item)
+
+        refused = self.commit_or_refuse(update)
+        if refused is not None:
+            return refused
+        self.post_update(item)
+        return self.response(200, result=self.edit_model_schema.dump(item, many=False))
+
+    def scoped_item(self, pk: Any) -> Any | None:
+        """The row with this id if the caller's organisation may see it, else None."""
+        parsed = parse_pk(pk, self.pk_bound)
+        return self.datamodel.get(parsed, self._base_filters) if parsed else None
+
+    def commit_or_refuse(self, work: Callable[[], None]) -> Response | None:
+        """Run ``work`` and commit; on a refusal roll back and answer it (one mapping for all)."""
+        session = self.datamodel.session
+        try:
+            work()
             session.commit()
         except ValidationError as error:
             session.rollback()
             return self.response_422(message=error.messages)
         except ModelValidationError as error:
             session.rollback()
-            return self.response_422(message=field_errors(error.errors))
+            return self.refusal(error)
         except SQLAlchemyError as error:
             return self._database_error(error)
-        self.post_update(item)
-        return self.response(200, result=self.edit_model_schema.dump(item, many=False))
+        return None
+
+    def refusal(self, error: ModelValidationError) -> Response:
+        """422 for a domain refusal: a general message alone, else field -> messages."""
+        if set(error.errors) == {GENERAL}:
+            return self.response_422(message=str(error.errors[GENERAL]))
+        return self.response_422(message=field_errors(error.errors))
 
     def delete_headless(self, pk: Any) -> Response:
-        parsed = parse_pk(pk, self.pk_bound)
-        item = self.datamodel.get(parsed, self._base_filters) if parsed else None
+        item = self.scoped_item(pk)
         if item is None:
             return self.response_404()
         session = self.datamodel.session

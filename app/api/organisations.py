@@ -12,12 +12,11 @@ from typing import Any
 
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
-from marshmallow import ValidationError
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from app import permissions
-from app.api.base import OrganisationModelRestApi, field_errors, parse_pk
+from app.api.base import OrganisationModelRestApi
 from app.models import Organisation
 from app.models.base import ModelValidationError
 from app.services.organisations import (
@@ -47,26 +46,25 @@ class OrganisationApi(OrganisationModelRestApi):
         if isinstance(body, Response):
             return body
         session = self.datamodel.session
-        try:
+        created: list[Organisation] = []
+
+        def create() -> None:
             item = self.add_model_schema.load(body)
             check_organisation(session, item)
             session.add(item)
-            session.commit()
-        except ValidationError as error:
-            session.rollback()
-            return self.response_422(message=error.messages)
-        except ModelValidationError as error:
-            session.rollback()
-            return self.response_422(message=field_errors(error.errors))
-        except SQLAlchemyError as error:
-            return self._database_error(error)
+            created.append(item)
+
+        refused = self.commit_or_refuse(create)
+        if refused is not None:
+            return refused
+        item = created[0]
         return self.response(201, id=item.id, result=self.show_model_schema.dump(item))
 
     def pre_update(self, item: Organisation) -> None:
         check_organisation(self.datamodel.session, item)
 
     def delete_headless(self, pk: Any) -> Response:
-        item = self._scoped_item(pk)
+        item = self.scoped_item(pk)
         if item is None:
             return self.response_404()
         try:
@@ -75,10 +73,6 @@ class OrganisationApi(OrganisationModelRestApi):
             self.datamodel.session.rollback()
             return self.response_422(message=" ".join(str(m) for m in error.errors.values()))
         return super().delete_headless(pk)
-
-    def _scoped_item(self, pk: Any) -> Organisation | None:
-        parsed = parse_pk(pk, self.pk_bound)
-        return self.datamodel.get(parsed, self._base_filters) if parsed else None
 
     def integrity_message(self, error: IntegrityError) -> str | dict[str, list[str]]:
         text = str(error.orig).lower()

@@ -22,19 +22,18 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.sqla.models import Role
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Query
 from werkzeug.wrappers import Response
 
 from app import permissions
-from app.api.base import OrganisationModelRestApi, field_errors, parse_pk
+from app.api.base import OrganisationModelRestApi
 from app.api.query import QueryArgumentError
 from app.models import AppUser
 from app.models.base import ModelValidationError
 from app.services.roles import ROLE_NAMES
 from app.services.scope import current_user
 from app.services.users import (
-    GENERAL,
     MAX_ID,
     USER_BASE_FILTERS,
     USER_FIELDS,
@@ -227,60 +226,44 @@ class UserApi(OrganisationModelRestApi):
         if isinstance(body, Response):
             return body
         session = self.datamodel.session
-        try:
-            user = create_user(session, current_user(), parse_body(body))
-            session.commit()
-        except ModelValidationError as error:
-            session.rollback()
-            return self._refused(error)
-        except SQLAlchemyError as error:
-            return self._database_error(error)
+        created: list[AppUser] = []
+        refused = self.commit_or_refuse(
+            lambda: created.append(create_user(session, current_user(), parse_body(body)))
+        )
+        if refused is not None:
+            return refused
+        user = created[0]
         return self.response(201, id=user.id, result=self.show_model_schema.dump(user))
 
     def put_headless(self, pk: Any) -> Response:
-        user = self._scoped_user(pk)
+        user = self.scoped_item(pk)
         if user is None:
             return self.response_404()
         body = self._json_object()
         if isinstance(body, Response):
             return body
         session = self.datamodel.session
-        try:
+
+        def update() -> None:
             with session.no_autoflush:
                 update_user(session, current_user(), user, parse_body(body))
-            session.commit()
-        except ModelValidationError as error:
-            session.rollback()
-            return self._refused(error)
-        except SQLAlchemyError as error:
-            return self._database_error(error)
+
+        refused = self.commit_or_refuse(update)
+        if refused is not None:
+            return refused
         return self.response(200, id=user.id, result=self.show_model_schema.dump(user))
 
     def delete_headless(self, pk: Any) -> Response:
-        user = self._scoped_user(pk)
+        user = self.scoped_item(pk)
         if user is None:
             return self.response_404()
         session = self.datamodel.session
-        try:
-            delete_user(session, current_user(), user)
-            session.commit()
-        except ModelValidationError as error:
-            session.rollback()
-            return self._refused(error)
-        except SQLAlchemyError as error:
-            return self._database_error(error)
+        refused = self.commit_or_refuse(lambda: delete_user(session, current_user(), user))
+        if refused is not None:
+            return refused
         return self.response(200, message="OK")
 
     # --- helpers --------------------------------------------------------------
-    def _scoped_user(self, pk: Any) -> AppUser | None:
-        parsed = parse_pk(pk, self.pk_bound)
-        return self.datamodel.get(parsed, self._base_filters) if parsed else None
-
-    def _refused(self, error: ModelValidationError) -> Response:
-        if set(error.errors) == {GENERAL}:
-            return self.response_422(message=str(error.errors[GENERAL]))
-        return self.response_422(message=field_errors(error.errors))
-
     def integrity_message(self, error: IntegrityError) -> str | dict[str, list[str]]:
         # Two requests racing past the duplicate check: the unique constraint decides.
         text = str(error.orig).lower()

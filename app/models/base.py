@@ -12,6 +12,9 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+GENERAL = ""  # the error key of a message that belongs to no single field
+
+
 class ModelValidationError(ValueError):
     """Invalid field values; ``errors`` maps each field to its message."""
 

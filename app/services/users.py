@@ -29,7 +29,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Query, Session
 
 from app.models import AppUser, Organisation
-from app.models.base import ModelValidationError
+from app.models.base import GENERAL, ModelValidationError
 from app.models.validators import clean_email, clean_text
 from app.services.passwords import hash_password, password_problem
 from app.services.roles import ADMIN, MANAGER, ROLE_NAMES, SUPERADMIN, USER
@@ -46,7 +46,6 @@ USER_FIELDS = (
     "organisation_id",
     "active",
 )
-GENERAL = ""  # the error key of a message that belongs to no field
 USERNAME_PATTERN = re.compile(r"^[^\s\x00-\x1f\x7f]+$")
 # Lengths of FAB's ab_user columns.
 MAX_LENGTHS = {"username": 128, "first_name": 64, "last_name": 64}
