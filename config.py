@@ -108,6 +108,12 @@ class Config:
         )
         self.REDIS_URL = env_str("REDIS_URL")
         self.STORAGE_URL = env_str("STORAGE_URL", f"osfs://{folder / 'files'}")
+        # Fernet keys, newest first: the first encrypts, all decrypt (rotation).
+        self.STORAGE_ENCRYPTION_KEYS = [
+            key.strip()
+            for key in (env_str("STORAGE_ENCRYPTION_KEYS", "") or "").split(",")
+            if key.strip()
+        ]
         self.HUEY_SQLITE_PATH = str(folder / "huey.db")
         self.PORT = env_int("PORT", 8000)
         self.HOST = env_str("HOST", "127.0.0.1")
