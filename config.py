@@ -115,6 +115,15 @@ class Config:
             if key.strip()
         ]
         self.HUEY_SQLITE_PATH = str(folder / "huey.db")
+        # Documents (app/services/rendering, app/services/documents).
+        self.PDF_ENGINE = env_str("PDF_ENGINE", "weasyprint")
+        self.WKHTMLTOPDF_PATH = env_str("WKHTMLTOPDF_PATH")
+        self.RENDER_TIMEOUT_SECONDS = env_int("RENDER_TIMEOUT_SECONDS", 30)
+        self.DOCUMENT_LEASE_SECONDS = env_int("DOCUMENT_LEASE_SECONDS", 300)
+        self.DOCUMENT_MAX_ATTEMPTS = env_int("DOCUMENT_MAX_ATTEMPTS", 3)
+        self.DOCUMENT_BATCH_MAX = env_int("DOCUMENT_BATCH_MAX", 1000)
+        # A queued row older than this with no worker on it is enqueued again by the sweeper.
+        self.DOCUMENT_REQUEUE_SECONDS = env_int("DOCUMENT_REQUEUE_SECONDS", 60)
         self.PORT = env_int("PORT", 8000)
         self.HOST = env_str("HOST", "127.0.0.1")
         self.LOG_LEVEL = (env_str("LOG_LEVEL", "INFO") or "INFO").upper()

@@ -25,6 +25,14 @@ SCREEN_METHODS: dict[str, str] = {
     "activate": WRITE,
     "suspend": WRITE,
     "cancel": WRITE,
+    # Documents and templates (app/views/documents.py, app/views/templates.py).
+    "generate": WRITE,
+    "generate_documents": WRITE,
+    "preview": READ,
+    "diff": READ,
+    "versions": READ,
+    "new_version": WRITE,
+    "publish": WRITE,
 }
 
 # FAB ModelRestApi methods -> read/write.
@@ -47,3 +55,6 @@ LOOKUP = "Lookup"
 USER = "User"
 ORGANISATION = "Organisation"
 AUTH = "Auth"  # own API sessions and keys (app/api/auth.py)
+TEMPLATE = "Template"  # document templates and their versions
+DOCUMENT = "Document"  # generated documents: generate, list, download
+JOB = "Job"  # long tasks and their progress

@@ -36,7 +36,17 @@ from app.models import AppUser, Organisation  # noqa: E402
 from config import TestConfig, normalise_database_url  # noqa: E402
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 (test fixture)
-BUSINESS_TABLES = ["policy", "client", "company", "audit_log"]
+# In an order that respects foreign keys (job <-> document and template <-> version cycle).
+BUSINESS_TABLES = [
+    "document",
+    "job",
+    "template_version",
+    "template",
+    "policy",
+    "client",
+    "company",
+    "audit_log",
+]
 ROLES = ("USER", "MANAGER", "ADMIN", "SUPERADMIN")
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")

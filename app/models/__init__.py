@@ -4,8 +4,11 @@ from app.models.audit import AuditLog
 from app.models.auth import AuthSession, RefreshToken
 from app.models.client import Client, ClientKind
 from app.models.company import Company
+from app.models.document import Document, DocumentStatus
+from app.models.job import Job, JobKind, JobStatus
 from app.models.organisation import Organisation
 from app.models.policy import LineOfBusiness, PaymentFrequency, Policy, PolicyStatus
+from app.models.template import OutputFormat, Template, TemplateKind, TemplateVersion
 from app.models.user import AppUser
 
 __all__ = [
@@ -15,6 +18,15 @@ __all__ = [
     "Client",
     "ClientKind",
     "Company",
+    "Document",
+    "DocumentStatus",
+    "Job",
+    "JobKind",
+    "JobStatus",
+    "OutputFormat",
+    "Template",
+    "TemplateKind",
+    "TemplateVersion",
     "LineOfBusiness",
     "Organisation",
     "PaymentFrequency",

@@ -6,7 +6,7 @@ import re
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _
-from sqlalchemy import Integer, String
+from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from app.models.base import ModelValidationError, Timestamped
@@ -21,6 +21,15 @@ class Organisation(Timestamped, Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
     orias_number: Mapped[str] = mapped_column(String(8), unique=True, nullable=False)
+    # What the broker's documents print (letterhead, DER): all optional.
+    address: Mapped[str | None] = mapped_column(String(250))
+    postal_code: Mapped[str | None] = mapped_column(String(10))
+    city: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+    # Where clients send a complaint, and the consumer mediator they may then turn to.
+    complaints_contact: Mapped[str | None] = mapped_column(Text)
+    mediator: Mapped[str | None] = mapped_column(Text)
 
     @validates("orias_number")
     def _check_orias(self, _key: str, value: str) -> str:

@@ -35,6 +35,10 @@ _USER_GRANTS: dict[str, str | set[str]] = {
     permissions.COMPANY: READ,
     permissions.HISTORY: READ,
     permissions.LOOKUP: READ,
+    # Staff generate and download documents from the templates they can see.
+    permissions.DOCUMENT: ALL,
+    permissions.TEMPLATE: READ,
+    permissions.JOB: READ,
     # Scripts act with their user's rights, so every user may read the API's spec.
     "OpenApi": {"can_get"},
     "SwaggerView": {"can_show"},
@@ -45,6 +49,8 @@ _MANAGER_EXTRA: dict[str, str | set[str]] = {
     "Administration": ALL,
     "Audit log": ALL,
     permissions.AUDIT_LOG: READ,
+    # Managers author and publish templates.
+    permissions.TEMPLATE: ALL,
 }
 _ADMIN_EXTRA: dict[str, str | set[str]] = {
     permissions.COMPANY: ALL,
