@@ -124,6 +124,21 @@ class Config:
         self.DOCUMENT_BATCH_MAX = env_int("DOCUMENT_BATCH_MAX", 1000)
         # A queued row older than this with no worker on it is enqueued again by the sweeper.
         self.DOCUMENT_REQUEUE_SECONDS = env_int("DOCUMENT_REQUEUE_SECONDS", 60)
+        # Signed download links (app/services/links): default and longest lifetime.
+        self.LINK_TTL_SECONDS = env_int("LINK_TTL_SECONDS", 300)
+        self.LINK_TTL_MAX_SECONDS = env_int("LINK_TTL_MAX_SECONDS", 3600)
+        # "kid:secret,kid:secret", signing key first; when set, database keys are ignored.
+        self.LINK_SIGNING_KEYS = env_str("LINK_SIGNING_KEYS")
+        self.RATELIMIT_LINK_DOWNLOAD = env_str("RATELIMIT_LINK_DOWNLOAD", "3/minute")
+        # Retention in days per template kind (docs/operations.md gives the reasons).
+        self.RETENTION_CONTRACT_YEARS_AFTER_EXPIRY = env_int(
+            "RETENTION_CONTRACT_YEARS_AFTER_EXPIRY", 10
+        )
+        self.RETENTION_ATTESTATION_DAYS = env_int("RETENTION_ATTESTATION_DAYS", 5 * 365)
+        self.RETENTION_NOTICE_DAYS = env_int("RETENTION_NOTICE_DAYS", 3 * 365)
+        self.RETENTION_REPORT_DAYS = env_int("RETENTION_REPORT_DAYS", 365)
+        self.RETENTION_OTHER_DAYS = env_int("RETENTION_OTHER_DAYS", 5 * 365)
+        self.FAILED_JOB_RETENTION_DAYS = env_int("FAILED_JOB_RETENTION_DAYS", 30)
         self.PORT = env_int("PORT", 8000)
         self.HOST = env_str("HOST", "127.0.0.1")
         self.LOG_LEVEL = (env_str("LOG_LEVEL", "INFO") or "INFO").upper()

@@ -33,6 +33,11 @@ SCREEN_METHODS: dict[str, str] = {
     "versions": READ,
     "new_version": WRITE,
     "publish": WRITE,
+    # Delivery and file lifecycle (issue 6).
+    "link": READ,
+    "revoke_links": WRITE,
+    "purge": WRITE,
+    "rotate_keys": WRITE,
 }
 
 # FAB ModelRestApi methods -> read/write.
@@ -58,3 +63,5 @@ AUTH = "Auth"  # own API sessions and keys (app/api/auth.py)
 TEMPLATE = "Template"  # document templates and their versions
 DOCUMENT = "Document"  # generated documents: generate, list, download
 JOB = "Job"  # long tasks and their progress
+PURGE = "Purge"  # purge runs and retention (ADMIN)
+SIGNING_KEY = "SigningKey"  # download-link signing keys (ADMIN)

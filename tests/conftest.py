@@ -38,6 +38,9 @@ from config import TestConfig, normalise_database_url  # noqa: E402
 PASSWORD = "correct horse battery staple"  # noqa: S105 (test fixture)
 # In an order that respects foreign keys (job <-> document and template <-> version cycle).
 BUSINESS_TABLES = [
+    "spent_link",
+    "purge_run",
+    "signing_key",
     "document",
     "job",
     "template_version",

@@ -4,6 +4,7 @@ from app.models.audit import AuditLog
 from app.models.auth import AuthSession, RefreshToken
 from app.models.client import Client, ClientKind
 from app.models.company import Company
+from app.models.delivery import PurgeRun, SigningKey, SpentLink
 from app.models.document import Document, DocumentStatus
 from app.models.job import Job, JobKind, JobStatus
 from app.models.organisation import Organisation
@@ -31,6 +32,9 @@ __all__ = [
     "Organisation",
     "PaymentFrequency",
     "Policy",
+    "PurgeRun",
+    "SigningKey",
+    "SpentLink",
     "PolicyStatus",
     "AppUser",
 ]

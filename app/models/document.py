@@ -83,6 +83,8 @@ class Document(OrganisationOwned, Timestamped, Model):
     sha256: Mapped[str | None] = mapped_column(String(64))
     # A hash of the data the template rendered, to tell what a document said.
     data_sha256: Mapped[str | None] = mapped_column(String(64))
+    # Links issued before this moment no longer download (revoking every link of a document).
+    links_revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     compressed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     encrypted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 

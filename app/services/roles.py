@@ -60,6 +60,9 @@ _ADMIN_EXTRA: dict[str, str | set[str]] = {
     "UserDBModelView": ALL,
     "List Users": ALL,
     "ResetPasswordView": ALL,
+    # File lifecycle: purge runs and signing-key rotation.
+    permissions.PURGE: ALL,
+    permissions.SIGNING_KEY: ALL,
 }
 
 ROLE_GRANTS: dict[str, dict[str, str | set[str]]] = {
