@@ -12,6 +12,11 @@ set -uo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# What the app needs is required; the servers of leg 2 are best effort (leg 2 says
+# plainly when it is skipped, unless MONASSURANCE_REQUIRE_SERVICES=1).
+bash "$ROOT/scripts/install-apt-packages.sh" runtime </dev/null || exit 1
+bash "$ROOT/scripts/install-apt-packages.sh" test </dev/null \
+    || say "Leg 2 may be skipped: its Debian packages are missing (see above)."
 ensure_venv requirements-dev.txt || exit 1
 cd "$ROOT" || exit 1
 PY="$VENV/bin/python"
