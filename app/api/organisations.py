@@ -3,7 +3,8 @@
 Only SUPERADMIN holds this API's permissions (app/services/roles.py). A base
 filter still limits any other caller to their own organisation, should a role
 be granted read access one day. DELETE is refused (422) while the organisation
-has users or data.
+has users or data. The letterhead fields (address, phone, e-mail, complaints
+contact, mediator) are optional and printed on the agency's documents.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from app.api.base import OrganisationModelRestApi
 from app.models import Organisation
 from app.models.base import ModelValidationError
 from app.services.organisations import (
+    LETTERHEAD_FIELDS,
     ORGANISATION_SELF_FILTERS,
     check_deletable,
     check_organisation,
@@ -33,8 +35,9 @@ class OrganisationApi(OrganisationModelRestApi):
     datamodel = SQLAInterface(Organisation)
     base_filters = ORGANISATION_SELF_FILTERS
     list_columns = ["id", "name", "orias_number", "created_at", "updated_at"]
-    show_columns = list_columns
-    add_columns = ["name", "orias_number"]
+    # The letterhead (optional) is shown and written one organisation at a time.
+    show_columns = [*list_columns, *LETTERHEAD_FIELDS]
+    add_columns = ["name", "orias_number", *LETTERHEAD_FIELDS]
     edit_columns = add_columns
     search_columns = ["name", "orias_number"]
     order_columns = ["id", "name", "orias_number", "created_at"]

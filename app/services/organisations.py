@@ -11,10 +11,27 @@ from sqlalchemy.orm import Query, Session
 
 from app.models import AppUser, Organisation
 from app.models.base import ModelValidationError, OrganisationOwned
-from app.models.validators import clean_text
+from app.models.validators import clean_email, clean_phone, clean_text
 from app.services.scope import visible_organisation_id
 
 NAME_MAX_LENGTH = 200
+# What the agency's documents print (letterhead, DER): optional, field -> most characters.
+LETTERHEAD_LENGTHS = {
+    "address": 250,
+    "postal_code": 10,
+    "city": 100,
+    "complaints_contact": 1000,
+    "mediator": 1000,
+}
+LETTERHEAD_FIELDS = (
+    "address",
+    "postal_code",
+    "city",
+    "phone",
+    "email",
+    "complaints_contact",
+    "mediator",
+)
 
 
 class FilterVisibleOrganisations(BaseFilter):
@@ -41,6 +58,7 @@ def check_organisation(session: Session, organisation: Organisation) -> None:
         )
     except ModelValidationError as error:
         errors.update(error.errors)
+    errors.update(_clean_letterhead(organisation))
     duplicates = {
         "name": (
             func.lower(Organisation.name) == (organisation.name or "").lower(),
@@ -61,6 +79,28 @@ def check_organisation(session: Session, organisation: Organisation) -> None:
             errors[field] = message
     if errors:
         raise ModelValidationError(errors)
+
+
+def _clean_letterhead(organisation: Organisation) -> dict[str, str]:
+    """Trim the letterhead fields (empty -> None) and return the errors of those that fail."""
+    errors: dict[str, str] = {}
+    for field in LETTERHEAD_FIELDS:
+        value = getattr(organisation, field)
+        try:
+            if field == "email":
+                value = clean_email(field, value)
+            elif field == "phone":
+                value = clean_phone(field, value)
+            else:
+                value = clean_text(
+                    field, value, required=False, max_length=LETTERHEAD_LENGTHS[field]
+                )
+        except ModelValidationError as error:
+            errors.update(error.errors)
+            continue
+        if value != getattr(organisation, field):
+            setattr(organisation, field, value)
+    return errors
 
 
 def organisation_in_use(session: Session, organisation_id: int) -> bool:

@@ -17,6 +17,7 @@ from app import permissions
 from app.models import Organisation
 from app.models.organisation import ORIAS_PATTERN
 from app.services.organisations import (
+    LETTERHEAD_FIELDS,
     NAME_MAX_LENGTH,
     ORGANISATION_SELF_FILTERS,
     check_deletable,
@@ -40,14 +41,26 @@ class OrganisationView(GuardedModelView):
     edit_title = _("Edit agency")
 
     list_columns = ["name", "orias_number", "created_at"]
-    add_columns = ["name", "orias_number"]
+    # The letterhead fields are optional: what the agency's documents print.
+    add_columns = ["name", "orias_number", *LETTERHEAD_FIELDS]
     edit_columns = add_columns
-    show_columns = ["name", "orias_number", "created_at", "updated_at"]
+    show_columns = ["name", "orias_number", *LETTERHEAD_FIELDS, "created_at", "updated_at"]
     search_columns = ["name", "orias_number"]
     order_columns = ["name", "orias_number", "created_at"]
     base_order = ("name", "asc")
-    label_columns = column_labels(*show_columns)
-    description_columns = {"orias_number": ORIAS_HELP}
+    label_columns = {
+        **column_labels("name", "orias_number", "address", "postal_code", "city", "phone"),
+        **column_labels("email", "created_at", "updated_at"),
+        "complaints_contact": _("Complaints contact"),
+        "mediator": _("Mediator"),
+    }
+    description_columns = {
+        "orias_number": ORIAS_HELP,
+        "complaints_contact": _(
+            "Where clients send a complaint (service, address, e-mail), printed on the DER."
+        ),
+        "mediator": _("The consumer mediator clients may turn to, with its address."),
+    }
     # Our own fields instead of FAB's, whose Unique validator only says "Already exists.".
     add_form_extra_fields = {
         "name": StringField(_("Name"), [InputRequired(), Length(max=NAME_MAX_LENGTH)]),
