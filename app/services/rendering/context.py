@@ -1,0 +1,348 @@
+"""The data a template sees: plain dicts, lists, strings, numbers and dates.
+
+Never ORM objects: a template must not reach the session, lazy-load another
+agency's rows or call model methods. ``policy_context`` copies what a document
+needs out of a loaded policy; ``plain_context`` checks any context before a
+render (and wraps streamed rows so that each one is checked too).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from flask import has_app_context
+from flask_babel import force_locale
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from app.models import (
+    ClientKind,
+    LineOfBusiness,
+    Organisation,
+    PaymentFrequency,
+    Policy,
+    PolicyStatus,
+)
+from app.services.rendering.errors import RenderError
+
+PLAIN_SCALARS = (str, int, float, Decimal, dt.date, dt.datetime, dt.time, bool, type(None))
+MONTHS_BETWEEN_INSTALMENTS = {
+    PaymentFrequency.monthly: 1,
+    PaymentFrequency.quarterly: 3,
+    PaymentFrequency.semiannual: 6,
+    PaymentFrequency.annual: 12,
+}
+CENT = Decimal("0.01")
+MAX_INSTALMENTS = 600  # 50 years of monthly payments
+
+
+# --- plain data -----------------------------------------------------------------
+
+
+def _plain(value: Any, path: str) -> Any:
+    if isinstance(value, str):
+        return str.__str__(value)  # drop str subclasses (Markup would skip escaping)
+    if isinstance(value, PLAIN_SCALARS):
+        return value
+    if isinstance(value, Mapping):
+        result = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise RenderError(f"Context key {key!r} under '{path or '.'}' is not a string.")
+            result[str.__str__(key)] = _plain(item, f"{path}.{key}" if path else key)
+        return result
+    if isinstance(value, list | tuple):
+        return [_plain(item, f"{path}[{index}]") for index, item in enumerate(value)]
+    if isinstance(value, Iterator):
+        return _checked_rows(value, path)
+    raise RenderError(
+        f"Context value '{path}' is a {type(value).__name__}, not plain data "
+        "(dicts, lists, text, numbers and dates only)."
+    )
+
+
+def _checked_rows(rows: Iterator[Any], path: str) -> Iterator[Any]:
+    # Streamed rows (reports) are checked one by one, as they are read.
+    for index, row in enumerate(rows):
+        yield _plain(row, f"{path}[{index}]")
+
+
+def plain_context(context: Mapping[str, Any]) -> dict[str, Any]:
+    """A checked copy of ``context``; raises RenderError naming the first value that is not data."""
+    if not isinstance(context, Mapping):
+        raise RenderError("The context must be a mapping of names to values.")
+    return _plain(context, "")
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} cannot be hashed as document data")
+
+
+def context_sha256(context: Mapping[str, Any]) -> str:
+    """Hash of the data a document was rendered from: canonical JSON, sorted keys.
+
+    Dates are ISO strings and Decimals strings ("420.50"), so the same data
+    always gives the same hash, on every database and Python version.
+    """
+    text = json.dumps(
+        context,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+        default=_canonical,
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --- instalments -------------------------------------------------------------------
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` plus ``months``, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def instalments(
+    premium: Decimal,
+    frequency: PaymentFrequency | str | None,
+    effective_date: dt.date,
+    expiry_date: dt.date,
+) -> list[dict[str, Any]]:
+    """Due dates over the policy period and amounts that add up exactly to the premium.
+
+    The premium is split in equal parts rounded down to the cent; the rounding
+    remainder goes on the first instalment (the usual practice: the first
+    notice carries the odd cents).
+    """
+    frequency = PaymentFrequency(frequency) if frequency else PaymentFrequency.annual
+    step = MONTHS_BETWEEN_INSTALMENTS[frequency]
+    due_dates = [effective_date]
+    while len(due_dates) < MAX_INSTALMENTS:
+        following = add_months(effective_date, step * len(due_dates))
+        if following >= expiry_date:
+            break
+        due_dates.append(following)
+    total = Decimal(premium).quantize(CENT)
+    share = (total / len(due_dates)).quantize(CENT, rounding=ROUND_DOWN)
+    amounts = [share] * len(due_dates)
+    amounts[0] = total - share * (len(due_dates) - 1)
+    return [
+        {"number": index + 1, "due_date": due, "amount": amount}
+        for index, (due, amount) in enumerate(zip(due_dates, amounts, strict=True))
+    ]
+
+
+# --- labels ------------------------------------------------------------------------
+
+
+def _labels(locale: str, pairs: dict[str, tuple[Any, type]]) -> dict[str, str]:
+    """Enum labels in ``locale`` (the screens' labels; English without an app context)."""
+    from app.views.labels import enum_label
+
+    def all_labels() -> dict[str, str]:
+        return {name: enum_label(value, cls) for name, (value, cls) in pairs.items()}
+
+    if not has_app_context():
+        return all_labels()
+    with force_locale(locale):
+        return all_labels()
+
+
+# --- policy ------------------------------------------------------------------------
+
+
+def load_policy_for_render(
+    session: Session, policy_id: int, organisation_id: int | None
+) -> Policy | None:
+    """The policy with its client, insurer and organisation, in one query.
+
+    Scoped to ``organisation_id`` (None: any organisation, for the platform
+    operator and the worker, which checked the scope when the job was made).
+    """
+    query = (
+        select(Policy)
+        .options(
+            joinedload(Policy.client), joinedload(Policy.company), joinedload(Policy.organisation)
+        )
+        .where(Policy.id == policy_id)
+    )
+    if organisation_id is not None:
+        query = query.where(Policy.organisation_id == organisation_id)
+    return session.execute(query).unique().scalar_one_or_none()
+
+
+def organisation_context(organisation: Organisation) -> dict[str, Any]:
+    return {
+        "name": organisation.name,
+        "orias_number": organisation.orias_number,
+        "address": organisation.address,
+        "postal_code": organisation.postal_code,
+        "city": organisation.city,
+        "phone": organisation.phone,
+        "email": organisation.email,
+        "complaints_contact": organisation.complaints_contact,
+        "mediator": organisation.mediator,
+    }
+
+
+def _value(member: Any) -> Any:
+    return member.value if hasattr(member, "value") else member
+
+
+def policy_context(
+    policy: Policy, *, today: dt.date | None = None, locale: str = "fr"
+) -> dict[str, Any]:
+    """Everything a policy document shows, as plain data (keys in docs/templates.md)."""
+    client, company = policy.client, policy.company
+    labels = _labels(
+        locale,
+        {
+            "line": (policy.line_of_business, LineOfBusiness),
+            "status": (policy.status, PolicyStatus),
+            "frequency": (policy.payment_frequency or PaymentFrequency.annual, PaymentFrequency),
+            "client_kind": (client.kind or ClientKind.person, ClientKind),
+        },
+    )
+    frequency = policy.payment_frequency or PaymentFrequency.annual
+    return {
+        "organisation": organisation_context(policy.organisation),
+        "policy": {
+            "number": policy.number,
+            "line_of_business": _value(policy.line_of_business),
+            "line_label": labels["line"],
+            "status": _value(policy.status),
+            "status_label": labels["status"],
+            "effective_date": policy.effective_date,
+            "expiry_date": policy.expiry_date,
+            "premium": Decimal(policy.premium).quantize(CENT),
+            "currency": policy.currency or "EUR",
+            "payment_frequency": _value(frequency),
+            "payment_frequency_label": labels["frequency"],
+        },
+        "client": {
+            "kind": _value(client.kind or ClientKind.person),
+            "kind_label": labels["client_kind"],
+            "display_name": client.display_name,
+            "first_name": client.first_name,
+            "last_name": client.last_name,
+            "company_name": client.company_name,
+            "siren": client.siren,
+            "email": client.email,
+            "phone": client.phone,
+            "address": client.address,
+            "postal_code": client.postal_code,
+            "city": client.city,
+            "birth_date": client.birth_date,
+        },
+        "insurer": {
+            "name": company.name,
+            "code": company.code,
+            "contact_name": company.contact_name,
+            "email": company.email,
+            "phone": company.phone,
+        },
+        "instalments": instalments(
+            policy.premium, frequency, policy.effective_date, policy.expiry_date
+        ),
+        "today": today or dt.date.today(),
+        "locale": locale,
+    }
+
+
+# --- sample ------------------------------------------------------------------------
+
+SAMPLE_ORGANISATION = {
+    "name": "Cabinet Exemple Courtage",
+    "orias_number": "12345678",
+    "address": "12 rue de la République",
+    "postal_code": "69002",
+    "city": "Lyon",
+    "phone": "04 72 00 00 00",
+    "email": "contact@exemple-courtage.fr",
+    "complaints_contact": "Service réclamations, 12 rue de la République, 69002 Lyon — "
+    "reclamations@exemple-courtage.fr",
+    "mediator": "La Médiation de l'Assurance, TSA 50110, 75441 Paris Cedex 09 — "
+    "www.mediation-assurance.org",
+}
+
+
+def sample_context(
+    organisation: Organisation | None, *, today: dt.date | None = None, locale: str = "fr"
+) -> dict[str, Any]:
+    """Realistic fake data for previews: a French client, an insurer, a motor policy.
+
+    The organisation's real name and ORIAS number appear (sample ones when None),
+    so a preview shows the letterhead as the agency's documents will.
+    """
+    today = today or dt.date.today()
+    effective = dt.date(today.year, today.month, 1)
+    expiry = add_months(effective, 12)
+    premium = Decimal("684.36")
+    labels = _labels(
+        locale,
+        {
+            "line": (LineOfBusiness.auto, LineOfBusiness),
+            "status": (PolicyStatus.active, PolicyStatus),
+            "frequency": (PaymentFrequency.quarterly, PaymentFrequency),
+            "client_kind": (ClientKind.person, ClientKind),
+        },
+    )
+    organisation_data = dict(SAMPLE_ORGANISATION)
+    if organisation is not None:
+        organisation_data.update(
+            {key: value for key, value in organisation_context(organisation).items() if value}
+        )
+    return {
+        "organisation": organisation_data,
+        "policy": {
+            "number": f"AUTO-{today.year}-00042",
+            "line_of_business": LineOfBusiness.auto.value,
+            "line_label": labels["line"],
+            "status": PolicyStatus.active.value,
+            "status_label": labels["status"],
+            "effective_date": effective,
+            "expiry_date": expiry,
+            "premium": premium,
+            "currency": "EUR",
+            "payment_frequency": PaymentFrequency.quarterly.value,
+            "payment_frequency_label": labels["frequency"],
+        },
+        "client": {
+            "kind": ClientKind.person.value,
+            "kind_label": labels["client_kind"],
+            "display_name": "Camille Dupont",
+            "first_name": "Camille",
+            "last_name": "Dupont",
+            "company_name": None,
+            "siren": None,
+            "email": "camille.dupont@example.fr",
+            "phone": "06 12 34 56 78",
+            "address": "8 avenue Jean Jaurès",
+            "postal_code": "69007",
+            "city": "Lyon",
+            "birth_date": dt.date(1984, 5, 17),
+        },
+        "insurer": {
+            "name": "Mutuelle Rhône Assurances",
+            "code": "MRA",
+            "contact_name": "Service souscription",
+            "email": "souscription@mra-assurances.example",
+            "phone": "04 78 00 00 00",
+        },
+        "instalments": instalments(premium, PaymentFrequency.quarterly, effective, expiry),
+        "today": today,
+        "locale": locale,
+    }

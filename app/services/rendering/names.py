@@ -1,0 +1,39 @@
+"""File names of generated documents: French, ASCII-safe, bounded."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from app.models import TemplateKind
+
+PREFIXES = {
+    TemplateKind.contract: "contrat",
+    TemplateKind.attestation: "attestation",
+    TemplateKind.notice: "avis-echeance",
+    TemplateKind.report: "rapport",
+    TemplateKind.other: "document",
+}
+MAX_FILE_NAME = 120
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def slug(text: str) -> str:
+    """ASCII letters, digits, '.', '_' and '-' only; accents folded (É -> E)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    cleaned = _UNSAFE.sub("-", ascii_text)
+    cleaned = re.sub(r"-{2,}", "-", cleaned)
+    # No leading dot (hidden file) nor trailing dots/dashes.
+    return cleaned.strip(".-_")
+
+
+def file_name_for(
+    kind: TemplateKind | str, policy_number: str | None, document_id: int, extension: str
+) -> str:
+    """E.g. ``contrat-POL-2026-0042.pdf``; the document id stands in for a missing number."""
+    prefix = PREFIXES.get(TemplateKind(kind), "document")
+    extension = slug(extension or "").lower()[:10] or "bin"
+    name = slug(policy_number or "") or str(int(document_id))
+    room = MAX_FILE_NAME - len(prefix) - len(extension) - 2
+    name = name[:room].rstrip(".-_") or str(int(document_id))
+    return f"{prefix}-{name}.{extension}"

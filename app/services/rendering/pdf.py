@@ -1,0 +1,136 @@
+"""HTML to PDF through one small interface, with two engines.
+
+- ``weasyprint`` (default): maintained, fast, CSS paged media (``@page`` margin
+  boxes for headers, footers and page numbers). Its URL fetcher here refuses
+  everything but data: URIs.
+- ``pdfkit`` (wkhtmltopdf): for installations that want it. wkhtmltopdf is
+  archived with an unfixed SSRF, so it always runs with local file access and
+  JavaScript off, its load errors ignored (a refused image is not a failure),
+  behind a proxy that does not exist (nothing it would fetch can leave), and
+  with a timeout taken from the render's time limit.
+
+Both get HTML that ``sanitize_html`` already stripped of every URL but data:.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from typing import Protocol
+
+import pdfkit
+from flask import current_app, has_app_context
+
+from app.services.rendering.errors import RenderError, RenderTimeout
+from app.services.rendering.limits import remaining_time
+
+ENGINES = ("weasyprint", "pdfkit")
+# Nothing listens on the discard port of the loopback; a connection there is refused at once.
+DEAD_PROXY = "http://127.0.0.1:9"
+
+
+class PdfEngine(Protocol):
+    name: str
+
+    def convert(self, html: str) -> bytes: ...
+
+
+def _refused_url_fetcher():  # noqa: ANN202 (WeasyPrint's class, imported lazily)
+    from weasyprint.urls import URLFetcher
+
+    class DataOnlyFetcher(URLFetcher):
+        """Decodes data: URIs; refuses files, HTTP and every other scheme."""
+
+        def fetch(self, url: str, headers: dict | None = None):  # noqa: ANN201
+            if not url.lower().lstrip().startswith("data:"):
+                raise ValueError("Only data: URIs are allowed in documents.")
+            return super().fetch(url, headers)
+
+    return DataOnlyFetcher(timeout=1, allow_redirects=False)
+
+
+class WeasyPrintEngine:
+    name = "weasyprint"
+
+    def convert(self, html: str) -> bytes:
+        from weasyprint import HTML
+
+        document = HTML(string=html, base_url=None, url_fetcher=_refused_url_fetcher())
+        return document.write_pdf()
+
+
+class PdfkitEngine:
+    name = "pdfkit"
+
+    def __init__(self, binary: str | None = None) -> None:
+        self.binary = binary
+
+    def _binary(self) -> str:
+        path = self.binary or shutil.which("wkhtmltopdf")
+        if not path or not shutil.which(path):
+            raise RenderError(
+                "The pdfkit engine needs wkhtmltopdf: install it or set WKHTMLTOPDF_PATH."
+            )
+        return path
+
+    def command(self) -> list[str]:
+        options = {
+            "quiet": "",
+            "disable-local-file-access": "",
+            "disable-javascript": "",
+            "disable-plugins": "",
+            "encoding": "UTF-8",
+            "proxy": DEAD_PROXY,
+            "load-error-handling": "ignore",
+            "load-media-error-handling": "ignore",
+            "page-size": "A4",
+            "margin-top": "15mm",
+            "margin-bottom": "15mm",
+            "margin-left": "15mm",
+            "margin-right": "15mm",
+        }
+        configuration = pdfkit.configuration(wkhtmltopdf=self._binary())
+        return pdfkit.PDFKit("", "string", options=options, configuration=configuration).command(
+            "-"
+        )
+
+    def convert(self, html: str) -> bytes:
+        command = self.command()
+        timeout = remaining_time() or 60.0
+        # No shell; the input goes through stdin, the PDF comes back on stdout.
+        process = subprocess.Popen(  # noqa: S603
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "XDG_RUNTIME_DIR": "/tmp"},  # noqa: S108
+        )
+        try:
+            data, errors = process.communicate(html.encode("utf-8"), timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise RenderTimeout() from None
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        if not data.startswith(b"%PDF"):
+            detail = errors.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+            raise RenderError(f"wkhtmltopdf could not convert the document ({detail[0][:200]}).")
+        return data
+
+
+def pdf_engine(name: str | None = None) -> PdfEngine:
+    """The engine called ``name``; None: PDF_ENGINE from the app config, else WeasyPrint."""
+    binary = None
+    if name is None and has_app_context():
+        name = current_app.config.get("PDF_ENGINE")
+    if has_app_context():
+        binary = current_app.config.get("WKHTMLTOPDF_PATH")
+    name = (name or "weasyprint").strip().lower()
+    if name == "weasyprint":
+        return WeasyPrintEngine()
+    if name in ("pdfkit", "wkhtmltopdf"):
+        return PdfkitEngine(binary)
+    raise RenderError(
+        f"Unknown PDF engine '{name}': use one of {', '.join(ENGINES)} (PDF_ENGINE setting)."
+    )
