@@ -114,6 +114,8 @@ class Config:
             for key in (env_str("STORAGE_ENCRYPTION_KEYS", "") or "").split(",")
             if key.strip()
         ]
+        # Service-account key or authorised-user token, for STORAGE_URL=googledrive://...
+        self.GOOGLE_DRIVE_CREDENTIALS_FILE = env_str("GOOGLE_DRIVE_CREDENTIALS_FILE")
         self.HUEY_SQLITE_PATH = str(folder / "huey.db")
         # Documents (app/services/rendering, app/services/documents).
         self.PDF_ENGINE = env_str("PDF_ENGINE", "weasyprint")

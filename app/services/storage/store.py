@@ -1,4 +1,5 @@
-"""A file store on any pyfilesystem2 URL: a local folder (default), memory (tests), S3.
+"""A file store on any pyfilesystem2 URL: a local folder (default), memory (tests), S3,
+Google Drive (``app.services.storage.gdrive``).
 
 Keys are built from ids by ``document_key``, never from user input. Writes go to a
 temporary name and are moved into place, so a reader never sees half a file.
@@ -47,6 +48,10 @@ def document_key(organisation_id: int, document_id: int) -> str:
 
 
 class FileStore:
+    # Errors a network filesystem raises besides fs.errors.FSError (its client's own),
+    # turned into StorageError like the others.
+    backend_errors: tuple[type[BaseException], ...] = ()
+
     def __init__(self, filesystem: FS, codec: Codec) -> None:
         self._fs = filesystem
         self.codec = codec
@@ -55,15 +60,8 @@ class FileStore:
         """Store ``data`` under ``key`` (replacing it), and describe what was stored."""
         _check_key(key)
         payload = self.codec.encode(data, compress=compress, encrypt=encrypt)
-        folder, name = key.rsplit("/", 1)
-        temporary = f"{folder}/{TEMP_PREFIX}{secrets.token_hex(8)}-{name}"
-        try:
-            self._fs.makedirs(folder, recreate=True)
-            self._fs.writebytes(temporary, payload)
-            self._fs.move(temporary, key, overwrite=True)
-        except fs.errors.FSError as error:
-            self._discard(temporary)
-            raise StorageError(f"could not store {key}: {error}") from error
+        with self._failures(f"could not store {key}"):
+            self._write(self._path(key), payload)
         return StoredFile(
             key=key,
             size=len(data),
@@ -77,11 +75,10 @@ class FileStore:
         """The original bytes stored under ``key``."""
         _check_key(key)
         try:
-            payload = self._fs.readbytes(key)
+            with self._failures(f"could not read {key}"):
+                payload = self._read(self._path(key))
         except fs.errors.ResourceNotFound as error:
             raise FileNotFoundError(key) from error
-        except fs.errors.FSError as error:
-            raise StorageError(f"could not read {key}: {error}") from error
         try:
             return self.codec.decode(payload, compressed=compressed, encrypted=encrypted)
         except CodecError as error:
@@ -89,20 +86,24 @@ class FileStore:
 
     def exists(self, key: str) -> bool:
         _check_key(key)
-        return self._fs.exists(key)
+        with self._failures(f"could not look for {key}"):
+            return self._fs.exists(self._path(key))
 
     def delete(self, key: str) -> bool:
         """Remove the file; False when it was already gone."""
         _check_key(key)
         try:
-            self._fs.remove(key)
+            with self._failures(f"could not delete {key}"):
+                self._fs.remove(self._path(key))
             return True
         except fs.errors.ResourceNotFound:
             return False
 
     def keys(self) -> Iterator[str]:
         """Every stored document key (temporary files of unfinished writes left out)."""
-        for path in self._fs.walk.files(filter=["doc-*.bin"]):
+        with self._failures("could not list the stored files"):
+            paths = list(self._fs.walk.files(filter=["doc-*.bin"]))
+        for path in paths:
             key = path.lstrip("/")
             if KEY_PATTERN.match(key):
                 yield key
@@ -110,20 +111,58 @@ class FileStore:
     def close(self) -> None:
         self._fs.close()
 
+    # How keys map to paths and files are replaced; a backend may change both.
+
+    def _path(self, key: str) -> str:
+        return key
+
+    def _write(self, path: str, payload: bytes) -> None:
+        folder, name = path.rsplit("/", 1)
+        temporary = f"{folder}/{TEMP_PREFIX}{secrets.token_hex(8)}-{name}"
+        try:
+            self._fs.makedirs(folder, recreate=True)
+            self._fs.writebytes(temporary, payload)
+            self._fs.move(temporary, path, overwrite=True)
+        except fs.errors.FSError:
+            self._discard(temporary)
+            raise
+
+    def _read(self, path: str) -> bytes:
+        return self._fs.readbytes(path)
+
+    @contextlib.contextmanager
+    def _failures(self, message: str) -> Iterator[None]:
+        """Filesystem failures as StorageError; a missing file stays ResourceNotFound."""
+        try:
+            yield
+        except fs.errors.ResourceNotFound:
+            raise
+        except (fs.errors.FSError, *self.backend_errors) as error:
+            raise StorageError(f"{message}: {error}") from error
+
     def _discard(self, path: str) -> None:
         with contextlib.suppress(fs.errors.FSError):
             self._fs.remove(path)
 
 
-def open_store(url: str, encryption_keys: Sequence[str] = ()) -> FileStore:
-    """Open the store named by STORAGE_URL (e.g. osfs:///srv/files, mem://, s3://bucket/prefix)."""
+def open_store(
+    url: str, encryption_keys: Sequence[str] = (), *, google_credentials_file: str | None = None
+) -> FileStore:
+    """Open the store named by STORAGE_URL (e.g. osfs:///srv/files, mem://, s3://bucket/prefix,
+    googledrive:///?root_id=<folder id> with GOOGLE_DRIVE_CREDENTIALS_FILE)."""
+    codec = Codec(encryption_keys)
+    if url.startswith("googledrive:"):
+        # Imported here: Google's client is slow to import and only Drive users need it.
+        from app.services.storage.gdrive import open_drive_store
+
+        return open_drive_store(url, google_credentials_file, codec)
     try:
         filesystem = fs.open_fs(url, create=True)
     except fs.errors.CreateFailed as error:
         raise StorageError(f"cannot open the file store: {error}") from error
     except fs.opener.errors.UnsupportedProtocol as error:
         raise StorageError(f"unsupported STORAGE_URL scheme: {error}") from error
-    return FileStore(filesystem, Codec(encryption_keys))
+    return FileStore(filesystem, codec)
 
 
 def _check_key(key: str) -> None:
