@@ -2,7 +2,8 @@
 
 At deploy: `flask db upgrade` then `flask monassurance sync-roles`; once:
 `flask monassurance create-admin --username NAME`; to check the worker:
-`flask monassurance ping-worker`.
+`flask monassurance ping-worker`; to add the built-in document templates
+(run.py does it at each start): `flask monassurance load-templates`.
 """
 
 from __future__ import annotations
@@ -76,6 +77,16 @@ def seed_demo_command() -> None:
         f"demo organisation {summary.organisation_id} loaded: {summary.companies} insurers, "
         f"{summary.clients} clients, {summary.policies} policies"
     )
+
+
+@monassurance.command("load-templates")
+def load_templates_command() -> None:
+    """Add the built-in document templates that are missing (never changes existing ones)."""
+    from app.extensions import db
+    from app.services.demo import ensure_builtin_templates
+
+    added = ensure_builtin_templates(db.session)
+    click.echo(f"{added} built-in template(s) added" if added else "built-in templates up to date")
 
 
 @monassurance.command("ping-worker")
