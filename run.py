@@ -4,7 +4,8 @@
 In order, with nothing but embedded defaults (see the README's configuration table):
 1. applies the database migrations (Flask-Migrate / Alembic);
 2. syncs the roles and their permissions;
-3. loads the demo portfolio into an empty database (DEMO_DATA=false skips it);
+3. loads the demo portfolio into an empty database (DEMO_DATA=false skips it), and the
+   built-in document templates that are missing (always);
 4. creates the first administrator: ADMIN_USERNAME (default "admin") and ADMIN_PASSWORD,
    or a generated password printed once on this console and written nowhere else;
 5. starts the Huey consumer and the web server as child processes, prints the URL and
@@ -136,7 +137,12 @@ def bootstrap(settings: Settings) -> Bootstrap:
     from app.extensions import db
     from app.ops.logs import configure_logging
     from app.services.accounts import AccountError, ensure_first_admin
-    from app.services.demo import database_is_empty, demo_organisation_id, load_demo_data
+    from app.services.demo import (
+        database_is_empty,
+        demo_organisation_id,
+        ensure_builtin_templates,
+        load_demo_data,
+    )
     from app.services.roles import sync_roles
 
     app = create_app()
@@ -151,6 +157,7 @@ def bootstrap(settings: Settings) -> Bootstrap:
         demo = None
         if settings.demo_data and database_is_empty(db.session):
             demo = load_demo_data(db.session)
+        ensure_builtin_templates(db.session)
         try:
             admin = ensure_first_admin(
                 app.appbuilder,

@@ -1,5 +1,9 @@
 """The demo portfolio loaded on first run: one brokerage, its insurers, clients and policies.
 
+The agency gets a full letterhead (address, contacts, complaints service and
+mediator), and the shared built-in document templates are loaded with it, so
+its policies can be turned into documents at once.
+
 The data is made by a seeded random generator, so two loads on the same day give
 the same rows. Dates are relative to `today` so the portfolio always looks
 current: expired policies lie in the past, some active ones expire within 30,
@@ -28,11 +32,27 @@ from app.models import (
     Policy,
     PolicyStatus,
 )
+from app.services.templates import load_builtin_templates
 
 SEED = 20240601
 ORGANISATION_NAME = "Cabinet Durand Courtage"
 ORIAS_NUMBER = "07023456"
 POLICY_PREFIX = "CDC"
+# The letterhead printed on the agency's documents. The mediator is the
+# insurance sector's consumer mediation body, whose postal address is public.
+LETTERHEAD = {
+    "address": "18 rue de la République",
+    "postal_code": "69002",
+    "city": "Lyon",
+    "phone": "04 72 41 08 30",
+    "email": "contact@durand-courtage.example.com",
+    "complaints_contact": (
+        "Cabinet Durand Courtage — Service réclamations\n"
+        "18 rue de la République, 69002 Lyon\n"
+        "reclamations@durand-courtage.example.com — 04 72 41 08 39"
+    ),
+    "mediator": "La Médiation de l'Assurance\nTSA 50110\n75441 Paris Cedex 09",
+}
 PERSON_COUNT = 42
 BUSINESS_COUNT = 8
 CLIENT_COUNT = PERSON_COUNT + BUSINESS_COUNT
@@ -153,6 +173,17 @@ def database_is_empty(session: Session) -> bool:
     return not session.scalar(select(func.count()).select_from(Organisation))
 
 
+def ensure_builtin_templates(session: Session) -> int:
+    """Add the missing built-in templates and commit: every start, demo data or not.
+
+    Idempotent: a template already loaded (by its builtin_key) is never touched.
+    """
+    added = load_builtin_templates(session)
+    if added:
+        session.commit()
+    return added
+
+
 def load_demo_data(session: Session, today: dt.date | None = None) -> DemoSummary | None:
     """Create the demo organisation and its portfolio; None if it already exists.
 
@@ -162,7 +193,7 @@ def load_demo_data(session: Session, today: dt.date | None = None) -> DemoSummar
         return None
     today = today or dt.date.today()
     rng = random.Random(SEED)  # noqa: S311 (reproducible demo data, not a secret)
-    organisation = Organisation(name=ORGANISATION_NAME, orias_number=ORIAS_NUMBER)
+    organisation = Organisation(name=ORGANISATION_NAME, orias_number=ORIAS_NUMBER, **LETTERHEAD)
     session.add(organisation)
     session.flush()
     companies = [
@@ -180,6 +211,7 @@ def load_demo_data(session: Session, today: dt.date | None = None) -> DemoSummar
     session.add_all(companies + clients)
     session.flush()
     policies = _policies(rng, organisation.id, companies, clients, today, session)
+    load_builtin_templates(session)
     session.commit()
     return DemoSummary(organisation.id, len(companies), len(clients), policies)
 
