@@ -124,3 +124,17 @@ def ping_worker_command(timeout: float) -> None:
     )
     if not answer.get("database"):
         raise SystemExit(1)
+
+
+@monassurance.command("sweep-documents")
+def sweep_documents_command() -> None:
+    """Send abandoned documents to the queue again; fail those with no attempt left.
+
+    The worker does this every minute; run it by hand after an outage to see what it does.
+    """
+    from app.services.documents import sweep
+
+    result = sweep()
+    click.echo(f"documents: {result}")
+    if result.not_sent:
+        raise click.ClickException("the queue refused the documents: is REDIS_URL reachable?")

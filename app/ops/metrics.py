@@ -57,6 +57,7 @@ def require_metrics_token(view: Callable[..., Any]) -> Callable[..., Any]:
                 response.status_code = 401
                 response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
                 return response
+        business_metrics.refresh_live_gauges()  # jobs in flight, queue depth: read now
         return view(*args, **kwargs)
 
     return guarded

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import functools
 import logging
 from types import TracebackType
@@ -47,13 +48,12 @@ def compile_template(body: str) -> Template:
     env = environment()
     try:
         tree = env.parse(body)
-    except TemplateSyntaxError as exc:
-        raise TemplateSyntaxProblem(exc.message or "Syntax error.", line=exc.lineno) from None
-    refuse_loading_tags(tree)
-    try:
+        refuse_loading_tags(tree)
         return env.from_string(tree)
     except TemplateSyntaxError as exc:
         raise TemplateSyntaxProblem(exc.message or "Syntax error.", line=exc.lineno) from None
+    except RecursionError:
+        raise TemplateSyntaxProblem("The template is nested too deeply.") from None
 
 
 def template_line(tb: TracebackType | None, filename: str = TEMPLATE_FILENAME) -> int | None:
@@ -81,6 +81,8 @@ def as_render_error(exc: BaseException, *, line: int | None = None) -> RenderErr
         return RenderError(str(exc), line=line)
     if isinstance(exc, RecursionError):
         return RenderError("The template calls itself too deeply (recursion).", line=line)
+    if isinstance(exc, decimal.DecimalException):
+        return RenderError("A calculation gave an invalid or too large number.", line=line)
     if isinstance(exc, MemoryError):
         return RenderError("The template needs too much memory.", line=line)
     log.info("template error: %r", exc)

@@ -8,6 +8,7 @@ who write the day before the month.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -23,14 +24,19 @@ DATE_STYLES = ("short", "medium", "long", "full")
 MAX_AMOUNT = Decimal("1e15")
 
 
-def babel_locale(locale: str | None) -> str:
+def babel_locale(locale: str | None) -> Locale:
     """The Babel locale for a template locale ("fr", "en", or a full one such as "fr_BE")."""
-    name = LOCALES.get((locale or "fr").lower(), locale or "fr_FR")
+    return _parsed_locale(locale or "fr")
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed_locale(locale: str) -> Locale:
+    # Parsed once: Locale.parse costs more than the formatting itself.
+    name = LOCALES.get(locale.lower(), locale)
     try:
-        Locale.parse(name)
+        return Locale.parse(name)
     except (UnknownLocaleError, ValueError, TypeError):
         raise RenderError(f"Unknown locale '{locale}'.") from None
-    return name
 
 
 def _as_date(value: Any) -> dt.date:

@@ -74,8 +74,8 @@ class PdfkitEngine:
         return path
 
     def command(self) -> list[str]:
+        # pdfkit adds --quiet itself (we never ask it to be verbose).
         options = {
-            "quiet": "",
             "disable-local-file-access": "",
             "disable-javascript": "",
             "disable-plugins": "",
@@ -96,7 +96,9 @@ class PdfkitEngine:
 
     def convert(self, html: str) -> bytes:
         command = self.command()
-        timeout = remaining_time() or 60.0
+        remaining = remaining_time()
+        # Outside a limited render (a direct call), wkhtmltopdf still gets a bound.
+        timeout = 60.0 if remaining is None else max(remaining, 0.01)
         # No shell; the input goes through stdin, the PDF comes back on stdout.
         process = subprocess.Popen(  # noqa: S603
             command,

@@ -9,7 +9,7 @@ from typing import Any
 from app.models import OutputFormat
 from app.services.rendering.compiling import compile_template, render_text
 from app.services.rendering.context import plain_context
-from app.services.rendering.errors import RenderError
+from app.services.rendering.errors import RenderError, TemplateSyntaxProblem
 from app.services.rendering.formatting import babel_locale
 from app.services.rendering.legal import orias_number, with_charset, with_orias_footer
 from app.services.rendering.limits import (
@@ -41,10 +41,18 @@ def _output_format(output_format: OutputFormat | str) -> OutputFormat:
 
 def check_template(body: str, output_format: OutputFormat | str) -> None:
     """Raise TemplateSyntaxProblem (with its line) unless ``body`` compiles for this format."""
-    if _output_format(output_format) is OutputFormat.xlsx:
-        check_description(body)
-    else:
-        compile_template(body)
+    kind = _output_format(output_format)
+    if not isinstance(body, str):
+        raise TemplateSyntaxProblem("The template body must be text.")
+
+    def work() -> None:
+        if kind is OutputFormat.xlsx:
+            check_description(body)
+        else:
+            compile_template(body)
+
+    # Compiling folds constant expressions, which runs filters: bounded like a render.
+    run_with_time_limit(work, configured_timeout(None))
 
 
 def render_html_document(body: str, context: dict[str, Any], locale: str) -> str:

@@ -19,10 +19,11 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from jinja2 import StrictUndefined, nodes
+from jinja2 import StrictUndefined, Undefined, nodes
 from jinja2.compiler import CodeGenerator
-from jinja2.exceptions import SecurityError
+from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
+from jinja2.utils import missing as _missing
 from markupsafe import Markup
 
 from app.services.rendering.formatting import format_date_value, format_money, format_number
@@ -196,14 +197,26 @@ class RenderUndefined(StrictUndefined):
 
     __slots__ = ()
 
+    def __init__(
+        self,
+        hint: str | None = None,
+        obj: Any = _missing,
+        name: str | None = None,
+        exc: type[Exception] = UndefinedError,
+    ) -> None:
+        if isinstance(obj, Undefined) and hint is None:
+            # Chained failures (``|attr('__class__')|attr('__mro__')``): the first one speaks.
+            hint, exc = obj._undefined_message, obj._undefined_exception
+        super().__init__(hint, obj, name, exc)
+
     @property
     def _undefined_message(self) -> str:
-        from jinja2.utils import missing
-
         if self._undefined_hint:
             return self._undefined_hint
         name = self._undefined_name
-        if self._undefined_obj is missing:
+        if isinstance(name, str) and name.startswith("_"):
+            return f"'{name}': names starting with '_' are not available in templates."
+        if self._undefined_obj is _missing:
             return f"Unknown variable '{name}'."
         if isinstance(self._undefined_obj, Mapping):
             known = ", ".join(sorted(str(key) for key in self._undefined_obj)[:30])

@@ -17,6 +17,7 @@ a formula stays text, and the last line is the broker's ORIAS mention.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from babel.numbers import get_currency_symbol
 from jinja2 import Template, TemplateSyntaxError, nodes
 from jinja2.parser import Parser
 from openpyxl import Workbook
@@ -35,7 +37,7 @@ from openpyxl.utils import get_column_letter
 
 from app.services.rendering.compiling import TEMPLATE_ERRORS, as_render_error, template_line
 from app.services.rendering.errors import RenderError, TemplateSyntaxProblem
-from app.services.rendering.formatting import _as_date
+from app.services.rendering.formatting import _as_date, babel_locale
 from app.services.rendering.legal import orias_mention, orias_number
 from app.services.rendering.limits import MAX_XLSX_BYTES, MAX_XLSX_ROWS
 from app.services.rendering.sandbox import environment
@@ -120,6 +122,8 @@ def parse_description(body: str) -> list[Sheet]:
         raise TemplateSyntaxProblem(
             f"Invalid JSON: {exc.msg} (column {exc.colno}).", line=exc.lineno
         ) from None
+    except RecursionError:
+        raise TemplateSyntaxProblem("The description is nested too deeply.") from None
     if not isinstance(data, dict) or not isinstance(data.get("sheets"), list):
         raise TemplateSyntaxProblem('The description must be an object with a "sheets" list.')
     unknown = set(data) - {"sheets"}
@@ -239,6 +243,8 @@ def _compile_expressions(expressions: list[tuple[str, str]], body: str) -> Templ
                 )
         except TemplateSyntaxError as exc:
             raise _problem(body, where, exc.message or "syntax error", source) from None
+        except RecursionError:
+            raise _problem(body, where, "the expression is nested too deeply", source) from None
         node.set_lineno(number, override=True)
         compiled.append(node)
     tree = nodes.Template(
@@ -311,15 +317,7 @@ class _SheetWriter:
         self.rows_written = 0
 
     def money_format(self, currency: str | None) -> str:
-        from babel.numbers import get_currency_symbol
-
-        from app.services.rendering.formatting import babel_locale
-
-        symbol = get_currency_symbol(currency or self.currency, locale=babel_locale(self.locale))
-        symbol = symbol.replace('"', "")
-        if self.locale.startswith("fr"):
-            return f'#,##0.00\\ "{symbol}"'
-        return f'"{symbol}"#,##0.00'
+        return _money_format(currency or self.currency, self.locale)
 
     def cell(
         self,
@@ -365,6 +363,15 @@ class _SheetWriter:
         if self.rows_written > MAX_XLSX_ROWS:
             raise RenderError(f"A sheet holds at most {MAX_XLSX_ROWS:,} rows.")
         self.ws.append(cells)
+
+
+@functools.lru_cache(maxsize=64)
+def _money_format(currency: str, locale: str) -> str:
+    """An Excel number format showing the currency where the reader expects it."""
+    symbol = get_currency_symbol(currency, locale=babel_locale(locale)).replace('"', "")
+    if babel_locale(locale).language == "fr":
+        return f'#,##0.00\\ "{symbol}"'
+    return f'"{symbol}"#,##0.00'
 
 
 def _number(value: Any) -> Decimal | int | float:
