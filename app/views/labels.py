@@ -18,7 +18,17 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _
 from wtforms.fields.choices import SelectChoice
 
-from app.models import ClientKind, LineOfBusiness, PaymentFrequency, PolicyStatus
+from app.models import (
+    ClientKind,
+    DocumentStatus,
+    JobKind,
+    JobStatus,
+    LineOfBusiness,
+    OutputFormat,
+    PaymentFrequency,
+    PolicyStatus,
+    TemplateKind,
+)
 
 ENUM_LABELS: dict[type[enum.Enum], dict[enum.Enum, Any]] = {
     PolicyStatus: {
@@ -46,6 +56,37 @@ ENUM_LABELS: dict[type[enum.Enum], dict[enum.Enum, Any]] = {
     ClientKind: {
         ClientKind.person: _("Person"),
         ClientKind.business: _("Business"),
+    },
+    TemplateKind: {
+        TemplateKind.contract: _("Contract"),
+        TemplateKind.attestation: _("Certificate of insurance"),
+        TemplateKind.notice: _("Premium notice"),
+        TemplateKind.report: _("Report"),
+        TemplateKind.other: _("Other"),
+    },
+    OutputFormat: {
+        OutputFormat.html: _("HTML"),
+        OutputFormat.pdf: _("PDF"),
+        OutputFormat.xlsx: _("Spreadsheet (XLSX)"),
+    },
+    DocumentStatus: {
+        DocumentStatus.queued: _("Queued"),
+        DocumentStatus.running: _("Being generated"),
+        DocumentStatus.ready: _("Ready"),
+        DocumentStatus.failed: _("Failed"),
+    },
+    JobKind: {
+        JobKind.render: _("Document"),
+        JobKind.batch_render: _("Batch of documents"),
+        JobKind.report: _("Report"),
+        JobKind.export: _("Export"),
+        JobKind.purge: _("Purge"),
+    },
+    JobStatus: {
+        JobStatus.queued: _("Queued"),
+        JobStatus.running: _("Running"),
+        JobStatus.succeeded: _("Done"),
+        JobStatus.failed: _("Failed"),
     },
 }
 
