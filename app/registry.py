@@ -14,9 +14,11 @@ from app.views.audit import AuditLogView, HistoryView
 from app.views.lookup import LookupView
 from app.views.organisations import OrganisationView
 from app.views.portfolio import ClientView, CompanyView, PolicyView
+from app.views.templates import TemplateView
 from app.views.users import place_users_menu
 
 PORTFOLIO = "Portefeuille"
+DOCUMENTS = "Documents"
 ADMINISTRATION = "Administration"
 
 
@@ -35,6 +37,15 @@ def register_all(appbuilder: AppBuilder) -> None:
     )
     appbuilder.add_view(
         CompanyView, "Insurers", label=_("Insurers"), icon="fa-building", category=PORTFOLIO
+    )
+    appbuilder.add_view(
+        TemplateView,
+        "Templates",
+        label=_("Templates"),
+        icon="fa-file-code-o",
+        category=DOCUMENTS,
+        category_label=_("Documents"),
+        category_icon="fa-file-pdf-o",
     )
     appbuilder.add_view(
         AuditLogView,

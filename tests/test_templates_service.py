@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 
 import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import (
@@ -25,6 +27,7 @@ from app.models.template import TemplateVersionImmutableError
 from app.services import templates
 from app.services.errors import ConflictError, ForbiddenError, NotFoundError
 from app.services.templates import authoring
+from tests.conftest import TEST_DATABASE_URL
 
 BODY = (
     "<h1>{{ policy.number }}</h1>\n<p>{{ client.display_name }}</p>\n<p>{{ organisation.name }}</p>"
@@ -88,6 +91,8 @@ def test_agency_sees_its_templates_and_shared_ones_never_another_agencys(people,
     assert visible_names(people["operator"]) == {"Contrat A", "Contrat B", "Commun"}
     assert templates.visible_template(db.session, user(people["manager_a"]), other.id) is None
     assert templates.visible_template(db.session, user(people["manager_b"]), other.id) is other
+    for unknown in (2**40, 0, "1", True):
+        assert templates.visible_template(db.session, user(people["operator"]), unknown) is None
 
 
 def test_manager_cannot_create_or_write_a_shared_template_but_superadmin_can(people, ctx):
@@ -254,6 +259,33 @@ def test_a_duplicate_number_from_a_concurrent_save_answers_conflict(people, ctx,
     assert [v.number for v in db.session.get(Template, template.id).versions] == [1]
 
 
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="row locks: PostgreSQL only")
+def test_concurrent_saves_wait_for_each_other_and_take_consecutive_numbers(app, people, ctx):
+    template_id = new_template(people["manager_a"]).id
+    username = people["manager_a"]
+    numbers: list[int] = []
+
+    def save(session: Session) -> int:
+        author = session.scalar(select(AppUser).where(AppUser.username == username))
+        template = session.get(Template, template_id)
+        return templates.add_version(session, author, template, body=BODY, changelog=None).number
+
+    def second_save() -> None:
+        with app.app_context(), Session(db.engine) as session:
+            numbers.append(save(session))
+            session.commit()
+
+    with Session(db.engine) as first:
+        numbers.append(save(first))  # holds the template's row lock until it commits
+        other = threading.Thread(target=second_save)
+        other.start()
+        other.join(timeout=0.5)
+        assert other.is_alive(), "the second save should wait for the first one's lock"
+        first.commit()
+    other.join(timeout=10)
+    assert numbers == [1, 2]
+
+
 def test_an_xlsx_template_accepts_a_sheet_description_and_refuses_bad_json(people, ctx):
     template = new_template(people["manager_a"], "Échéancier", output_format="xlsx")
     with pytest.raises(ModelValidationError) as refused:
@@ -333,8 +365,9 @@ def test_preview_with_a_policy_of_the_agency_and_never_another(people, ctx, port
     with pytest.raises(NotFoundError) as refused:
         templates.preview(db.session, user(people["user_a"]), template, policy_id=theirs["policy"])
     assert refused.value.status == 404
-    with pytest.raises(NotFoundError):
-        templates.preview(db.session, user(people["user_a"]), template, policy_id=2**40)
+    for unknown in (2**40, 0, -1, "1", True):
+        with pytest.raises(NotFoundError):
+            templates.preview(db.session, user(people["user_a"]), template, policy_id=unknown)
 
 
 def test_preview_picks_the_published_version_else_the_latest(people, ctx):

@@ -25,11 +25,13 @@ SELF_SERVICE = {
     "UserDBModelView": {"can_userinfo", "resetmypassword", "userinfoedit"},
 }
 PORTFOLIO_MENUS = {"Portefeuille": ALL, "Clients": ALL, "Policies": ALL, "Insurers": ALL}
+DOCUMENT_MENUS = {"Documents": ALL, "Generated documents": ALL, "Jobs": ALL, "Templates": ALL}
 
 # Resources carry can_read / can_write (app/permissions.py); menus carry menu_access.
 _USER_GRANTS: dict[str, str | set[str]] = {
     **SELF_SERVICE,
     **PORTFOLIO_MENUS,
+    **DOCUMENT_MENUS,
     permissions.POLICY: ALL,
     permissions.CLIENT: ALL,
     permissions.COMPANY: READ,

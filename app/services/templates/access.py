@@ -18,6 +18,13 @@ from app.models import Template
 from app.services.errors import ForbiddenError, NotFoundError
 from app.services.scope import is_superadmin, visible_organisation_id
 
+MAX_ID = 2**31 - 1  # ids are SQL INTEGER: a larger one matches nothing (PostgreSQL refuses it)
+
+
+def valid_id(value: object) -> bool:
+    """True for an int id the database can hold (not a bool, a string or 2**40)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
+
 
 def templates_query(session: Session, user: Any) -> Query:
     """The templates ``user`` may read: their organisation's and the shared ones; SUPERADMIN all."""
@@ -32,6 +39,8 @@ def templates_query(session: Session, user: Any) -> Query:
 
 def visible_template(session: Session, user: Any, template_id: int) -> Template | None:
     """The template with this id if ``user`` may read it, else None (same answer as unknown)."""
+    if not valid_id(template_id):
+        return None
     return templates_query(session, user).filter(Template.id == template_id).one_or_none()
 
 

@@ -32,7 +32,7 @@ from app.services.rendering import (
     sample_context,
 )
 from app.services.scope import visible_organisation_id
-from app.services.templates.access import check_readable
+from app.services.templates.access import check_readable, valid_id
 from app.services.templates.authoring import find_version, syntax_message
 
 OUTPUTS = {
@@ -66,7 +66,9 @@ def preview(
         )
     chosen = _version(session, template, version)
     if policy_id is not None:
-        policy = load_policy_for_render(session, policy_id, visible_organisation_id(user))
+        policy = None
+        if valid_id(policy_id):
+            policy = load_policy_for_render(session, policy_id, visible_organisation_id(user))
         if policy is None:
             raise NotFoundError(_("Policy not found."))
         context = policy_context(policy, locale=template.locale)
