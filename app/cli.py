@@ -18,7 +18,10 @@ monassurance = AppGroup("monassurance", help="MonAssurance operations.")
 
 
 def register_cli(app: Flask) -> None:
+    from app.cli_keys import keys
+
     app.cli.add_command(monassurance)
+    app.cli.add_command(keys)  # `flask keys rotate|list`: download-link signing keys
 
 
 @monassurance.command("sync-roles")
