@@ -17,6 +17,7 @@ a formula stays text, and the last line is the broker's ORIAS mention.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import json
@@ -27,7 +28,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from babel.numbers import get_currency_symbol
-from jinja2 import Template, TemplateSyntaxError, nodes
+from jinja2 import Template, TemplateSyntaxError, Undefined, nodes
 from jinja2.parser import Parser
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -302,7 +303,15 @@ def _evaluate(template: Template, variables: dict[str, Any], labels: list[str]) 
         label = labels[line - 1] if line and 0 < line <= len(labels) else labels[0]
         error = as_render_error(exc, line=None)
         raise RenderError(f"{label}: {error.message}") from None
-    return context.vars["result"]
+    values = context.vars["result"]
+    for label, value in zip(labels, values, strict=False):
+        if isinstance(value, Undefined):
+            # A missing field is an Undefined until used: fail here, naming the column.
+            try:
+                value._fail_with_undefined_error()
+            except TEMPLATE_ERRORS as exc:
+                raise RenderError(f"{label}: {as_render_error(exc).message}") from None
+    return values
 
 
 def _clean_text(text: str) -> str:
@@ -440,6 +449,21 @@ def _write_sheet(writer: _SheetWriter, compiled: CompiledSheet, context: dict[st
         writer.append(total_cells)
 
 
+def _discard(workbook: Workbook) -> None:
+    """Close and delete the temporary files of a workbook that will not be saved."""
+    for worksheet in workbook._sheets:
+        writer = getattr(worksheet, "_writer", None)
+        if writer is None:
+            continue
+        with contextlib.suppress(Exception):
+            if worksheet._rows is not None:
+                worksheet._rows.close()
+        with contextlib.suppress(Exception):
+            writer.close()
+        with contextlib.suppress(Exception):
+            writer.cleanup()
+
+
 def render_xlsx(body: str, context: dict[str, Any], locale: str) -> bytes:
     """The workbook for a description, with the ORIAS mention as each sheet's last line."""
     compiled = compile_description(body)
@@ -459,8 +483,10 @@ def render_xlsx(body: str, context: dict[str, Any], locale: str) -> bytes:
             writer.append([writer.cell(orias_mention(number, locale), "text", font=_ITALIC)])
         buffer = io.BytesIO()
         workbook.save(buffer)
-    finally:
-        workbook.close()
+    except BaseException:
+        # Also on a timeout: write-only sheets stream into temporary files.
+        _discard(workbook)
+        raise
     data = buffer.getvalue()
     if len(data) > MAX_XLSX_BYTES:
         raise RenderError(f"The spreadsheet is too large (more than {MAX_XLSX_BYTES >> 20} MB).")
