@@ -11,6 +11,7 @@ from app.api.organisations import OrganisationApi
 from app.api.resources import ClientApi, CompanyApi, PolicyApi
 from app.api.users import UserApi
 from app.views.audit import AuditLogView, HistoryView
+from app.views.documents import DocumentView, JobView
 from app.views.lookup import LookupView
 from app.views.organisations import OrganisationView
 from app.views.portfolio import ClientView, CompanyView, PolicyView
@@ -39,13 +40,17 @@ def register_all(appbuilder: AppBuilder) -> None:
         CompanyView, "Insurers", label=_("Insurers"), icon="fa-building", category=PORTFOLIO
     )
     appbuilder.add_view(
-        TemplateView,
-        "Templates",
-        label=_("Templates"),
-        icon="fa-file-code-o",
+        DocumentView,
+        "Generated documents",
+        label=_("Documents"),
+        icon="fa-files-o",
         category=DOCUMENTS,
         category_label=_("Documents"),
         category_icon="fa-file-pdf-o",
+    )
+    appbuilder.add_view(JobView, "Jobs", label=_("Jobs"), icon="fa-tasks", category=DOCUMENTS)
+    appbuilder.add_view(
+        TemplateView, "Templates", label=_("Templates"), icon="fa-file-code-o", category=DOCUMENTS
     )
     appbuilder.add_view(
         AuditLogView,

@@ -27,6 +27,7 @@ from app.models import (
 from app.models.base import ModelValidationError
 from app.views.base import OrganisationModelView
 from app.views.fields import EnumSelectField, LocalizedDecimalField, LookupSelectField, parse_id
+from app.views.generation import generate_documents_step
 from app.views.interface import ListInterface
 from app.views.labels import (
     Money,
@@ -58,7 +59,8 @@ def _has_policies(session: Any, column: Any, row_id: int) -> bool:
 
 
 class PolicyView(OrganisationModelView):
-    show_template = "screens/show_with_history.html"
+    # The history button, and "Generate a document" (app/views/generation.py).
+    show_template = "documents/policy_show.html"
     extra_args = {"history_subject": "policy"}
     class_permission_name = permissions.POLICY
     method_permission_name = permissions.SCREEN_METHODS
@@ -239,6 +241,17 @@ class PolicyView(OrganisationModelView):
     )
     def cancel(self, items: list[Policy]) -> Response:
         return self._change_status(items, PolicyStatus.cancelled)
+
+    @action(
+        "generate_documents",
+        _("Generate documents"),
+        "",  # no browser prompt: the next page asks for the template and confirms
+        "fa-file-pdf-o",
+        multiple=True,
+        single=False,
+    )
+    def generate_documents(self, items: list[Policy]) -> Response:
+        return generate_documents_step(self, items)
 
     def _change_status(self, items: list[Policy], target: PolicyStatus) -> Response:
         if not items:

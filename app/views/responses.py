@@ -1,4 +1,4 @@
-"""Responses that hand a file to the browser (downloads and previews)."""
+"""What the screens answer besides pages: files (downloads, previews) and refusal messages."""
 
 from __future__ import annotations
 
@@ -23,3 +23,11 @@ def file_response(
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Length"] = str(len(data))
     return response
+
+
+def error_messages(error: Exception) -> list[str]:
+    """What to flash for a refused request: each field's message, or the error's own."""
+    errors = getattr(error, "errors", None)
+    if isinstance(errors, dict) and errors:
+        return [str(message) for message in errors.values()]
+    return [str(getattr(error, "message", None) or error)]
