@@ -1,12 +1,14 @@
-# MonAssurance: one image for the web server and the Huey worker.
-#   docker build -t monassurance .
-#   docker run -p 8000:8000 -e SECRET_KEY=... -v monassurance-data:/data monassurance        (web)
-#   docker run ... monassurance huey_consumer app.tasks.huey -w 2                            (worker)
+# MonAssurance: one image for the web server and the Huey worker, in two targets
+# that differ only by their default command and stop signal.
+#   docker build -t monassurance .                       (web: the last stage, the default)
+#   docker build --target worker -t monassurance-worker .
+#   docker run -p 8000:8000 -e SECRET_KEY=... -v monassurance-data:/data monassurance   (web)
+#   docker run --stop-timeout 120 ... monassurance-worker                              (worker)
 # docker-compose.yml wires both to PostgreSQL and Redis.
 #
 # Bookworm, not the newer default (trixie): Debian bookworm still packages
 # wkhtmltopdf for pdfkit (design notes §5), should PDF rendering need it later.
-FROM python:3.11-slim-bookworm
+FROM python:3.11-slim-bookworm AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -42,4 +44,16 @@ EXPOSE 8000
 # docker-compose.yml probes the web service's /health.
 
 ENTRYPOINT ["/app/scripts/docker-entrypoint.sh"]
+
+# The worker. Huey finishes its running tasks on SIGINT, while SIGTERM (Docker's
+# default stop signal) interrupts them: a render cut short waits for its lease to
+# run out before the sweeper sends it again. Give `docker stop` time for the
+# longest render (RENDER_TIMEOUT_SECONDS, 30 s by default): --stop-timeout 120.
+FROM base AS worker
+STOPSIGNAL SIGINT
+CMD ["worker"]
+
+# The web server, last so that a plain `docker build` makes it. gunicorn finishes
+# requests in flight on SIGTERM, the default stop signal.
+FROM base AS web
 CMD ["web"]
