@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from jinja2 import StrictUndefined, Undefined, nodes
+from jinja2 import StrictUndefined, Undefined, nodes, pass_context
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
@@ -294,15 +294,20 @@ class RenderEnvironment(ImmutableSandboxedEnvironment):
         return functools.update_wrapper(wrapper, method)
 
 
-def _filter_date(value: Any, format: str = "long") -> str:  # noqa: A002 (template-facing name)
+# The locale filters take the template context only so that Jinja never folds them
+# at compile time: a compiled template is cached and shared by every locale.
+@pass_context
+def _filter_date(_context: Any, value: Any, format: str = "long") -> str:  # noqa: A002
     return format_date_value(value, format, render_locale.get())
 
 
-def _filter_money(value: Any, currency: str | None = None) -> str:
+@pass_context
+def _filter_money(_context: Any, value: Any, currency: str | None = None) -> str:
     return format_money(value, currency, render_locale.get())
 
 
-def _filter_number(value: Any, decimals: int | None = None) -> str:
+@pass_context
+def _filter_number(_context: Any, value: Any, decimals: int | None = None) -> str:
     return format_number(value, decimals, render_locale.get())
 
 

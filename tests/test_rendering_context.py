@@ -1,0 +1,273 @@
+"""The data templates see: plain, complete, translated, hashed; and document file names."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import event
+
+from app.extensions import db
+from app.models import Organisation, PaymentFrequency, Policy, TemplateKind
+from app.services.rendering import (
+    context_sha256,
+    file_name_for,
+    load_policy_for_render,
+    policy_context,
+    render,
+    sample_context,
+)
+from app.services.rendering.context import add_months, instalments
+
+PLAIN = (str, int, float, Decimal, dt.date, type(None))
+CONTRACT_KEYS = {
+    "organisation": {
+        "name",
+        "orias_number",
+        "address",
+        "postal_code",
+        "city",
+        "phone",
+        "email",
+        "complaints_contact",
+        "mediator",
+    },
+    "policy": {
+        "number",
+        "line_of_business",
+        "line_label",
+        "status",
+        "status_label",
+        "effective_date",
+        "expiry_date",
+        "premium",
+        "currency",
+        "payment_frequency",
+        "payment_frequency_label",
+    },
+    "client": {
+        "kind",
+        "display_name",
+        "first_name",
+        "last_name",
+        "company_name",
+        "siren",
+        "email",
+        "phone",
+        "address",
+        "postal_code",
+        "city",
+        "birth_date",
+    },
+    "insurer": {"name", "code", "contact_name", "email", "phone"},
+}
+
+
+def walk(value, path: str = "") -> list[str]:
+    """Paths of every value that is not plain data."""
+    if isinstance(value, dict):
+        bad = [f"{path}.{key}" for key in value if not isinstance(key, str)]
+        for key, item in value.items():
+            bad += walk(item, f"{path}.{key}")
+        return bad
+    if isinstance(value, list):
+        return [bad for index, item in enumerate(value) for bad in walk(item, f"{path}[{index}]")]
+    return [] if type(value) in PLAIN or type(value) is bool else [f"{path}: {type(value)}"]
+
+
+def assert_contract_keys(context: dict) -> None:
+    for section, keys in CONTRACT_KEYS.items():
+        assert keys <= set(context[section]), (section, keys - set(context[section]))
+    assert {"due_date", "amount"} <= set(context["instalments"][0])
+    assert isinstance(context["today"], dt.date) and context["locale"] in ("fr", "en")
+
+
+def load(app, policy_id: int, organisation_id: int | None) -> Policy | None:
+    return load_policy_for_render(db.session, policy_id, organisation_id)
+
+
+def test_policy_context_is_plain_data_with_every_documented_key(
+    app, make_organisation, portfolio
+) -> None:
+    organisation_id = make_organisation("Cabinet Plain")
+    ids = portfolio(organisation_id, suffix="5")
+    with app.app_context():
+        context = policy_context(
+            load(app, ids["policy"], organisation_id), today=dt.date(2026, 2, 1)
+        )
+    assert walk(context) == []
+    assert_contract_keys(context)
+    assert context["policy"]["number"] == "POL-5"
+    assert context["policy"]["premium"] == Decimal("420.50")
+    assert context["policy"]["status"] == "active" and context["policy"]["currency"] == "EUR"
+    assert context["client"]["display_name"] == "Jeanne Martin5"
+    assert context["insurer"]["name"] == "Assureur 5"
+    assert context["organisation"]["name"] == "Cabinet Plain"
+    assert context["today"] == dt.date(2026, 2, 1)
+    assert [line["amount"] for line in context["instalments"]] == [Decimal("420.50")]
+
+
+def test_labels_follow_the_render_locale(app, make_organisation, portfolio) -> None:
+    organisation_id = make_organisation()
+    ids = portfolio(organisation_id)
+    with app.app_context():
+        policy = load(app, ids["policy"], organisation_id)
+        french = policy_context(policy)
+        english = policy_context(policy, locale="en")
+    assert french["policy"]["line_label"] == "Automobile"
+    assert french["policy"]["status_label"] == "En cours"
+    assert english["policy"]["line_label"] == "Motor"
+    assert english["policy"]["status_label"] == "Active"
+    assert english["locale"] == "en"
+
+
+def test_load_policy_is_one_query_and_scoped_to_the_organisation(
+    app, make_organisation, portfolio
+) -> None:
+    mine, theirs = make_organisation(), make_organisation()
+    ids = portfolio(mine, suffix="8")
+    with app.app_context():
+        statements: list[str] = []
+
+        def count(conn, cursor, statement, *args) -> None:
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            policy = load(app, ids["policy"], mine)
+            context = policy_context(policy)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert len(statements) == 1, statements
+        assert context["insurer"]["name"] == "Assureur 8"
+        assert load(app, ids["policy"], theirs) is None
+        assert load(app, ids["policy"], None) is not None
+        assert load(app, 10**9, None) is None
+
+
+@pytest.mark.parametrize("frequency", list(PaymentFrequency))
+@pytest.mark.parametrize(
+    "premium", ["420.50", "100.00", "0.01", "0.00", "1000.07", "9999999999.99"]
+)
+def test_instalments_add_up_to_the_premium(frequency: PaymentFrequency, premium: str) -> None:
+    lines = instalments(Decimal(premium), frequency, dt.date(2026, 1, 31), dt.date(2027, 1, 31))
+    expected = {"monthly": 12, "quarterly": 4, "semiannual": 2, "annual": 1}[frequency.value]
+    assert len(lines) == expected
+    assert sum(line["amount"] for line in lines) == Decimal(premium)
+    amounts = [line["amount"] for line in lines]
+    # Equal shares; the odd cents go on the first instalment.
+    assert len(set(amounts[1:])) <= 1
+    assert all(amount >= 0 for amount in amounts) and amounts[0] >= amounts[-1]
+    assert all(amount == amount.quantize(Decimal("0.01")) for amount in amounts)
+
+
+def test_instalment_dates_keep_the_day_and_clamp_to_month_end() -> None:
+    lines = instalments(Decimal("120"), "monthly", dt.date(2026, 1, 31), dt.date(2026, 5, 1))
+    assert [line["due_date"] for line in lines] == [
+        dt.date(2026, 1, 31),
+        dt.date(2026, 2, 28),
+        dt.date(2026, 3, 31),
+        dt.date(2026, 4, 30),
+    ]
+    assert [line["amount"] for line in lines] == [Decimal("30.00")] * 4
+    assert add_months(dt.date(2024, 2, 29), 12) == dt.date(2025, 2, 28)
+
+
+def test_rounding_remainder_goes_on_the_first_instalment() -> None:
+    lines = instalments(Decimal("100.00"), "quarterly", dt.date(2026, 1, 1), dt.date(2027, 1, 1))
+    assert [line["amount"] for line in lines] == [Decimal("25.00")] * 4
+    lines = instalments(Decimal("100.00"), "monthly", dt.date(2026, 1, 1), dt.date(2027, 1, 1))
+    assert lines[0]["amount"] == Decimal("8.37")
+    assert [line["amount"] for line in lines[1:]] == [Decimal("8.33")] * 11
+
+
+def test_short_or_long_periods_still_add_up() -> None:
+    short = instalments(Decimal("50"), "quarterly", dt.date(2026, 1, 1), dt.date(2026, 2, 1))
+    assert [line["amount"] for line in short] == [Decimal("50.00")]
+    long = instalments(Decimal("300"), "annual", dt.date(2026, 1, 1), dt.date(2029, 1, 1))
+    assert [line["due_date"].year for line in long] == [2026, 2027, 2028]
+    assert sum(line["amount"] for line in long) == Decimal("300")
+
+
+def test_sample_context_uses_the_organisation_name_and_orias(app, make_organisation) -> None:
+    organisation_id = make_organisation("Cabinet Réel")
+    with app.app_context():
+        organisation = db.session.get(Organisation, organisation_id)
+        context = sample_context(organisation, today=dt.date(2026, 5, 20))
+        orias = organisation.orias_number
+    assert walk(context) == []
+    assert_contract_keys(context)
+    assert context["organisation"]["name"] == "Cabinet Réel"
+    assert context["organisation"]["orias_number"] == orias
+    assert context["client"]["city"] and context["insurer"]["name"]
+    assert sum(line["amount"] for line in context["instalments"]) == context["policy"]["premium"]
+    assert context["policy"]["effective_date"] == dt.date(2026, 5, 1)
+
+
+def test_sample_context_without_organisation_has_a_sample_orias() -> None:
+    context = sample_context(None)
+    assert len(context["organisation"]["orias_number"]) == 8
+    assert context["organisation"]["name"]
+
+
+def test_dates_and_money_in_french_and_english() -> None:
+    context = sample_context(None)
+    context["policy"].update(premium=Decimal("1234.5"), effective_date=dt.date(2026, 1, 5))
+    body = (
+        "<p>{{ policy.effective_date|date }}|{{ policy.effective_date|date('short') }}|"
+        "{{ policy.premium|money }}|{{ policy.premium|money('USD') }}|"
+        "{{ policy.premium|number(2) }}|{{ '2026-03-01'|date('dd MMM yyyy') }}</p>"
+        "<p>{{ organisation.orias_number }}</p>"
+    )
+    french = render(body, "html", context, locale="fr").data.decode()
+    english = render(body, "html", context, locale="en").data.decode()
+    nbsp = "\u202f"  # Babel's narrow no-break space in French numbers
+    assert (
+        f"5 janvier 2026|05/01/2026|1{nbsp}234,50\xa0€|1{nbsp}234,50\xa0$US|1{nbsp}234,50|"
+        "01 mars 2026" in french
+    )
+    assert "5 January 2026|05/01/2026|€1,234.50|US$1,234.50|1,234.50|01 Mar 2026" in english
+
+
+def test_context_hash_is_stable_and_sensitive() -> None:
+    context = sample_context(None, today=dt.date(2026, 1, 1))
+    same = sample_context(None, today=dt.date(2026, 1, 1))
+    reordered = dict(reversed(list(same.items())))
+    assert context_sha256(context) == context_sha256(reordered)
+    assert len(context_sha256(context)) == 64
+    changed = sample_context(None, today=dt.date(2026, 1, 1))
+    changed["policy"]["premium"] = Decimal("684.37")
+    assert context_sha256(changed) != context_sha256(context)
+    moved = sample_context(None, today=dt.date(2026, 1, 1))
+    moved["instalments"][1]["due_date"] = dt.date(2026, 4, 2)
+    assert context_sha256(moved) != context_sha256(context)
+    # The hash is of canonical JSON: sorted keys, ISO dates, Decimals as strings, UTF-8.
+    canonical = '{"a":"2026-01-02","b":"1.50","c":["é"]}'.encode()
+    assert (
+        context_sha256({"b": Decimal("1.50"), "a": dt.date(2026, 1, 2), "c": ["é"]})
+        == hashlib.sha256(canonical).hexdigest()
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "number", "extension", "expected"),
+    [
+        (TemplateKind.contract, "POL-2026-0042", "pdf", "contrat-POL-2026-0042.pdf"),
+        ("attestation", "POL-1", "pdf", "attestation-POL-1.pdf"),
+        (TemplateKind.notice, "AUTO/2026/7", "html", "avis-echeance-AUTO-2026-7.html"),
+        (TemplateKind.report, None, "xlsx", "rapport-42.xlsx"),
+        (TemplateKind.other, "Élan 2026 «x»", "PDF", "document-Elan-2026-x.pdf"),
+        (TemplateKind.contract, "../../etc/passwd", "pdf", "contrat-etc-passwd.pdf"),
+        (TemplateKind.contract, "...", "pdf", "contrat-42.pdf"),
+        (TemplateKind.contract, "POL", "p/d\\f", "contrat-POL.p-d-f"),
+    ],
+)
+def test_file_names(kind, number, extension: str, expected: str) -> None:
+    assert file_name_for(kind, number, 42, extension) == expected
+
+
+def test_file_name_is_never_longer_than_120() -> None:
+    name = file_name_for(TemplateKind.notice, "X" * 40 + "é" * 300, 7, "pdf")
+    assert len(name) <= 120 and name.startswith("avis-echeance-X") and name.endswith(".pdf")
