@@ -108,6 +108,15 @@ class FileStore:
             if KEY_PATTERN.match(key):
                 yield key
 
+    def stored_size(self, key: str) -> int | None:
+        """Bytes the file takes in the store (after compression and encryption); None if gone."""
+        _check_key(key)
+        try:
+            with self._failures(f"could not look at {key}"):
+                return self._fs.getsize(self._path(key))
+        except fs.errors.ResourceNotFound:
+            return None
+
     def close(self) -> None:
         self._fs.close()
 

@@ -1,0 +1,265 @@
+"""The purge use case: find, apply when asked, and keep the proof.
+
+Every run, dry or applied, leaves a PurgeRun row (counts, bytes, the report of items,
+trigger, actor) and audit rows: one ``purge.run`` summary, and one ``document.purged``
+per removed document with its reason. This use case owns its transactions: applying
+commits batch by batch, each batch holding document inserts while it checks and deletes
+(app.services.purge.orphans explains why).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Query, Session
+
+from app.models import Organisation, PurgeRun
+from app.models.base import utcnow
+from app.services import audit
+from app.services.errors import DomainError, ForbiddenError, NotFoundError
+from app.services.purge import orphans, records
+from app.services.purge.items import (
+    FAILED_DOCUMENT,
+    FAILED_JOB,
+    ORPHAN,
+    RETENTION,
+    SPENT_LINKS,
+    TRIGGERS,
+    PurgeItem,
+    PurgePlan,
+    PurgeScope,
+    PurgeTotals,
+)
+from app.services.purge.retention import RetentionRules
+from app.services.scope import is_superadmin
+from app.services.storage import FileStore, StorageError, file_store
+
+log = logging.getLogger(__name__)
+
+# Items checked and deleted per transaction: short enough that document writers
+# waiting for the lock barely notice.
+BATCH = 100
+
+Done = list[tuple[PurgeItem, bool]]  # removed items, with whether a file went with each
+
+
+class PurgeError(DomainError):
+    """The purge stopped (store or database unreachable); what it did so far is recorded."""
+
+    status = 503
+
+
+@dataclasses.dataclass
+class Purger:
+    """One purge: its scope, its store and rules, and the moment it looks at."""
+
+    session: Session
+    scope: PurgeScope
+    store: FileStore
+    rules: RetentionRules
+
+    def plan(self) -> PurgePlan:
+        """What would go now; writes nothing."""
+        session, store, scope = self.session, self.store, self.scope
+        now = utcnow()
+        high_water = orphans.highest_document_id(session)
+        listed = orphans.list_keys(store, scope)
+        found, too_new = orphans.find_orphans(session, store, listed, high_water)
+        keys = set(listed)
+        expired = records.find_expired_documents(session, store, keys, self.rules, now, scope)
+        already = {item.document_id for item in expired if item.document_id is not None}
+        found += expired
+        found += records.find_failed_documents(session, keys, self.rules, now, scope, already)
+        found += records.find_failed_jobs(session, self.rules, now, scope)
+        found += records.find_spent_links(session, now, scope)
+        session.commit()
+        return PurgePlan(scope, now, high_water, found, too_new)
+
+    def apply(self, plan: PurgePlan, run_id: int, actor: audit.Actor, done: Done) -> None:
+        """Delete exactly the plan's items that still qualify, batch by batch (appends to done)."""
+        now, rules, scope, store = plan.found_at, self.rules, self.scope, self.store
+        removers: dict[str, Callable[[list[PurgeItem]], Done]] = {
+            ORPHAN: lambda batch: orphans.delete_orphans(self.session, store, batch),
+            RETENTION: lambda batch: records.delete_expired_documents(
+                self.session, store, batch, rules, now, scope, run_id, actor
+            ),
+            FAILED_DOCUMENT: lambda batch: records.delete_failed_documents(
+                self.session, store, batch, rules, now, scope, run_id, actor
+            ),
+            FAILED_JOB: lambda batch: records.delete_failed_jobs(
+                self.session, batch, rules, now, scope
+            ),
+            SPENT_LINKS: lambda batch: records.delete_spent_links(self.session, batch, now, scope),
+        }
+        for category, remove in removers.items():
+            items = plan.of(category)
+            for start in range(0, len(items), BATCH):
+                orphans.hold_document_inserts(self.session, run_id)
+                removed = remove(items[start : start + BATCH])
+                self.session.commit()
+                done.extend(removed)
+
+
+def scope_for(user: Any) -> PurgeScope:
+    """SUPERADMIN purges every organisation; anyone else (ADMIN) their own only."""
+    if is_superadmin(user):
+        return PurgeScope(None)
+    if getattr(user, "organisation_id", None) is None:
+        raise ForbiddenError("Your account belongs to no organisation.")
+    return PurgeScope(user.organisation_id)
+
+
+def actor_for(user: Any) -> audit.Actor:
+    return audit.Actor(user.id, user.username, getattr(user, "organisation_id", None))
+
+
+def organisation_scope(session: Session, organisation_id: int | None) -> PurgeScope:
+    """The scope an operator names (CLI): an existing organisation, or every one."""
+    if organisation_id is not None and session.get(Organisation, organisation_id) is None:
+        raise NotFoundError(f"no organisation with id {organisation_id}")
+    return PurgeScope(organisation_id)
+
+
+def purger(session: Session, scope: PurgeScope, store: FileStore | None = None) -> Purger:
+    """A purger with the app's store and retention rules."""
+    return Purger(
+        session, scope, store or file_store(), RetentionRules.from_config(current_app.config)
+    )
+
+
+def plan_purge(session: Session, scope: PurgeScope, store: FileStore | None = None) -> PurgePlan:
+    """A preview (the confirmation page): what would go now, recorded nowhere."""
+    return purger(session, scope, store).plan()
+
+
+def run_purge(
+    session: Session,
+    *,
+    scope: PurgeScope,
+    trigger: str,
+    apply: bool,
+    actor: audit.Actor,
+    store: FileStore | None = None,
+) -> PurgeRun:
+    """Find what goes (and delete it when ``apply``); always record the run. Commits."""
+    if trigger not in TRIGGERS:
+        raise ValueError(f"unknown purge trigger {trigger!r}")
+    work = purger(session, scope, store)  # a bad retention setting fails here, before any row
+    run = PurgeRun(
+        trigger=trigger,
+        applied=apply,
+        actor_id=actor.user_id,
+        actor_name=actor.username,
+        organisation_id=scope.organisation_id,
+        status="running",
+    )
+    session.add(run)
+    session.commit()
+    run_id = run.id
+    plan: PurgePlan | None = None
+    done: Done = []
+    try:
+        plan = work.plan()
+        if apply:
+            work.apply(plan, run_id, actor, done)
+    except (StorageError, SQLAlchemyError, OSError) as error:
+        session.rollback()
+        log.exception("purge run %s stopped", run_id)
+        _record(session, run_id, plan, done, actor, apply, error=f"{type(error).__name__}: {error}")
+        session.commit()
+        raise PurgeError(
+            f"The purge stopped ({error}); run #{run_id} records what it did."
+        ) from error
+    _record(session, run_id, plan, done, actor, apply)
+    session.commit()
+    return session.get(PurgeRun, run_id)
+
+
+def _record(
+    session: Session,
+    run_id: int,
+    plan: PurgePlan | None,
+    done: Done,
+    actor: audit.Actor,
+    applied: bool,
+    error: str | None = None,
+) -> None:
+    """Write the run's counts, report and status, and the summary audit row."""
+    items = plan.items if plan is not None else []
+    if applied:
+        removed = {_identity(item): file_removed for item, file_removed in done}
+        counts = {_identity(item): item.count for item, _file in done}
+        report = [
+            dataclasses.replace(item, count=counts.get(_identity(item), item.count)).as_report(
+                removed=_identity(item) in removed
+            )
+            for item in items
+        ]
+        totals = PurgeTotals()
+        for item, file_removed in done:
+            totals.add(item, file_removed=file_removed)
+    else:
+        report = [item.as_report() for item in items]
+        totals = PurgeTotals.of_plan(items)
+    status = "failed" if error else "done"
+    session.execute(
+        update(PurgeRun)
+        .where(PurgeRun.id == run_id)
+        .values(
+            finished_at=utcnow(),
+            status=status,
+            files_count=totals.files,
+            bytes_total=totals.bytes,
+            documents_count=totals.documents,
+            jobs_count=totals.jobs,
+            report=report,
+            error=error[:1000] if error else None,
+        )
+    )
+    scope_id = plan.scope.organisation_id if plan is not None else None
+    audit.record(
+        session,
+        "purge.run",
+        "PurgeRun",
+        run_id,
+        {
+            "applied": applied,
+            "status": status,
+            "files": totals.files,
+            "bytes": totals.bytes,
+            "documents": totals.documents,
+            "jobs": totals.jobs,
+            "spent_links": totals.spent_links,
+            "items": len(items),
+            "left_for_later": plan.files_left_for_later if plan is not None else 0,
+            **({"error": error[:500]} if error else {}),
+        },
+        organisation_id=scope_id,
+        actor=actor,
+    )
+
+
+def _identity(item: PurgeItem) -> tuple[Any, ...]:
+    return (item.category, item.key, item.document_id, item.job_id)
+
+
+# --- what the screen lists ---------------------------------------------------------------
+
+
+def runs_query(session: Session, user: Any) -> Query[PurgeRun]:
+    """Purge runs the user may see: their organisation's; SUPERADMIN every one."""
+    query = session.query(PurgeRun)
+    scope = scope_for(user)
+    if not scope.everything:
+        query = query.filter(PurgeRun.organisation_id == scope.organisation_id)
+    return query
+
+
+def visible_run(session: Session, user: Any, run_id: int) -> PurgeRun | None:
+    return runs_query(session, user).filter(PurgeRun.id == run_id).one_or_none()
