@@ -19,9 +19,11 @@ monassurance = AppGroup("monassurance", help="MonAssurance operations.")
 
 def register_cli(app: Flask) -> None:
     from app.cli_keys import keys
+    from app.cli_purge import purge_command
 
     app.cli.add_command(monassurance)
     app.cli.add_command(keys)  # `flask keys rotate|list`: download-link signing keys
+    app.cli.add_command(purge_command)  # `flask purge [--apply]`: files past their time
 
 
 @monassurance.command("sync-roles")

@@ -11,7 +11,7 @@ import hashlib
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from app.extensions import db
 from app.models import (
@@ -127,6 +127,17 @@ class World:
             db.session.add(job)
             db.session.commit()
             return job.id
+
+    def abandon(self, document_id: int) -> str:
+        """Delete a document's row and leave its file: an orphan; returns its key.
+
+        Abandon a document that is not the newest: SQLite gives the highest id to the next
+        row again, and the purge leaves files above the highest id for a later run.
+        """
+        with self.app.app_context():
+            db.session.execute(delete(Document).where(Document.id == document_id))
+            db.session.commit()
+        return document_key(self.organisation_id, document_id)
 
     def orphan(self, document_id: int, data: bytes = b"left behind " * 10) -> str:
         """A stored file whose document row does not exist."""
