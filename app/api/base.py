@@ -39,6 +39,7 @@ from app.api.query import QueryArgumentError, check_filters, check_page_args
 from app.api.rison import rebuild_route
 from app.api.schemas import harden_schema, integer_bound
 from app.models.base import GENERAL, ModelValidationError
+from app.services.errors import DomainError
 from app.services.scope import ORGANISATION_BASE_FILTERS, organisation_for_new_rows
 from app.services.validation import validate_item
 
@@ -248,6 +249,9 @@ class OrganisationModelRestApi(ModelRestApi):
         except ModelValidationError as error:
             session.rollback()
             return self.refusal(error)
+        except DomainError as error:
+            session.rollback()
+            return self.domain_refusal(error)
         except SQLAlchemyError as error:
             return self._database_error(error)
         return None
@@ -257,6 +261,12 @@ class OrganisationModelRestApi(ModelRestApi):
         if set(error.errors) == {GENERAL}:
             return self.response_422(message=str(error.errors[GENERAL]))
         return self.response_422(message=field_errors(error.errors))
+
+    def domain_refusal(self, error: DomainError) -> Response:
+        """A service's refusal (app/services/errors.py): its status, message or field messages."""
+        if error.errors and set(error.errors) != {GENERAL}:
+            return self.response(error.status, message=field_errors(error.errors))
+        return self.response(error.status, message=error.message)
 
     def delete_headless(self, pk: Any) -> Response:
         item = self.scoped_item(pk)
