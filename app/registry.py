@@ -7,8 +7,11 @@ from flask_babel import lazy_gettext as _
 
 from app.api.audit import AuditLogApi
 from app.api.auth import AuthApi, init_auth
+from app.api.documents import DocumentApi
+from app.api.jobs import JobApi
 from app.api.organisations import OrganisationApi
 from app.api.resources import ClientApi, CompanyApi, PolicyApi
+from app.api.templates import TemplateApi
 from app.api.users import UserApi
 from app.views.audit import AuditLogView, HistoryView
 from app.views.documents import DocumentView, JobView
@@ -72,6 +75,17 @@ def register_all(appbuilder: AppBuilder) -> None:
         category=ADMINISTRATION,
     )
     appbuilder.add_view_no_menu(LookupView)  # JSON for the remote-search selects
-    for api in (CompanyApi, ClientApi, PolicyApi, AuditLogApi, UserApi, OrganisationApi, AuthApi):
+    for api in (
+        CompanyApi,
+        ClientApi,
+        PolicyApi,
+        TemplateApi,
+        DocumentApi,
+        JobApi,
+        AuditLogApi,
+        UserApi,
+        OrganisationApi,
+        AuthApi,
+    ):
         appbuilder.add_api(api)
     init_auth(appbuilder)  # token checks, API keys, rate limits: after every API

@@ -1,0 +1,201 @@
+"""/api/v1/job/: long tasks (batch renders, reports, exports) and their progress.
+
+Read-only; jobs are started by the routes that need them (``POST
+/api/v1/document/generate-batch``, the reports of issue 7) and run on the queue.
+
+Who sees which job: every role sees the jobs of their organisation, like its
+documents (app.services.documents.jobs_query; SUPERADMIN: all). A USER already
+sees every document of the organisation, the output of those jobs: hiding a
+colleague's batch would hide only its progress, and colleagues share batches.
+Any other id answers 404. The documents a batch made are listed by
+``GET /api/v1/document/?q=(filters:!((col:job_id,opr:eq,value:<id>)))``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apispec import APISpec
+from flask import current_app, request
+from flask_appbuilder.api import BaseApi, expose, protect, safe
+from flask_babel import gettext as _
+from marshmallow import Schema, fields
+from werkzeug.wrappers import Response
+
+from app import permissions
+from app.api.base import bearer_request, parse_pk
+from app.api.bodies import MAX_ID
+from app.api.openapi import fix_error_responses, fix_resource_paths
+from app.api.schemas import UtcDateTime
+from app.extensions import db
+from app.models import Job, JobKind, JobStatus
+from app.services import documents as service
+from app.services.scope import current_user
+
+KINDS = [kind.value for kind in JobKind]
+STATUSES = [status.value for status in JobStatus]
+LIST_ARGUMENTS = {"page", "page_size", "status", "kind"}
+MAX_PAGE = 1_000_000
+
+
+class JobProgressSchema(Schema):
+    done = fields.Integer()
+    total = fields.Integer()
+
+
+class JobSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String(metadata={"enum": KINDS})
+    status = fields.String(metadata={"enum": STATUSES})
+    progress = fields.Nested(JobProgressSchema)
+    document_id = fields.Integer(
+        allow_none=True, metadata={"description": "The document a report or export delivers"}
+    )
+    error = fields.String(allow_none=True)
+    created_at = UtcDateTime()
+    started_at = UtcDateTime(allow_none=True)
+    finished_at = UtcDateTime(allow_none=True)
+
+
+class JobListSchema(Schema):
+    count = fields.Integer()
+    result = fields.List(fields.Nested(JobSchema))
+
+
+def describe_job(job: Job) -> dict[str, Any]:
+    return JobSchema().dump(
+        {
+            "id": job.id,
+            "kind": job.kind.value,
+            "status": job.status.value,
+            "progress": {"done": job.progress_done, "total": job.progress_total},
+            "document_id": job.document_id,
+            "error": job.error,
+            "created_at": job.created_at,
+            "started_at": job.started_at,
+            "finished_at": job.finished_at,
+        }
+    )
+
+
+class JobApi(BaseApi):
+    resource_name = "job"
+    class_permission_name = permissions.JOB
+    method_permission_name = {"get": permissions.READ, "get_list": permissions.READ}
+    openapi_spec_tag = "Jobs"
+    openapi_spec_component_schemas = (JobSchema, JobListSchema)
+    page_size = 20
+    max_page_size = 100
+
+    @property
+    def allow_browser_login(self) -> bool:
+        # As for every resource (app/api/base.py): a Bearer token is checked first.
+        return not bearer_request()
+
+    def add_apispec_components(self, api_spec: APISpec) -> None:
+        super().add_apispec_components(api_spec)
+        fix_error_responses(api_spec)
+
+    def add_api_spec(self, api_spec: APISpec) -> None:
+        super().add_api_spec(api_spec)
+        fix_resource_paths(
+            api_spec,
+            self.route_base,
+            api_key_enabled=current_app.config.get("FAB_API_KEY_ENABLED", False),
+        )
+
+    @expose("/<pk>", methods=["GET"])
+    @protect()
+    @safe
+    def get(self, pk: str) -> Response:
+        """A job: its status and progress.
+        ---
+        get:
+          summary: Follow a job
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: integer}}
+          responses:
+            200:
+              description: The job
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/JobSchema'
+            404:
+              $ref: '#/components/responses/404'
+        """
+        parsed = parse_pk(pk, MAX_ID)
+        job = service.visible_job(db.session, current_user(), parsed) if parsed else None
+        if job is None:
+            return self.response_404()
+        return self.response(200, **describe_job(job))
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @safe
+    def get_list(self) -> Response:
+        """The jobs you may follow, newest first.
+        ---
+        get:
+          summary: List jobs
+          parameters:
+          - {in: query, name: page, schema: {type: integer, minimum: 0}}
+          - {in: query, name: page_size, schema: {type: integer, minimum: 1, maximum: 100}}
+          - in: query
+            name: status
+            schema: {type: string, enum: [queued, running, succeeded, failed]}
+          - in: query
+            name: kind
+            schema: {type: string, enum: [render, batch_render, report, export, purge]}
+          responses:
+            200:
+              description: One page of jobs; `count` counts them all
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/JobListSchema'
+        """
+        arguments = self._list_arguments()
+        if isinstance(arguments, Response):
+            return arguments
+        page, page_size, filters = arguments
+        query = service.jobs_query(db.session, current_user())
+        for column, value in filters.items():
+            query = query.filter(getattr(Job, column) == value)
+        count = query.order_by(None).count()
+        jobs = query.order_by(Job.id.desc()).offset(page * page_size).limit(page_size).all()
+        return self.response(200, count=count, result=[describe_job(job) for job in jobs])
+
+    def _list_arguments(self) -> tuple[int, int, dict[str, Any]] | Response:
+        """page, page_size and filters from the query string; a bad one answers 400."""
+        unknown = sorted(set(request.args) - LIST_ARGUMENTS)
+        if unknown:
+            return self.response_400(
+                message=_("Unknown argument: %(names)s.", names=", ".join(unknown))
+            )
+        page = parse_pk(request.args.get("page", "0"), MAX_PAGE)
+        page = 0 if request.args.get("page", "0") == "0" else page
+        page_size = parse_pk(request.args.get("page_size", str(self.page_size)), self.max_page_size)
+        if page is None or page_size is None:
+            message = _(
+                "page is 0 to %(pages)d and page_size 1 to %(size)d.",
+                pages=MAX_PAGE,
+                size=self.max_page_size,
+            )
+            return self.response_400(message=message)
+        filters: dict[str, Any] = {}
+        for name, choices, enum_class in (
+            ("status", STATUSES, JobStatus),
+            ("kind", KINDS, JobKind),
+        ):
+            value = request.args.get(name)
+            if value is None:
+                continue
+            if value not in choices:
+                return self.response_400(
+                    message=_(
+                        "%(name)s is one of: %(choices)s.", name=name, choices=", ".join(choices)
+                    )
+                )
+            filters[name] = enum_class(value)
+        return page, page_size, filters
