@@ -90,6 +90,8 @@ class CompiledSheet:
     header: Template | None  # evaluates every header value at once
     rows: Template | None
     columns: Template | None  # evaluates every column of one row at once
+    # When every column is a plain ``row.a.b`` path: the names, read without a template.
+    paths: list[tuple[str, ...]] | None = None
 
 
 # --- parsing ---------------------------------------------------------------------
@@ -278,8 +280,36 @@ def compile_description(body: str) -> list[CompiledSheet]:
             if sheet.columns
             else None
         )
-        compiled.append(CompiledSheet(sheet, header, rows, columns))
+        paths = [_simple_path(column.value) for column in sheet.columns]
+        simple = paths if paths and all(path is not None for path in paths) else None
+        compiled.append(CompiledSheet(sheet, header, rows, columns, simple))
     return compiled
+
+
+_SIMPLE_PATH = re.compile(r"^\s*row((?:\.[A-Za-z][A-Za-z0-9_]*)+)\s*$")
+
+
+def _simple_path(expression: str) -> tuple[str, ...] | None:
+    match = _SIMPLE_PATH.match(expression)
+    return tuple(match.group(1)[1:].split(".")) if match else None
+
+
+def _read_paths(paths: list[tuple[str, ...]], row: Any, labels: list[str]) -> list[Any]:
+    """``row.a.b`` for each column, through the sandbox's getattr (reports' hot path:
+    a template context per row costs more than writing the row)."""
+    env = environment()
+    values = []
+    for label, path in zip(labels, paths, strict=True):
+        value = row
+        for name in path:
+            value = env.getattr(value, name)
+        if isinstance(value, Undefined):
+            try:
+                value._fail_with_undefined_error()
+            except TEMPLATE_ERRORS as exc:
+                raise RenderError(f"{label}: {as_render_error(exc).message}") from None
+        values.append(value)
+    return values
 
 
 def check_description(body: str) -> None:
@@ -420,7 +450,10 @@ def _write_sheet(writer: _SheetWriter, compiled: CompiledSheet, context: dict[st
     variables = dict(context)
     for row in rows:
         variables["row"] = row
-        values = _evaluate(compiled.columns, variables, labels)
+        if compiled.paths is not None:
+            values = _read_paths(compiled.paths, row, labels)
+        else:
+            values = _evaluate(compiled.columns, variables, labels)
         cells = []
         for index, (column, value) in enumerate(zip(sheet.columns, values, strict=True)):
             try:
