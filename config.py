@@ -141,6 +141,8 @@ class Config:
         self.RETENTION_REPORT_DAYS = env_int("RETENTION_REPORT_DAYS", 365)
         self.RETENTION_OTHER_DAYS = env_int("RETENTION_OTHER_DAYS", 5 * 365)
         self.FAILED_JOB_RETENTION_DAYS = env_int("FAILED_JOB_RETENTION_DAYS", 30)
+        # The worker applies the purge daily (app/tasks/purge.py); false: only `flask purge`.
+        self.PURGE_PERIODIC = env_bool("PURGE_PERIODIC", True)
         self.PORT = env_int("PORT", 8000)
         self.HOST = env_str("HOST", "127.0.0.1")
         self.LOG_LEVEL = (env_str("LOG_LEVEL", "INFO") or "INFO").upper()
