@@ -269,3 +269,35 @@ def test_document_pages_refuse_bad_ids(app, http, agency):
         assert http.get(path).status_code == 404, path
     assert http.get("/documentview/list/?_flt_0_job_id=abc").status_code in (200, 400)
     assert http.get("/documentview/list/?_flt_0_status=nope").status_code in (200, 400)
+
+
+def test_an_encrypted_document_from_the_screen_downloads_as_the_original_pdf(
+    app, http, agency, monkeypatch
+):
+    from cryptography.fernet import Fernet
+
+    # Keys configured for this test, and a store opened with them (restored afterwards).
+    monkeypatch.setitem(app.config, "STORAGE_ENCRYPTION_KEYS", [Fernet.generate_key().decode()])
+    monkeypatch.delitem(app.extensions, "monassurance_file_store", raising=False)
+    form = page_text(http.get(f"/documentview/generate/{agency['policy']}"))
+    assert 'name="encrypt"' in form
+    _generate(http, agency["policy"], agency["template"], compress="y", encrypt="y")
+    (document,) = _documents(app, policy_id=agency["policy"])
+    assert (document.status, document.compressed, document.encrypted) == (
+        DocumentStatus.ready,
+        True,
+        True,
+    )
+    download = http.get(f"/documentview/download/{document.id}")
+    assert download.mimetype == "application/pdf"
+    assert "POL-42" in _pdf_text(download.data)
+    monkeypatch.delitem(app.extensions, "monassurance_file_store", raising=False)
+
+
+def test_document_screens_speak_french(app, http, agency):
+    _generate(http, agency["policy"], agency["template"])
+    listing = page_text(http.get("/documentview/list/"))
+    for label in ("Créé le", "Statut", "Contrat", "Rechercher"):
+        assert label in listing, label
+    shown = page_text(http.get(f"/policyview/show/{agency['policy']}"))
+    assert "Historique" in shown and "Numéro de contrat" in shown

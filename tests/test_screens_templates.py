@@ -303,3 +303,28 @@ def test_another_agencys_templates_are_invisible(app, http, make_user, login, ma
 def test_template_pages_speak_french(app, http, manager):
     page = page_text(http.get("/templateview/add"))
     assert "Nom" in page  # FAB and our shared labels already translated
+
+
+def test_manager_renames_a_template_and_publishing_an_unknown_version_is_refused(
+    app, http, manager
+):
+    template_id = make_template(app, manager)
+    edit_path = f"/templateview/edit/{template_id}"
+    assert 'value="Modèle"' in page_text(http.get(edit_path))
+    edited = post_form(
+        http, edit_path, {"name": "Modèle renommé", "kind": "notice", "locale": "en"}
+    )
+    assert ("success", "Ligne modifiée") in flashes(edited)
+    row = load(app, Template, template_id)
+    assert (row.name, row.kind.value, row.locale) == ("Modèle renommé", "notice", "en")
+    assert row.output_format.value == "pdf"  # not on the edit form
+    token = csrf_token(http, TOKEN_PAGE)
+    for version in ("99", "abc", ""):
+        response = http.post(
+            f"/templateview/publish/{template_id}",
+            data={"version": version, "csrf_token": token},
+            follow_redirects=True,
+        )
+        assert response.status_code == 200
+        assert any(category == "danger" for category, _text in flashes(response)), version
+    assert load(app, Template, template_id).published_version_id is not None
