@@ -233,3 +233,37 @@ def test_the_xlsx_schedule_reads_back(policy_data):
     amounts = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
     assert amounts.count(620) == 4
     assert 2480 in amounts  # the total
+
+
+def test_first_start_without_demo_data_still_offers_the_builtins(monkeypatch, tmp_path):
+    from sqlalchemy import create_engine
+
+    import run
+    from tests.processes import backing_services
+    from tests.test_run import use_environment
+
+    with backing_services(redis=False) as services:
+        use_environment(
+            monkeypatch, tmp_path, ADMIN_PASSWORD="a long chosen passphrase", DEMO_DATA="false"
+        )
+        for name, value in services.items():
+            monkeypatch.setenv(name, value)
+        settings = run.read_settings()
+        assert run.bootstrap(settings).demo_policies is None
+        run.bootstrap(settings)  # a second start adds nothing
+        url = services.get("DATABASE_URL", f"sqlite:///{tmp_path / 'monassurance.db'}")
+        engine = create_engine(url)
+        try:
+            with engine.connect() as connection:
+                keys = connection.scalars(select(Template.builtin_key)).all()
+                published = connection.scalar(
+                    select(func.count())
+                    .select_from(Template)
+                    .where(Template.published_version_id.is_not(None))
+                )
+                organisations = connection.scalar(select(func.count()).select_from(Organisation))
+        finally:
+            engine.dispose()
+    assert sorted(keys) == sorted(b.key for b in BUILTINS)
+    assert published == len(BUILTINS)
+    assert organisations == 0  # no demo agency
