@@ -163,7 +163,7 @@ def find_version(session: Session, template: Template, number: Any) -> TemplateV
     )
     if version is None:
         raise ModelValidationError(
-            {"version": _("This template has no version %(number)d.", number=number)}
+            {"version": _("This template has no version %(number)s.", number=number)}
         )
     return version
 
