@@ -218,7 +218,7 @@ def test_another_agencys_documents_and_jobs_stay_hidden(
     # Agency B generates a batch of one document.
     other_org = make_organisation()
     other_manager = make_user("MANAGER", organisation_id=other_org)
-    other_template = make_template(app, other_manager, name="Modèle B", body=BODY)
+    other_template = make_template(app, other_manager, name="SecretB", body=BODY)
     other = portfolio(other_org, "B")
     with app.test_request_context():
         from app.models import AppUser
@@ -234,6 +234,8 @@ def test_another_agencys_documents_and_jobs_stay_hidden(
 
     listing = page_text(http.get("/documentview/list/"))
     assert "POL-B" not in listing and (document.file_name or "x") not in listing
+    # The template filter offers A's templates only (FAB embeds its options in the page).
+    assert "Attestation" in listing and "SecretB" not in listing
     assert "POL-B" not in page_text(
         http.get(f"/documentview/list/?_flt_0_policy={other['policy']}")
     )

@@ -44,7 +44,9 @@ def _template_id(app, name):
         return db.session.query(Template.id).filter_by(name=name).scalar()
 
 
-def make_template(app, username, *, name="Modèle", body=GOOD_BODY, shared=False, publish=True):
+def make_template(
+    app, username, *, name="Modèle", body=GOOD_BODY, shared=False, publish=True, output="pdf"
+):
     """A template with version 1 (published unless told), written through the service."""
     with app.test_request_context():
         user = db.session.query(AppUser).filter_by(username=username).one()
@@ -53,7 +55,7 @@ def make_template(app, username, *, name="Modèle", body=GOOD_BODY, shared=False
             user,
             name=name,
             kind="contract",
-            output_format="pdf",
+            output_format=output,
             shared=shared,
         )
         template_service.add_version(db.session, user, template, body=body, changelog="v1")
@@ -328,3 +330,44 @@ def test_manager_renames_a_template_and_publishing_an_unknown_version_is_refused
         assert response.status_code == 200
         assert any(category == "danger" for category, _text in flashes(response)), version
     assert load(app, Template, template_id).published_version_id is not None
+
+
+SHEET = {
+    "sheets": [
+        {
+            "title": "Échéancier",
+            "header": [["Contrat", "policy.number"]],
+            "rows": "instalments",
+            "columns": [
+                {"title": "Échéance", "value": "row.due_date", "format": "date"},
+                {"title": "Montant", "value": "row.amount", "format": "money", "total": "sum"},
+            ],
+        }
+    ]
+}
+
+
+def test_an_xlsx_template_previews_as_tables_and_as_its_workbook(app, http, manager, portfolio):
+    import json
+
+    from openpyxl import load_workbook
+
+    ids = portfolio(user_organisation(app, manager), "8")
+    template_id = make_template(app, manager, body=json.dumps(SHEET), output="xlsx")
+    editor = page_text(http.get(f"/templateview/new_version/{template_id}"))
+    assert "sheet description in JSON" in editor
+    page = http.get(f"/templateview/preview/{template_id}?policy_id={ids['policy']}")
+    frame = re.search(r"<iframe[^>]*>", page.get_data(as_text=True)).group(0)
+    srcdoc = html.unescape(re.search(r'srcdoc="([^"]*)"', frame).group(1))
+    assert "Échéancier" in srcdoc and "POL-8" in srcdoc
+    assert "output=xlsx" in page_text(page) and "output=pdf" not in page_text(page)
+    workbook = http.get(
+        f"/templateview/preview/{template_id}?version=1&policy_id={ids['policy']}&output=xlsx"
+    )
+    assert workbook.status_code == 200
+    assert workbook.headers["Content-Disposition"].startswith("attachment;")
+    sheet = load_workbook(io.BytesIO(workbook.data)).active
+    assert any("POL-8" in str(cell.value) for row in sheet.iter_rows() for cell in row)
+    refused = http.get(f"/templateview/preview/{template_id}?output=pdf")
+    assert refused.status_code == 200 and refused.mimetype == "text/html"
+    assert any(category == "danger" for category, _text in flashes(refused))
