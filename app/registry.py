@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _
 
+from app import permissions
 from app.api.audit import AuditLogApi
 from app.api.auth import AuthApi, init_auth
 from app.api.documents import DocumentApi
@@ -18,6 +19,7 @@ from app.views.documents import DocumentView, JobView
 from app.views.lookup import LookupView
 from app.views.organisations import OrganisationView
 from app.views.portfolio import ClientView, CompanyView, PolicyView
+from app.views.purge import PurgeView
 from app.views.templates import TemplateView
 from app.views.users import place_users_menu
 
@@ -73,6 +75,10 @@ def register_all(appbuilder: AppBuilder) -> None:
         label=_("Agencies"),
         icon="fa-institution",
         category=ADMINISTRATION,
+    )
+    # Named after its resource, so Purge's grants cover the menu entry too.
+    appbuilder.add_view(
+        PurgeView, permissions.PURGE, label=_("Purge"), icon="fa-trash", category=ADMINISTRATION
     )
     appbuilder.add_view_no_menu(LookupView)  # JSON for the remote-search selects
     for api in (
