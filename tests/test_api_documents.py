@@ -11,6 +11,8 @@ import urllib.parse
 
 import pytest
 from cryptography.fernet import Fernet
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.extensions import db
 from app.models import Document, DocumentStatus, OutputFormat
@@ -386,5 +388,46 @@ def test_answers_match_the_openapi_document(http, app, agency, template_a):
     check(spec, "/api/v1/document/{pk}/download", "get", 409, conflict.json)
     missing = http.get("/api/v1/document/2147483647/download", headers=headers)
     check(spec, "/api/v1/document/{pk}/download", "get", 404, missing.json)
+    info = http.get("/api/v1/document/_info", headers=headers)
+    check(spec, "/api/v1/document/_info", "get", 200, info.json)
+    assert {"status", "policy_id", "template_id"} <= set(info.json["filters"])
     assert {"put", "post", "delete"}.isdisjoint(spec["paths"]["/api/v1/document/{pk}"])
     assert "post" not in spec["paths"]["/api/v1/document/"]
+
+
+FUZZ = settings(
+    max_examples=40,
+    database=None,  # no .hypothesis folder in the work tree
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner),
+    max_leaves=6,
+)
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_generate_bodies_never_answer_5xx(http, agency, template_a, data):
+    real = st.sampled_from([template_a, agency["policy_a"], agency["policy_b"]])
+    body = data.draw(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "template_id": real | json_values,
+                "policy_id": real | json_values,
+                "policy_ids": st.lists(real | json_values, max_size=4) | json_values,
+                "format": st.sampled_from(["html", "pdf", "xlsx"]) | json_values,
+                "compress": json_values,
+                "encrypt": json_values,
+                data.draw(st.text(max_size=6)): json_values,
+            },
+        )
+    )
+    for path in ("/api/v1/document/generate", "/api/v1/document/generate-batch"):
+        response = http.post(path, json=body, headers=agency["user"])
+        assert response.status_code < 500, response.get_data(as_text=True)
+        assert response.is_json and (response.status_code == 202 or "message" in response.json)

@@ -148,3 +148,13 @@ def test_answers_match_the_openapi_document(http, agency, batch):
     check(spec, "/api/v1/job/", "get", 200, http.get("/api/v1/job/", headers=headers).json)
     check(spec, "/api/v1/job/{pk}", "get", 404, http.get("/api/v1/job/0", headers=headers).json)
     check(spec, "/api/v1/job/", "get", 400, http.get("/api/v1/job/?page=-1", headers=headers).json)
+
+
+def test_the_new_routes_spend_the_callers_api_budget(app, http, agency, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_API", "3/minute")
+    headers = agency["admin"]
+    paths = ["/api/v1/job/", "/api/v1/template/", "/api/v1/document/"]
+    assert [http.get(path, headers=headers).status_code for path in paths] == [200, 200, 200]
+    for path in (*paths, "/api/v1/document/1/download", "/api/v1/template/1/versions"):
+        refused = http.get(path, headers=headers)
+        assert clean_error(refused, 429) and refused.headers["Retry-After"]

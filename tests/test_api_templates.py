@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.extensions import db
 from app.models import Template, TemplateVersion
@@ -411,5 +414,55 @@ def test_answers_match_the_openapi_document(http, agency, make_user, auth_header
     check(spec, "/api/v1/template/{pk}/publish", "post", 422, refused.json)
     missing = http.post("/api/v1/template/2147483647/preview", json={}, headers=headers)
     check(spec, "/api/v1/template/{pk}/preview", "post", 404, missing.json)
+    info = http.get(f"{base}_info", headers=headers)
+    check(spec, "/api/v1/template/_info", "get", 200, info.json)
+    assert {column["name"] for column in info.json["add_columns"]} >= {"name", "kind", "shared"}
     operations = spec["paths"]["/api/v1/template/{pk}/preview"]["post"]
     assert set(operations["responses"]["200"]["content"]) >= {"text/html", "application/pdf"}
+
+
+FUZZ = settings(
+    max_examples=25,
+    database=None,  # no .hypothesis folder in the work tree
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner),
+    max_leaves=6,
+)
+jinja_bits = st.sampled_from(
+    ["{{", "}}", "{%", "%}", "{#", "#}", " if ", " for x in ", "endif", "|money", "\n", "policy."]
+)
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_version_and_preview_bodies_never_answer_5xx(http, agency, data):
+    headers = agency["manager"]
+    # Rows stay between examples of one test: a new name each time.
+    template_id = published_template(http, headers, name=f"Fuzz {secrets.token_hex(4)}")
+    source = data.draw(st.lists(jinja_bits | st.text(max_size=8), max_size=12).map("".join))
+    bodies = [
+        (f"/api/v1/template/{template_id}/versions", {"body": source}),
+        (
+            f"/api/v1/template/{template_id}/versions",
+            data.draw(st.dictionaries(st.sampled_from(["body", "changelog", "x"]), json_values)),
+        ),
+        (
+            f"/api/v1/template/{template_id}/preview",
+            data.draw(
+                st.dictionaries(
+                    st.sampled_from(["version", "policy_id", "output", "y"]),
+                    json_values | st.sampled_from([1, agency["policy_a"], "pdf"]),
+                )
+            ),
+        ),
+        (f"/api/v1/template/{template_id}/publish", {"version": data.draw(json_values)}),
+    ]
+    for path, body in bodies:
+        response = http.post(path, json=body, headers=headers)
+        assert response.status_code < 500, (path, body, response.get_data(as_text=True))
+        if response.status_code >= 400:
+            clean_error(response, response.status_code)
