@@ -4,7 +4,7 @@ VENV := $(or $(MONASSURANCE_VENV),.venv)
 PY := $(VENV)/bin/python
 TRANSLATIONS := app/translations
 
-.PHONY: help venv run test lint format bench babel ci
+.PHONY: help venv run test lint format bench bench-documents babel ci
 
 help:
 	@echo "make run     start MonAssurance (scripts/run.sh: .venv, migrations, demo data, web + worker)"
@@ -12,6 +12,7 @@ help:
 	@echo "make lint    ruff check + ruff format --check"
 	@echo "make format  ruff format + ruff check --fix"
 	@echo "make bench   FAB list API vs hand-written endpoint (bench/api_list.py)"
+	@echo "make bench-documents  PDF engines, 1,000 documents through the queue, 100k-row XLSX"
 	@echo "make babel   extract messages, update the French catalogue, compile it"
 	@echo "make ci      what CI runs (.ci/run)"
 
@@ -35,6 +36,9 @@ format: venv
 
 bench: venv
 	$(PY) bench/api_list.py
+
+bench-documents: venv
+	$(PY) bench/documents.py
 
 babel: venv
 	$(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext -k _l -o $(TRANSLATIONS)/messages.pot .
