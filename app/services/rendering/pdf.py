@@ -99,13 +99,14 @@ class PdfkitEngine:
         remaining = remaining_time()
         # Outside a limited render (a direct call), wkhtmltopdf still gets a bound.
         timeout = 60.0 if remaining is None else max(remaining, 0.01)
-        # No shell; the input goes through stdin, the PDF comes back on stdout.
+        # No shell; the input goes through stdin, the PDF comes back on stdout. A minimal
+        # environment: the process renders untrusted HTML and must not see our secrets.
         process = subprocess.Popen(  # noqa: S603
             command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "XDG_RUNTIME_DIR": "/tmp"},  # noqa: S108
+            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
         )
         try:
             data, errors = process.communicate(html.encode("utf-8"), timeout=timeout)

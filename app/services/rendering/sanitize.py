@@ -5,6 +5,10 @@ every URL but data: (its URL fetcher), and wkhtmltopdf runs without local file
 access and behind a dead proxy; still, the HTML they get names no URL at all
 except data: URIs and links a reader may click.
 
+The inside of a data: URI is left as it is: an SVG image may still name a URL,
+which WeasyPrint's fetcher refuses and which wkhtmltopdf, like browsers, does
+not load for an image (tests/test_rendering_pdf.py checks both).
+
 The document is re-serialised from the parser's tokens: every tag and
 attribute is written by us and every text escaped, so the engines parse the
 same tree we checked (no parser differential to smuggle a tag through).
