@@ -12,7 +12,8 @@ from jinja2 import Template, TemplateError, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 
 from app.services.rendering.errors import RenderError, TemplateSyntaxProblem
-from app.services.rendering.sandbox import TooLargeError, environment
+from app.services.rendering.guards import TooLargeError
+from app.services.rendering.sandbox import environment
 
 log = logging.getLogger(__name__)
 

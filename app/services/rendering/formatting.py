@@ -39,7 +39,7 @@ def _parsed_locale(locale: str) -> Locale:
         raise RenderError(f"Unknown locale '{locale}'.") from None
 
 
-def _as_date(value: Any) -> dt.date:
+def as_date(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -58,7 +58,7 @@ def format_date_value(value: Any, style: str, locale: str) -> str:
         return ""
     if not isinstance(style, str) or len(style) > 40:
         raise ValueError("|date takes a style (short, medium, long, full) or a short pattern")
-    return format_date(_as_date(value), style, locale=babel_locale(locale))
+    return format_date(as_date(value), style, locale=babel_locale(locale))
 
 
 def _as_decimal(value: Any, filter_name: str) -> Decimal:

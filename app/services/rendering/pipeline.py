@@ -20,8 +20,9 @@ from app.services.rendering.limits import (
 from app.services.rendering.pdf import pdf_engine
 from app.services.rendering.sandbox import render_locale
 from app.services.rendering.sanitize import sanitize_html
+from app.services.rendering.sheets import check_description
 from app.services.rendering.xlsx import MEDIA_TYPE as XLSX_MEDIA_TYPE
-from app.services.rendering.xlsx import check_description, render_xlsx
+from app.services.rendering.xlsx import render_xlsx
 
 
 @dataclass(frozen=True)
