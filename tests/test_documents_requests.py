@@ -332,7 +332,7 @@ def test_a_batch_with_a_foreign_policy_is_refused_whole(
     assert count(app, Job) == 0 and count(app, Document) == 0
 
 
-@pytest.mark.parametrize("policy_ids", [[], "1,2", [1, 2, 3]])
+@pytest.mark.parametrize("policy_ids", [[], "1,2", [1, 2, 3], [{"id": 1}], [True], None])
 def test_a_batch_needs_one_to_batch_max_policies(app, agency, monkeypatch, policy_ids):
     monkeypatch.setitem(app.config, "DOCUMENT_BATCH_MAX", 2)
     with app.test_request_context(), pytest.raises(InvalidRequestError):

@@ -224,13 +224,17 @@ def _distinct_ids(policy_ids: Any) -> list[int]:
         raise InvalidRequestError(
             _("policy_ids must be a list of policy ids."), {"policy_ids": _("a list of ids")}
         )
+    if not all(isinstance(item, int) and not isinstance(item, bool) for item in policy_ids):
+        raise InvalidRequestError(
+            _("policy_ids must be a list of policy ids."), {"policy_ids": _("a list of ids")}
+        )
     limit = current_app.config["DOCUMENT_BATCH_MAX"]
     ids = list(dict.fromkeys(policy_ids))  # keeps the order the user chose
     if not ids or len(ids) > limit:
         message = _("Choose between 1 and %(limit)d policies.") % {"limit": limit}
         raise InvalidRequestError(message, {"policy_ids": message})
     if not all(valid_id(policy_id) for policy_id in ids):
-        raise NotFoundError(_("Policy not found."))
+        raise NotFoundError(_("Policy not found."))  # an id no row can have
     return ids
 
 
