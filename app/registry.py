@@ -10,12 +10,15 @@ from app.api.audit import AuditLogApi
 from app.api.auth import AuthApi, init_auth
 from app.api.documents import DocumentApi
 from app.api.jobs import JobApi
+from app.api.links import LinkApi
 from app.api.organisations import OrganisationApi
 from app.api.resources import ClientApi, CompanyApi, PolicyApi
 from app.api.templates import TemplateApi
 from app.api.users import UserApi
 from app.views.audit import AuditLogView, HistoryView
 from app.views.documents import DocumentView, JobView
+from app.views.download import init_download
+from app.views.links import LinkView, SigningKeyView
 from app.views.lookup import LookupView
 from app.views.organisations import OrganisationView
 from app.views.portfolio import ClientView, CompanyView, PolicyView
@@ -81,6 +84,18 @@ def register_all(appbuilder: AppBuilder) -> None:
         PurgeView, permissions.PURGE, label=_("Purge"), icon="fa-trash", category=ADMINISTRATION
     )
     appbuilder.add_view_no_menu(LookupView)  # JSON for the remote-search selects
+    # Signed links: a document's share page, the keys (menu named after the resource,
+    # so SigningKey's grants cover its menu entry), the public /d/<token> download.
+    appbuilder.add_view_no_menu(LinkView)
+    appbuilder.add_view(
+        SigningKeyView,
+        permissions.SIGNING_KEY,
+        label=_("Signing keys"),
+        icon="fa-key",
+        category=ADMINISTRATION,
+    )
+    appbuilder.add_api(LinkApi)
+    init_download()
     for api in (
         CompanyApi,
         ClientApi,

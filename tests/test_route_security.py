@@ -23,6 +23,8 @@ PUBLIC_ROUTES = {
     "/api/<version>/_openapi",
     "/swagger/<version>",
     "/back",
+    # A signed download link: the token in the path is the credential (app/views/download.py).
+    "/d/<token>",
 }
 # Anonymous-safe by nature: logging out when logged out only redirects.
 HARMLESS_ROUTES = {"/logout/"}
