@@ -8,6 +8,7 @@ import logging
 from types import TracebackType
 from typing import Any
 
+from flask_babel import gettext as _
 from jinja2 import Template, TemplateError, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 
@@ -38,7 +39,10 @@ def refuse_loading_tags(tree: nodes.Template) -> None:
     for node in tree.find_all(_LOADING_NODES):
         tag = type(node).__name__.lower().replace("fromimport", "from … import")
         raise TemplateSyntaxProblem(
-            f"'{tag}' is not available: a template cannot load files or other templates.",
+            _(
+                "'%(tag)s' is not available: a template cannot load files or other templates.",
+                tag=tag,
+            ),
             line=node.lineno,
         )
 
@@ -52,9 +56,9 @@ def compile_template(body: str) -> Template:
         refuse_loading_tags(tree)
         return env.from_string(tree)
     except TemplateSyntaxError as exc:
-        raise TemplateSyntaxProblem(exc.message or "Syntax error.", line=exc.lineno) from None
+        raise TemplateSyntaxProblem(exc.message or _("Syntax error."), line=exc.lineno) from None
     except RecursionError:
-        raise TemplateSyntaxProblem("The template is nested too deeply.") from None
+        raise TemplateSyntaxProblem(_("The template is nested too deeply.")) from None
 
 
 def template_line(tb: TracebackType | None, filename: str = TEMPLATE_FILENAME) -> int | None:
@@ -73,19 +77,19 @@ def as_render_error(exc: BaseException, *, line: int | None = None) -> RenderErr
         return exc
     line = line if line is not None else template_line(exc.__traceback__)
     if isinstance(exc, TemplateSyntaxError):
-        return TemplateSyntaxProblem(exc.message or "Syntax error.", line=exc.lineno)
+        return TemplateSyntaxProblem(exc.message or _("Syntax error."), line=exc.lineno)
     if isinstance(exc, TooLargeError):
         return RenderError(str(exc), line=line)
     if isinstance(exc, SecurityError):
-        return RenderError(f"Not allowed in a template: {exc}", line=line)
+        return RenderError(_("Not allowed in a template: %(reason)s", reason=str(exc)), line=line)
     if isinstance(exc, UndefinedError):
         return RenderError(str(exc), line=line)
     if isinstance(exc, RecursionError):
-        return RenderError("The template calls itself too deeply (recursion).", line=line)
+        return RenderError(_("The template calls itself too deeply (recursion)."), line=line)
     if isinstance(exc, decimal.DecimalException):
-        return RenderError("A calculation gave an invalid or too large number.", line=line)
+        return RenderError(_("A calculation gave an invalid or too large number."), line=line)
     if isinstance(exc, MemoryError):
-        return RenderError("The template needs too much memory.", line=line)
+        return RenderError(_("The template needs too much memory."), line=line)
     log.info("template error: %r", exc)
     message = str(exc) or type(exc).__name__
     return RenderError(f"{message[:300]}", line=line)

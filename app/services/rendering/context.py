@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import has_app_context
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
@@ -54,7 +55,13 @@ def _plain(value: Any, path: str) -> Any:
         result = {}
         for key, item in value.items():
             if not isinstance(key, str):
-                raise RenderError(f"Context key {key!r} under '{path or '.'}' is not a string.")
+                raise RenderError(
+                    _(
+                        "Context key %(key)s under '%(path)s' is not a string.",
+                        key=repr(key),
+                        path=path or ".",
+                    )
+                )
             result[str.__str__(key)] = _plain(item, f"{path}.{key}" if path else key)
         return result
     if isinstance(value, list | tuple):
@@ -62,8 +69,12 @@ def _plain(value: Any, path: str) -> Any:
     if isinstance(value, Iterator):
         return _checked_rows(value, path)
     raise RenderError(
-        f"Context value '{path}' is a {type(value).__name__}, not plain data "
-        "(dicts, lists, text, numbers and dates only)."
+        _(
+            "Context value '%(path)s' is a %(type)s, not plain data "
+            "(dicts, lists, text, numbers and dates only).",
+            path=path,
+            type=type(value).__name__,
+        )
     )
 
 
@@ -76,7 +87,7 @@ def _checked_rows(rows: Iterator[Any], path: str) -> Iterator[Any]:
 def plain_context(context: Mapping[str, Any]) -> dict[str, Any]:
     """A checked copy of ``context``; raises RenderError naming the first value that is not data."""
     if not isinstance(context, Mapping):
-        raise RenderError("The context must be a mapping of names to values.")
+        raise RenderError(_("The context must be a mapping of names to values."))
     return _plain(context, "")
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
+from flask_babel import gettext as _
 
 from app.services.rendering.errors import RenderError
 
@@ -36,7 +37,7 @@ def _parsed_locale(locale: str) -> Locale:
     try:
         return Locale.parse(name)
     except (UnknownLocaleError, ValueError, TypeError):
-        raise RenderError(f"Unknown locale '{locale}'.") from None
+        raise RenderError(_("Unknown locale '%(locale)s'.", locale=locale)) from None
 
 
 def as_date(value: Any) -> dt.date:
@@ -49,7 +50,7 @@ def as_date(value: Any) -> dt.date:
             return dt.date.fromisoformat(value.strip()[:10])
         except ValueError:
             pass
-    raise TypeError(f"|date expects a date, got {value!r:.40}")
+    raise TypeError(_("|date expects a date, got %(value)s", value=repr(value)[:40]))
 
 
 def format_date_value(value: Any, style: str, locale: str) -> str:
@@ -57,19 +58,33 @@ def format_date_value(value: Any, style: str, locale: str) -> str:
     if value is None or value == "":
         return ""
     if not isinstance(style, str) or len(style) > 40:
-        raise ValueError("|date takes a style (short, medium, long, full) or a short pattern")
+        raise ValueError(_("|date takes a style (short, medium, long, full) or a short pattern."))
     return format_date(as_date(value), style, locale=babel_locale(locale))
 
 
 def _as_decimal(value: Any, filter_name: str) -> Decimal:
     if isinstance(value, bool):
-        raise TypeError(f"|{filter_name} expects a number, got {value!r}")
+        raise TypeError(
+            _("|%(filter)s expects a number, got %(value)s", filter=filter_name, value=repr(value))
+        )
     try:
         number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        raise TypeError(f"|{filter_name} expects a number, got {value!r:.40}") from None
+        raise TypeError(
+            _(
+                "|%(filter)s expects a number, got %(value)s",
+                filter=filter_name,
+                value=repr(value)[:40],
+            )
+        ) from None
     if not number.is_finite() or abs(number) >= MAX_AMOUNT:
-        raise ValueError(f"|{filter_name}: {value!r:.40} is not a printable amount")
+        raise ValueError(
+            _(
+                "|%(filter)s: %(value)s is not a printable amount",
+                filter=filter_name,
+                value=repr(value)[:40],
+            )
+        )
     return number
 
 
@@ -78,7 +93,12 @@ def format_money(value: Any, currency: str | None, locale: str) -> str:
         return ""
     code = (currency or "EUR").upper()
     if len(code) != 3 or not code.isalpha():
-        raise ValueError(f"|money expects an ISO currency code such as EUR, got {currency!r:.20}")
+        raise ValueError(
+            _(
+                "|money expects an ISO currency code such as EUR, got %(currency)s",
+                currency=repr(currency)[:20],
+            )
+        )
     return format_currency(_as_decimal(value, "money"), code, locale=babel_locale(locale))
 
 
@@ -89,6 +109,6 @@ def format_number(value: Any, decimals: int | None, locale: str) -> str:
     if decimals is None:
         return format_decimal(number, locale=babel_locale(locale))
     if not isinstance(decimals, int) or not 0 <= decimals <= 10:
-        raise ValueError("|number takes between 0 and 10 decimals")
+        raise ValueError(_("|number takes from 0 to 10 decimals."))
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
     return format_decimal(number, format=pattern, locale=babel_locale(locale))

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedFormatter
 
@@ -31,8 +33,28 @@ class TooLargeError(SecurityError):
     """An operation would make a value larger than a document may be."""
 
 
+_TOO_LARGE = {
+    "text": _l("This text would be too large for a document."),
+    "list": _l("This list would be too large for a document."),
+    "power": _l("This power would be too large for a document."),
+    "repetition": _l("This repetition would be too large for a document."),
+    "number": _l("This number would be too large for a document."),
+    "replacement": _l("This replacement would be too large for a document."),
+    "join": _l("This join would be too large for a document."),
+}
+_TOO_WIDE = {
+    "width": _l("This width is larger than %(max)s.", max=MAX_WIDTH),
+    "indentation": _l("This indentation is larger than %(max)s.", max=MAX_WIDTH),
+    "batch": _l("This batch size is larger than %(max)s.", max=MAX_WIDTH),
+    "slices": _l("This number of slices is larger than %(max)s.", max=MAX_WIDTH),
+    "bytes": _l("This byte length is larger than %(max)s.", max=MAX_WIDTH),
+    "tabs": _l("This tab size is larger than %(max)s.", max=MAX_WIDTH),
+    "format": _l("This format width is larger than %(max)s.", max=MAX_WIDTH),
+}
+
+
 def _refuse(what: str) -> TooLargeError:
-    return TooLargeError(f"{what} would be too large for a document.")
+    return TooLargeError(str(_TOO_LARGE[what]))
 
 
 def weight(value: Any, budget: int = MAX_VALUE_SIZE) -> int:
@@ -62,15 +84,15 @@ def checked(value: Any) -> Any:
     """Return ``value`` if it stays within the size a document may have."""
     if isinstance(value, str | bytes):
         if len(value) > MAX_VALUE_SIZE:
-            raise _refuse("This text")
+            raise _refuse("text")
     elif isinstance(value, list | tuple | dict) and weight(value) > MAX_VALUE_SIZE:
-        raise _refuse("This list")
+        raise _refuse("list")
     return value
 
 
-def check_width(width: Any, what: str = "This width") -> None:
+def check_width(width: Any, what: str = "width") -> None:
     if isinstance(width, int | float | Decimal) and width > MAX_WIDTH:
-        raise TooLargeError(f"{what} is larger than {MAX_WIDTH}.")
+        raise TooLargeError(str(_TOO_WIDE[what]))
 
 
 def check_power(left: Any, right: Any) -> None:
@@ -79,7 +101,7 @@ def check_power(left: Any, right: Any) -> None:
         if magnitude > 1 and right > 0:
             bits = math.log2(magnitude) * float(right)
             if bits > MAX_POWER_BITS:
-                raise _refuse("This power")
+                raise _refuse("power")
 
 
 def check_repeat(left: Any, right: Any) -> None:
@@ -90,7 +112,7 @@ def check_repeat(left: Any, right: Any) -> None:
             and times > 0
             and weight(sequence) * times > MAX_VALUE_SIZE
         ):
-            raise _refuse("This repetition")
+            raise _refuse("repetition")
 
 
 def _check_format_spec(spec: str) -> None:
@@ -101,7 +123,7 @@ def _check_format_spec(spec: str) -> None:
             digits += char
             continue
         if digits and int(digits) > MAX_WIDTH:
-            raise TooLargeError(f"This format width is larger than {MAX_WIDTH}.")
+            raise TooLargeError(str(_TOO_WIDE["format"]))
         digits = ""
 
 
@@ -119,7 +141,7 @@ def check_printf(template: Any) -> None:
             end += 1
         spec = template[position + 1 : end]
         if "*" in spec:
-            raise TooLargeError("A '*' width in a format is not allowed in templates.")
+            raise TooLargeError(_("A '*' width in a format is not allowed in templates."))
         _check_format_spec(spec.split(")")[-1])
         position = template.find("%", end + 1)
 
@@ -128,7 +150,7 @@ class LimitedFormatter(SandboxedFormatter):
     def format_field(self, value: Any, format_spec: str) -> Any:
         _check_format_spec(format_spec)
         if isinstance(value, Decimal) and value.is_finite() and abs(value.adjusted()) > MAX_WIDTH:
-            raise _refuse("This number")
+            raise _refuse("number")
         return super().format_field(value, format_spec)
 
 
@@ -142,7 +164,7 @@ def guard_str_method(name: str, target: str | bytes, method: Callable[..., Any])
 
     def expandtabs(*args: Any, **kwargs: Any) -> Any:
         size = args[0] if args else kwargs.get("tabsize", 8)
-        check_width(size, "This tab size")
+        check_width(size, "tabs")
         return checked(method(*args, **kwargs))
 
     def replace(old: Any, new: Any, count: int = -1, /) -> Any:
@@ -150,7 +172,7 @@ def guard_str_method(name: str, target: str | bytes, method: Callable[..., Any])
         if count >= 0:
             occurrences = min(occurrences, count)
         if len(target) + occurrences * len(new) > MAX_VALUE_SIZE:
-            raise _refuse("This replacement")
+            raise _refuse("replacement")
         return method(old, new, count)
 
     def join(items: Iterable[Any], /) -> Any:
@@ -159,7 +181,7 @@ def guard_str_method(name: str, target: str | bytes, method: Callable[..., Any])
         for item in items:
             size += weight(item) + len(target)
             if size > MAX_VALUE_SIZE:
-                raise _refuse("This join")
+                raise _refuse("join")
             collected.append(item)
         return method(collected)
 
@@ -177,7 +199,7 @@ def guard_str_method(name: str, target: str | bytes, method: Callable[..., Any])
 def filter_format(value: Any, *args: Any, **kwargs: Any) -> str:
     check_printf(str(value))
     if args and kwargs:
-        raise TypeError("format takes either positional or keyword arguments, not both")
+        raise TypeError(_("|format takes either positional or keyword arguments, not both."))
     return checked(str(value) % (kwargs or args))
 
 
@@ -204,7 +226,7 @@ def filter_sum(iterable: Iterable[Any], attribute: str | int | None = None, star
             for part in str(attribute).split("."):
                 value = value[int(part)] if part.isdigit() else value[part]
         if not isinstance(value, int | float | Decimal) or isinstance(value, bool):
-            raise TypeError("|sum adds numbers only")
+            raise TypeError(_("|sum adds numbers only."))
         total = total + value
     return total
 
@@ -213,12 +235,12 @@ def filter_int(value: Any, default: int = 0, base: int = 10) -> int:
     try:
         if isinstance(value, str | bytes):
             if len(value) > MAX_INT_DIGITS + 10:
-                raise _refuse("This number")
+                raise _refuse("number")
             result = int(value, base)
         else:
             number = Decimal(str(value)) if not isinstance(value, Decimal) else value
             if number.is_finite() and number.adjusted() > MAX_INT_DIGITS:
-                raise _refuse("This number")
+                raise _refuse("number")
             result = int(number)
     except (TypeError, ValueError, ArithmeticError):
         try:
@@ -234,7 +256,7 @@ def filter_list(value: Any) -> list[Any]:
     for item in value:
         size += weight(item)
         if size > MAX_VALUE_SIZE:
-            raise _refuse("This list")
+            raise _refuse("list")
         collected.append(item)
     return collected
 
@@ -247,7 +269,7 @@ def guarded_replace(original: Callable[..., Any]) -> Callable[..., Any]:
         if count is not None and count >= 0:
             occurrences = min(occurrences, count)
         if len(text) + occurrences * len(new) > MAX_VALUE_SIZE:
-            raise _refuse("This replacement")
+            raise _refuse("replacement")
         return original(eval_ctx, value, old, new, count)
 
     return replace

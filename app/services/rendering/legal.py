@@ -14,6 +14,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import gettext as _
+
 from app.services.rendering.errors import RenderError
 
 _MENTIONS = {
@@ -30,7 +32,10 @@ def orias_number(context: Mapping[str, Any]) -> str:
     number = organisation.get("orias_number") if isinstance(organisation, Mapping) else None
     if not number:
         raise RenderError(
-            "The data has no ORIAS number (organisation.orias_number): every document must show it."
+            _(
+                "The data has no ORIAS number (organisation.orias_number): "
+                "every document must show it."
+            )
         )
     return str(number)
 

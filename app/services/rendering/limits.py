@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 
 from app.services.rendering.errors import RenderError, RenderTimeout
 
@@ -45,7 +46,7 @@ def configured_timeout(timeout: float | None) -> float:
     else:
         value = DEFAULT_TIMEOUT_SECONDS
     if value <= 0:
-        raise RenderError("The render time limit must be positive.")
+        raise RenderError(_("The render time limit must be positive."))
     return value
 
 
@@ -134,12 +135,18 @@ def run_with_time_limit(work: Callable[[], T], seconds: float) -> T:
             _local.watchdog = None
     except _Deadline:
         raise RenderTimeout(
-            f"The document took longer than its time limit ({seconds:g} s) and was stopped."
+            _(
+                "The document took longer than its time limit (%(seconds)s s) and was stopped.",
+                seconds=f"{seconds:g}",
+            )
         ) from None
 
 
 def check_output_size(size: int, limit: int = MAX_OUTPUT_CHARS) -> None:
     if size > limit:
         raise RenderError(
-            f"The document is too large (more than {limit // 1_000_000} million characters)."
+            _(
+                "The document is too large (more than %(millions)s million characters).",
+                millions=limit // 1_000_000,
+            )
         )

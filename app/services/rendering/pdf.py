@@ -20,6 +20,7 @@ from typing import Protocol
 
 import pdfkit
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 
 from app.services.rendering.errors import RenderError, RenderTimeout
 from app.services.rendering.limits import remaining_time
@@ -69,7 +70,7 @@ class PdfkitEngine:
         path = self.binary or shutil.which("wkhtmltopdf")
         if not path or not shutil.which(path):
             raise RenderError(
-                "The pdfkit engine needs wkhtmltopdf: install it or set WKHTMLTOPDF_PATH."
+                _("The pdfkit engine needs wkhtmltopdf: install it or set WKHTMLTOPDF_PATH.")
             )
         return path
 
@@ -118,7 +119,12 @@ class PdfkitEngine:
                 process.wait()
         if not data.startswith(b"%PDF"):
             detail = errors.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
-            raise RenderError(f"wkhtmltopdf could not convert the document ({detail[0][:200]}).")
+            raise RenderError(
+                _(
+                    "wkhtmltopdf could not convert the document (%(detail)s).",
+                    detail=detail[0][:200],
+                )
+            )
         return data
 
 
@@ -135,5 +141,9 @@ def pdf_engine(name: str | None = None) -> PdfEngine:
     if name in ("pdfkit", "wkhtmltopdf"):
         return PdfkitEngine(binary)
     raise RenderError(
-        f"Unknown PDF engine '{name}': use one of {', '.join(ENGINES)} (PDF_ENGINE setting)."
+        _(
+            "Unknown PDF engine '%(name)s': use one of %(engines)s (PDF_ENGINE setting).",
+            name=name,
+            engines=", ".join(ENGINES),
+        )
     )

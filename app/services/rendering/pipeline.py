@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
+
 from app.models import OutputFormat
 from app.services.rendering.compiling import compile_template, render_text
 from app.services.rendering.context import plain_context
@@ -37,14 +39,14 @@ def _output_format(output_format: OutputFormat | str) -> OutputFormat:
     try:
         return OutputFormat(output_format)
     except ValueError:
-        raise RenderError(f"Unknown output format '{output_format}'.") from None
+        raise RenderError(_("Unknown output format '%(format)s'.", format=output_format)) from None
 
 
 def check_template(body: str, output_format: OutputFormat | str) -> None:
     """Raise TemplateSyntaxProblem (with its line) unless ``body`` compiles for this format."""
     kind = _output_format(output_format)
     if not isinstance(body, str):
-        raise TemplateSyntaxProblem("The template body must be text.")
+        raise TemplateSyntaxProblem(_("The template body must be text."))
 
     def work() -> None:
         if kind is OutputFormat.xlsx:

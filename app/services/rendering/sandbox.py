@@ -17,6 +17,7 @@ import types
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from flask_babel import gettext as _
 from jinja2 import StrictUndefined, Undefined, nodes, pass_context
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import UndefinedError
@@ -75,13 +76,19 @@ class RenderUndefined(StrictUndefined):
             return self._undefined_hint
         name = self._undefined_name
         if isinstance(name, str) and name.startswith("_"):
-            return f"'{name}': names starting with '_' are not available in templates."
+            return _(
+                "'%(name)s': names starting with '_' are not available in templates.", name=name
+            )
         if self._undefined_obj is _missing:
-            return f"Unknown variable '{name}'."
+            return _("Unknown variable '%(name)s'.", name=name)
         if isinstance(self._undefined_obj, Mapping):
             known = ", ".join(sorted(str(key) for key in self._undefined_obj)[:30])
-            return f"No field '{name}' here. Fields: {known}."
-        return f"A {type(self._undefined_obj).__name__} value has no field '{name}'."
+            return _("No field '%(name)s' here. Fields: %(fields)s.", name=name, fields=known)
+        return _(
+            "A %(type)s value has no field '%(name)s'.",
+            type=type(self._undefined_obj).__name__,
+            name=name,
+        )
 
 
 class _GuardedCodeGenerator(CodeGenerator):
@@ -122,7 +129,7 @@ class RenderEnvironment(ImmutableSandboxedEnvironment):
         if getattr(__obj, "__name__", None) == "to_bytes" and isinstance(
             getattr(__obj, "__self__", None), int
         ):
-            check_width(args[0] if args else kwargs.get("length", 1), "This byte length")
+            check_width(args[0] if args else kwargs.get("length", 1), "bytes")
         return checked(super().call(__context, __obj, *args, **kwargs))
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
@@ -192,11 +199,11 @@ def environment() -> RenderEnvironment:
     )
     env.globals.pop("lipsum", None)  # lipsum(n=10**6) is a memory bomb and of no use here
     filters = env.filters
-    filters["center"] = limited(filters["center"], 0, "width", "This width")
-    filters["indent"] = limited(filters["indent"], 0, "width", "This indentation")
-    filters["batch"] = limited(filters["batch"], 0, "linecount", "This batch size")
-    filters["slice"] = limited(filters["slice"], 0, "slices", "This number of slices")
-    filters["tojson"] = limited(filters["tojson"], 0, "indent", "This indentation")
+    filters["center"] = limited(filters["center"], 0, "width", "width")
+    filters["indent"] = limited(filters["indent"], 0, "width", "indentation")
+    filters["batch"] = limited(filters["batch"], 0, "linecount", "batch")
+    filters["slice"] = limited(filters["slice"], 0, "slices", "slices")
+    filters["tojson"] = limited(filters["tojson"], 0, "indent", "indentation")
     filters["replace"] = guarded_replace(filters["replace"])
     filters["join"] = guarded_join(filters["join"])
     filters.update(

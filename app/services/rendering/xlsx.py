@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from babel.numbers import get_currency_symbol
+from flask_babel import gettext as _
 from jinja2 import Template, Undefined
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -38,7 +39,14 @@ from app.services.rendering.formatting import as_date, babel_locale
 from app.services.rendering.legal import orias_mention, orias_number
 from app.services.rendering.limits import MAX_XLSX_BYTES, MAX_XLSX_ROWS
 from app.services.rendering.sandbox import environment
-from app.services.rendering.sheets import CompiledSheet, compile_description
+from app.services.rendering.sheets import (
+    CompiledSheet,
+    column_place,
+    compile_description,
+    header_place,
+    located,
+    rows_place,
+)
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_CELL_CHARS = 32_767  # Excel's limit per cell
@@ -67,7 +75,7 @@ def _read_paths(paths: list[tuple[str, ...]], row: Any, labels: list[str]) -> li
             try:
                 value._fail_with_undefined_error()
             except TEMPLATE_ERRORS as exc:
-                raise RenderError(f"{label}: {as_render_error(exc).message}") from None
+                raise RenderError(located(label, as_render_error(exc).message)) from None
         values.append(value)
     return values
 
@@ -88,7 +96,7 @@ def _evaluate(template: Template, variables: dict[str, Any], labels: list[str]) 
         line = template_line(exc.__traceback__)
         label = labels[line - 1] if line and 0 < line <= len(labels) else labels[0]
         error = as_render_error(exc, line=None)
-        raise RenderError(f"{label}: {error.message}") from None
+        raise RenderError(located(label, error.message)) from None
     values = context.vars["result"]
     for label, value in zip(labels, values, strict=False):
         if isinstance(value, Undefined):
@@ -96,7 +104,7 @@ def _evaluate(template: Template, variables: dict[str, Any], labels: list[str]) 
             try:
                 value._fail_with_undefined_error()
             except TEMPLATE_ERRORS as exc:
-                raise RenderError(f"{label}: {as_render_error(exc).message}") from None
+                raise RenderError(located(label, as_render_error(exc).message)) from None
     return values
 
 
@@ -156,7 +164,7 @@ class _SheetWriter:
     def append(self, cells: list[Any]) -> None:
         self.rows_written += 1
         if self.rows_written > MAX_XLSX_ROWS:
-            raise RenderError(f"A sheet holds at most {MAX_XLSX_ROWS:,} rows.")
+            raise RenderError(_("A sheet holds at most %(max)s rows.", max=MAX_XLSX_ROWS))
         self.ws.append(cells)
 
 
@@ -175,7 +183,7 @@ def _number(value: Any) -> Decimal | int | float:
     try:
         return Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        raise TypeError(f"expected a number, got {value!r:.40}") from None
+        raise TypeError(_("expected a number, got %(value)s", value=repr(value)[:40])) from None
 
 
 def _write_sheet(writer: _SheetWriter, compiled: CompiledSheet, context: dict[str, Any]) -> None:
@@ -184,22 +192,22 @@ def _write_sheet(writer: _SheetWriter, compiled: CompiledSheet, context: dict[st
         if column.width:
             writer.ws.column_dimensions[get_column_letter(number)].width = column.width
     if compiled.header is not None:
-        labels = [f"Sheet '{sheet.title}', header '{label}'" for label, _, _ in sheet.header]
+        labels = [header_place(sheet.title, label) for label, _value, _kind in sheet.header]
         values = _evaluate(compiled.header, context, labels)
-        for (label, _, kind), value in zip(sheet.header, values, strict=True):
+        for (label, _value, kind), value in zip(sheet.header, values, strict=True):
             writer.append([writer.cell(label, "text", font=_BOLD), writer.cell(value, kind)])
         writer.append([])
     if compiled.rows is None or compiled.columns is None:
         return
     writer.append([writer.cell(column.title, "text", font=_BOLD) for column in sheet.columns])
     writer.ws.freeze_panes = f"A{writer.rows_written + 1}"
-    rows = _evaluate(compiled.rows, context, [f"Sheet '{sheet.title}', rows"])[0]
+    rows = _evaluate(compiled.rows, context, [rows_place(sheet.title)])[0]
     if rows is None:
         rows = []
     if isinstance(rows, str | bytes | Mapping) or not isinstance(rows, Iterable):
-        raise RenderError(f"Sheet '{sheet.title}', rows: expected a list of rows.")
+        raise RenderError(located(rows_place(sheet.title), _("expected a list of rows.")))
     labels = [
-        f"Sheet '{sheet.title}', column {number} '{column.title}'"
+        column_place(sheet.title, number, column.title)
         for number, column in enumerate(sheet.columns, start=1)
     ]
     totals: list[Any] = [Decimal(0) if c.total == "sum" else 0 for c in sheet.columns]
@@ -219,7 +227,14 @@ def _write_sheet(writer: _SheetWriter, compiled: CompiledSheet, context: dict[st
                 elif column.total == "count" and value not in (None, ""):
                     totals[index] += 1
             except (TypeError, ValueError, ArithmeticError) as exc:
-                raise RenderError(f"{labels[index]}, row {writer.rows_written}: {exc}") from None
+                raise RenderError(
+                    _(
+                        "%(place)s, row %(row)s: %(problem)s",
+                        place=labels[index],
+                        row=writer.rows_written,
+                        problem=str(exc),
+                    )
+                ) from None
         writer.append(cells)
     if any(column.total for column in sheet.columns):
         total_cells = []
@@ -232,6 +247,8 @@ def _write_sheet(writer: _SheetWriter, compiled: CompiledSheet, context: dict[st
             elif column.total == "count":
                 total_cells.append(writer.cell(totals[index], "integer", font=_BOLD))
             elif index == 0:
+                # Document text follows the document's language, not the reader's
+                # interface: "Total" in both French and English.
                 total_cells.append(writer.cell("Total", "text", font=_BOLD))
             else:
                 total_cells.append(None)
@@ -278,5 +295,7 @@ def render_xlsx(body: str, context: dict[str, Any], locale: str) -> bytes:
         raise
     data = buffer.getvalue()
     if len(data) > MAX_XLSX_BYTES:
-        raise RenderError(f"The spreadsheet is too large (more than {MAX_XLSX_BYTES >> 20} MB).")
+        raise RenderError(
+            _("The spreadsheet is too large (more than %(max)s MB).", max=MAX_XLSX_BYTES >> 20)
+        )
     return data
