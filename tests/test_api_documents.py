@@ -95,6 +95,7 @@ def test_generate_answers_202_then_the_document_downloads(http, app, agency, tem
     assert download.headers["Content-Type"].startswith("text/html")
     assert download.headers["Cache-Control"] == "no-store"
     assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert download.headers["Content-Security-Policy"].startswith("default-src 'none'")
     disposition = download.headers["Content-Disposition"]
     assert disposition.startswith("attachment; filename=")
     quoted = urllib.parse.quote(row.file_name, safe="")

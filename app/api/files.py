@@ -14,8 +14,8 @@ import urllib.parse
 
 from werkzeug.wrappers import Response
 
-# A rendered HTML preview may only show its own inline styles and data: images:
-# no script, no fetch, no form, no frame (tests/test_api_templates.py).
+# Rendered HTML (a preview, or a downloaded document opened in the browser) may only
+# show its own inline styles and data: images: no script, no fetch, no form, no frame.
 PREVIEW_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 _UNSAFE_IN_FALLBACK = re.compile(r"[^A-Za-z0-9._-]+")
 DEFAULT_FILE_NAME = "document"
@@ -36,6 +36,9 @@ def _file_response(data: bytes, media_type: str) -> Response:
     response.headers["Content-Type"] = media_type
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
+    if media_type.startswith("text/html"):
+        # A user-authored page, should a browser show it rather than save it.
+        response.headers["Content-Security-Policy"] = PREVIEW_CSP
     return response
 
 
@@ -51,6 +54,4 @@ def preview_response(data: bytes, media_type: str, file_name: str) -> Response:
     """A rendered preview shown in the browser; HTML is fenced in by its own CSP."""
     response = _file_response(data, media_type)
     response.headers["Content-Disposition"] = content_disposition("inline", file_name)
-    if media_type.startswith("text/html"):
-        response.headers["Content-Security-Policy"] = PREVIEW_CSP
     return response
