@@ -76,7 +76,7 @@ def test_generation_during_purge_loses_nothing(app, store, make_organisation):
         generator.join(timeout=120)
     assert not failures, failures
     assert len(generated) == GENERATED
-    assert runs >= 3, "the purges must overlap the generation"
+    assert runs >= 2, "the purges must overlap the generation"
     purge()  # once more, with the generator done: only orphans that are really orphans go
 
     rows = document_ids(app)
