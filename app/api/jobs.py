@@ -173,8 +173,9 @@ class JobApi(BaseApi):
             return self.response_400(
                 message=_("Unknown argument: %(names)s.", names=", ".join(unknown))
             )
-        page = parse_pk(request.args.get("page", "0"), MAX_PAGE)
-        page = 0 if request.args.get("page", "0") == "0" else page
+        raw_page = request.args.get("page", "0")
+        # parse_pk reads ids (from 1); a page index may also be 0.
+        page = 0 if raw_page == "0" else parse_pk(raw_page, MAX_PAGE)
         page_size = parse_pk(request.args.get("page_size", str(self.page_size)), self.max_page_size)
         if page is None or page_size is None:
             message = _(
