@@ -1,7 +1,7 @@
 """Benchmark document generation: each PDF engine, the real queue, a 100,000-row XLSX.
 
 Usage:
-    python bench/documents.py                          # everything (about 30 min on 2 cores)
+    python bench/documents.py                          # everything: about 12 min, 2 quiet cores
     python bench/documents.py --parts engines,xlsx     # some parts: engines, queue, xlsx
     python bench/documents.py --documents 100 --renders 10 --rows 10000   # a quick look
 
@@ -13,11 +13,12 @@ in a local folder. The built-in templates are loaded as on a first start.
    one-page attestation d'assurance) rendered in this process through
    app.services.rendering.render with each PDF engine, --renders times each after a warm-up,
    engines interleaved; median and p95 (nearest rank) per render.
-2. queue: for each engine, for 1 and 2 worker processes, a real `huey_consumer app.tasks.huey
-   --worker-type process` (max delay 1 s, as run.py), started and warmed up with a small batch;
-   then the timer starts, one batch of --documents documents (--template, one per policy) is
-   requested through app.services.documents.request_batch, and stops when every document is
-   ready or failed. Each run checks that all are ready with one stored file each.
+2. queue: for each engine, for 1 and 2 workers, a real `huey_consumer app.tasks.huey
+   --worker-type process` (--worker-type thread to compare) with a max delay of 1 s as run.py,
+   started and warmed up with a small batch; then the timer starts, one batch of --documents
+   documents (--template, one per policy) is requested through
+   app.services.documents.request_batch, and it stops when every document is ready or failed.
+   Each run checks that all are ready with one stored file each.
 3. xlsx: a child process renders a sheet description whose rows come from a generator of
    --rows rows, through render() (openpyxl write-only); time, the child's peak RSS
    (VmHWM) next to a child that renders 1,000 rows, and the file read back.
@@ -38,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--renders", type=int, default=50, help="timed renders per engine")
     parser.add_argument("--documents", type=int, default=1000, help="documents per queue run")
     parser.add_argument("--template", choices=sorted(DOCUMENTS), default="attestation")
+    parser.add_argument("--engines", default=",".join(ENGINES), help="queue runs' PDF engines")
+    parser.add_argument("--worker-type", choices=("process", "thread"), default="process")
     parser.add_argument("--rows", type=int, default=100_000, help="rows of the XLSX")
     parser.add_argument("--workdir", help="folder for the database, queue and files")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
@@ -70,8 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.xlsx_child is not None:
         return xlsx_child(args.xlsx_child, Path(args.xlsx_out))
     parts = [part.strip() for part in args.parts.split(",") if part.strip()]
-    if set(parts) - set(PARTS) or args.renders < 1 or args.documents < 1 or args.rows < 1:
-        parser.error("parts among engines,queue,xlsx; counts of at least 1")
+    engines = {engine.strip() for engine in args.engines.split(",")}
+    if set(parts) - set(PARTS) or engines - set(ENGINES):
+        parser.error("parts among engines,queue,xlsx; engines among weasyprint,pdfkit")
+    if args.renders < 1 or args.documents < 1 or args.rows < 1:
+        parser.error("counts of at least 1")
 
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="monassurance-bench-documents-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -88,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         if "engines" in parts:
             report["engines"] = engines_part(app, policy_ids[0], args.renders)
         if "queue" in parts:
-            report["queue"] = queue_part(app, user, policy_ids, args.template, environment)
+            report["queue"] = queue_part(app, user, policy_ids, args, environment)
         if "xlsx" in parts:
             report["xlsx"] = xlsx_part(args.rows, environment, workdir)
     finally:
@@ -211,39 +218,46 @@ def engines_part(app: Any, policy_id: int, renders: int) -> list[dict[str, Any]]
 
 
 def queue_part(
-    app: Any, username: str, policy_ids: list[int], template: str, environment: dict[str, str]
-) -> list[dict[str, Any]]:
-    results = []
-    for engine in ENGINES:
-        for workers in (1, 2):
-            results.append(
-                queue_run(app, username, policy_ids, template, engine, workers, environment)
-            )
-            print(f"queue: {engine}, {workers} worker(s): {results[-1]['seconds']} s", flush=True)
-    return results
-
-
-def queue_run(
     app: Any,
     username: str,
     policy_ids: list[int],
-    template: str,
-    engine: str,
-    workers: int,
+    args: argparse.Namespace,
     environment: dict[str, str],
+) -> list[dict[str, Any]]:
+    results = []
+    for engine in args.engines.split(","):
+        for workers in (1, 2):
+            run = Run(args.template, engine.strip(), workers, args.worker_type)
+            results.append(queue_run(app, username, policy_ids, run, environment))
+            print(f"queue: {run}: {results[-1]['seconds']} s", flush=True)
+    return results
+
+
+@dataclass(frozen=True)
+class Run:
+    template: str
+    engine: str
+    workers: int
+    worker_type: str
+
+
+def queue_run(
+    app: Any, username: str, policy_ids: list[int], run: Run, environment: dict[str, str]
 ) -> dict[str, Any]:
     from app.extensions import db
     from app.services.documents import request_batch
 
-    env = dict(os.environ) | environment | {"PDF_ENGINE": engine}
-    log = open(Path(environment["DATA_DIR"]).parent / f"consumer-{engine}-{workers}.log", "w")  # noqa: SIM115
-    command = [str(BIN / "huey_consumer"), "app.tasks.huey", "--workers", str(workers)]
-    command += ["--worker-type", "process", "--max-delay", "1"]
+    env = dict(os.environ) | environment | {"PDF_ENGINE": run.engine}
+    name = f"consumer-{run.engine}-{run.workers}-{run.worker_type}.log"
+    log = open(Path(environment["DATA_DIR"]).parent / name, "w")  # noqa: SIM115
+    command = [str(BIN / "huey_consumer"), "app.tasks.huey", "--workers", str(run.workers)]
+    command += ["--worker-type", run.worker_type, "--max-delay", "1"]
     consumer = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log)  # noqa: S603
     try:
         with app.test_request_context():
             user = app.appbuilder.sm.find_user(username=username)
-            template_id, _ = template_body(DOCUMENTS[template])
+            template_id, _ = template_body(DOCUMENTS[run.template])
+            workers = run.workers
             # Warm-up: every worker process builds its app and loads its engine once.
             warm = request_batch(
                 db.session, user, template_id=template_id, policy_ids=policy_ids[: 4 * workers]
@@ -268,10 +282,11 @@ def queue_run(
             consumer.wait()
         log.close()
     return {
-        "engine": engine,
-        "workers": workers,
+        "engine": run.engine,
+        "workers": run.workers,
+        "worker_type": run.worker_type,
         "documents": len(policy_ids),
-        "template": template,
+        "template": run.template,
         "warm_up_seconds": round(warm_seconds, 2),
         "request_seconds": round(requested, 2),
         "seconds": round(seconds, 2),

@@ -49,7 +49,7 @@ def markdown(report: dict[str, Any]) -> str:
     if "queue" in report:
         runs = report["queue"]
         lines += [
-            "## Documents through the queue (huey_consumer --worker-type process)",
+            "## Documents through the queue (a real huey_consumer)",
             "",
             "| engine | workers | documents | seconds | documents/s | speed-up | request "
             "| warm-up | render median | render p95 |",
@@ -59,7 +59,8 @@ def markdown(report: dict[str, Any]) -> str:
             single = next(r for r in runs if r["engine"] == run["engine"] and r["workers"] == 1)
             speed_up = single["seconds"] / run["seconds"]
             lines.append(
-                f"| {run['engine']} | {run['workers']} | {run['documents']:,} ({run['template']}) "
+                f"| {run['engine']} | {run['workers']} {run['worker_type']} "
+                f"| {run['documents']:,} ({run['template']}) "
                 f"| **{run['seconds']:.1f}** | {run['per_second']} | {speed_up:.2f}× "
                 f"| {run['request_seconds']:.2f} s | {run['warm_up_seconds']:.1f} s "
                 f"| {run['render_median_ms']:.0f} ms | {run['render_p95_ms']:.0f} ms |"
