@@ -9,6 +9,7 @@ from flask_appbuilder import Model
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     Enum,
     ForeignKey,
@@ -40,15 +41,22 @@ class Document(OrganisationOwned, Timestamped, Model):
         Index("ix_document_organisation_status", "organisation_id", "status"),
         # The sweeper's query: queued rows, and running rows whose lease expired.
         Index("ix_document_status_lease", "status", "lease_expires_at"),
+        # A rendered document pins both; a report or export (migration 0007) neither.
+        CheckConstraint(
+            "(template_id IS NULL AND template_version_id IS NULL)"
+            " OR (template_id IS NOT NULL AND template_version_id IS NOT NULL)",
+            name="ck_document_template_pinned",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    template_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("template.id", ondelete="RESTRICT"), nullable=False, index=True
+    # NULL for a document no template made (a report or a list export, made by its job).
+    template_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("template.id", ondelete="RESTRICT"), nullable=True, index=True
     )
     # Pinned when the document is asked for: publishing later never changes it.
-    template_version_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("template_version.id", ondelete="RESTRICT"), nullable=False, index=True
+    template_version_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("template_version.id", ondelete="RESTRICT"), nullable=True, index=True
     )
     policy_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("policy.id", ondelete="RESTRICT"), index=True

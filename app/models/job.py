@@ -58,6 +58,10 @@ class Job(Timestamped, Model):
     error: Mapped[str | None] = mapped_column(String(1000))
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     lease_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Jobs that work themselves (reports, exports): the claim's token, and when the
+    # message last went out (app/services/reports/runs.py, migration 0007).
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    enqueued_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     # The document a report or export job delivers.
     document_id: Mapped[int | None] = mapped_column(
         Integer,
