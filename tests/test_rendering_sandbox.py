@@ -6,6 +6,7 @@ No database here: the rendering service works on plain data.
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 import time
 
@@ -254,22 +255,29 @@ def test_watchdog_never_fires_after_a_render_finished(context: dict) -> None:
             spins += 1
         return spins
 
-    for index in range(400):
-        # Work from half to one and a half times the limit: both outcomes, and many
-        # timers firing in the instant the work ends.
-        work_seconds = 0.002 * (0.5 + (index % 11) / 10)
-        try:
-            run_with_time_limit(lambda seconds=work_seconds: busy(seconds), 0.002)
-            outcomes["done"] += 1
-        except RenderTimeout:
-            outcomes["timeout"] += 1
-        # Unrelated work right after: a leaked stop would be raised in here.
-        total = 0
-        for number in range(3000):
-            total += number
-    deadline = time.monotonic() + 0.3
-    while time.monotonic() < deadline:
-        pass
+    # The timer thread needs the interpreter lock to fire: with the default switch
+    # interval (5 ms) it would never get it within a 2 ms render.
+    saved_interval = sys.getswitchinterval()
+    sys.setswitchinterval(0.0001)
+    try:
+        for index in range(400):
+            # Work from half to one and a half times the limit: both outcomes, and
+            # many timers firing in the instant the work ends.
+            work_seconds = 0.002 * (0.5 + (index % 11) / 10)
+            try:
+                run_with_time_limit(lambda seconds=work_seconds: busy(seconds), 0.002)
+                outcomes["done"] += 1
+            except RenderTimeout:
+                outcomes["timeout"] += 1
+            # Unrelated work right after: a leaked stop would be raised in here.
+            total = 0
+            for number in range(3000):
+                total += number
+        deadline = time.monotonic() + 0.3
+        while time.monotonic() < deadline:
+            pass
+    finally:
+        sys.setswitchinterval(saved_interval)
     assert outcomes["done"] + outcomes["timeout"] == 400
     assert outcomes["done"] > 0 and outcomes["timeout"] > 0
 

@@ -325,7 +325,9 @@ def test_publish_switches_the_published_version_and_keeps_the_older_ones(people,
     assert db.session.get(TemplateVersion, first.id).body == BODY
     assert db.session.get(Document, document.id).template_version_id == first.id
     publications = db.session.scalars(
-        select(AuditLog).where(AuditLog.action == "publish", AuditLog.object_type == "Template")
+        select(AuditLog)
+        .where(AuditLog.action == "publish", AuditLog.object_type == "Template")
+        .order_by(AuditLog.id)
     ).all()
     assert [row.changes["version"] for row in publications] == [[None, 1], [1, 2]]
     assert {row.organisation_id for row in publications} == {people["a"]}

@@ -56,13 +56,18 @@ def _set_async_exc(thread_id: int, exc: type[BaseException] | None) -> int:
     )
 
 
+# Python drops an exception that lands in a weakref or garbage-collector callback
+# ("Exception ignored in ..."), and WeasyPrint's layout triggers both. A stop that
+# lands there is lost, so the watchdog injects it again until the render is gone.
+REINJECT_SECONDS = 0.05
+
+
 class Watchdog:
     """Arms a timer that stops the calling thread after ``seconds``.
 
     Arming, firing and disarming hold one lock, so the timer can only inject
-    while the render is still running; if it fired in the instant the render
-    ended, ``disarm`` withdraws the pending exception before anything else can
-    receive it.
+    while the render is still running; ``disarm`` withdraws a pending exception
+    and stops the re-injections before anything else can receive them.
     """
 
     def __init__(self, seconds: float) -> None:
@@ -71,37 +76,51 @@ class Watchdog:
         self._lock = threading.Lock()
         self._armed = False
         self._fired = False
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
+        self._timer = self._new_timer(seconds)
         self.deadline = time.monotonic() + seconds
+
+    def _new_timer(self, seconds: float) -> threading.Timer:
+        timer = threading.Timer(seconds, self._fire)
+        timer.daemon = True
+        return timer
 
     def arm(self) -> None:
         with self._lock:
             self._armed = True
             self.deadline = time.monotonic() + self.seconds
-        self._timer.start()
+            self._timer.start()
 
     def _fire(self) -> None:
         with self._lock:
             if not self._armed:
                 return
-            self._armed = False
             self._fired = True
             _set_async_exc(self._thread_id, _Deadline)
+            self._timer = self._new_timer(REINJECT_SECONDS)
+            self._timer.start()
 
     def disarm(self) -> bool:
-        """Stop the timer; return True if it fired (its exception is then withdrawn)."""
+        """Stop the timer; return True if it fired (a pending exception is withdrawn)."""
         with self._lock:
             self._armed = False
+            self._timer.cancel()
             fired = self._fired
             if fired:
                 # Still pending if the thread ran no bytecode since: withdraw it.
                 _set_async_exc(self._thread_id, None)
-        self._timer.cancel()
         return fired
 
     def remaining(self) -> float:
         return max(0.0, self.deadline - time.monotonic())
+
+
+def _disarm(watchdog: Watchdog) -> bool:
+    """Disarm even if a stop lands on the way in (before ``disarm`` took its lock)."""
+    while True:
+        try:
+            return watchdog.disarm()
+        except _Deadline:
+            continue
 
 
 _local = threading.local()
@@ -122,24 +141,27 @@ def run_with_time_limit(work: Callable[[], T], seconds: float) -> T:
     if getattr(_local, "watchdog", None) is not None:
         return work()  # already inside a limited render: the outer limit holds
     watchdog = Watchdog(seconds)
+    timed_out = False
+    _local.watchdog = watchdog
     try:
-        _local.watchdog = watchdog
+        watchdog.arm()
         try:
-            watchdog.arm()
-            try:
-                return work()
-            finally:
-                # A result computed in time is kept even if the timer fired just after.
-                watchdog.disarm()
+            result = work()
+        except _Deadline:
+            timed_out = True
         finally:
-            _local.watchdog = None
-    except _Deadline:
+            # A result computed before a stop could land is kept.
+            _disarm(watchdog)
+    finally:
+        _local.watchdog = None
+    if timed_out:
         raise RenderTimeout(
             _(
                 "The document took longer than its time limit (%(seconds)s s) and was stopped.",
                 seconds=f"{seconds:g}",
             )
-        ) from None
+        )
+    return result
 
 
 def check_output_size(size: int, limit: int = MAX_OUTPUT_CHARS) -> None:
