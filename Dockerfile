@@ -7,7 +7,7 @@
 # docker-compose.yml wires both to PostgreSQL and Redis.
 #
 # Bookworm, not the newer default (trixie): Debian bookworm still packages
-# wkhtmltopdf for pdfkit (design notes §5), should PDF rendering need it later.
+# wkhtmltopdf, the second PDF engine (PDF_ENGINE=pdfkit; design notes §5).
 FROM python:3.11-slim-bookworm AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -21,8 +21,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first: this layer is rebuilt only when requirements.txt changes.
-# Every pin is a binary wheel (psycopg[binary] brings libpq): no compiler, no apt.
+# The PDF engines' system libraries, from the same list as scripts/run.sh installs
+# (scripts/apt-packages.txt), less Python itself, which this image already has.
+COPY scripts/apt-packages.txt scripts/
+RUN apt-get update \
+    && sed -e 's/#.*//' -e 's/[[:space:]]//g' scripts/apt-packages.txt \
+        | grep -v -e '^$' -e '^python3' \
+        | xargs apt-get install -y --no-install-recommends \
+    && rm -rf /var/lib/apt/lists/*
+
+# Python dependencies: this layer is rebuilt only when requirements.txt changes.
+# Every pin is a binary wheel (psycopg[binary] brings libpq): no compiler.
 COPY requirements.txt ./
 RUN pip install -r requirements.txt
 
