@@ -314,11 +314,11 @@ def test_manager_renames_a_template_and_publishing_an_unknown_version_is_refused
     edit_path = f"/templateview/edit/{template_id}"
     assert 'value="Modèle"' in page_text(http.get(edit_path))
     edited = post_form(
-        http, edit_path, {"name": "Modèle renommé", "kind": "notice", "locale": "en"}
+        http, edit_path, {"name": "Modèle renommé", "kind": "contract", "locale": "en"}
     )
     assert ("success", "Ligne modifiée") in flashes(edited)
     row = load(app, Template, template_id)
-    assert (row.name, row.kind.value, row.locale) == ("Modèle renommé", "notice", "en")
+    assert (row.name, row.kind.value, row.locale) == ("Modèle renommé", "contract", "en")
     assert row.output_format.value == "pdf"  # not on the edit form
     token = csrf_token(http, TOKEN_PAGE)
     for version in ("99", "abc", ""):
@@ -371,3 +371,58 @@ def test_an_xlsx_template_previews_as_tables_and_as_its_workbook(app, http, mana
     refused = http.get(f"/templateview/preview/{template_id}?output=pdf")
     assert refused.status_code == 200 and refused.mimetype == "text/html"
     assert any(category == "danger" for category, _text in flashes(refused))
+
+
+def _edit_form(**overrides):
+    data = {"name": "Modèle", "kind": "contract", "locale": "fr", "description": ""}
+    data.update(overrides)
+    return data
+
+
+def test_editing_a_template_saves_through_the_service_and_is_audited(app, http, manager):
+    from sqlalchemy import select
+
+    from app.models import AuditLog
+
+    template_id = make_template(app, manager, publish=False)
+    response = post_form(
+        http,
+        f"/templateview/edit/{template_id}",
+        _edit_form(name="Contrat habitation", description="Nouvelle description"),
+    )
+    assert response.status_code == 200
+    assert any(category == "success" for category, _ in flashes(response))
+    row = load(app, Template, template_id)
+    assert (row.name, row.description) == ("Contrat habitation", "Nouvelle description")
+    with app.app_context():
+        updates = db.session.scalars(
+            select(AuditLog).where(AuditLog.action == "update", AuditLog.object_type == "Template")
+        ).all()
+    assert [entry.changes["name"] for entry in updates] == [["Modèle", "Contrat habitation"]]
+
+
+def test_the_kind_of_a_template_with_versions_cannot_change_on_screen(app, http, manager):
+    template_id = make_template(app, manager, publish=False)
+    response = post_form(http, f"/templateview/edit/{template_id}", _edit_form(kind="notice"))
+    assert response.status_code == 200
+    assert any(category == "danger" for category, _ in flashes(response))
+    assert load(app, Template, template_id).kind.value == "contract"
+
+
+def test_the_kind_of_a_template_without_versions_may_change_on_screen(app, http, manager):
+    post_form(http, "/templateview/add", _template_form())
+    template_id = _template_id(app, "Contrat auto")
+    post_form(
+        http, f"/templateview/edit/{template_id}", _edit_form(name="Contrat auto", kind="notice")
+    )
+    assert load(app, Template, template_id).kind.value == "notice"
+
+
+def test_an_edit_that_takes_another_templates_name_is_refused(app, http, manager):
+    make_template(app, manager, name="Premier", publish=False)
+    second = make_template(app, manager, name="Second", publish=False)
+    response = post_form(http, f"/templateview/edit/{second}", _edit_form(name="premier"))
+    assert "A template with this name already exists." in page_text(response) or (
+        "existe déjà" in page_text(response)
+    )
+    assert load(app, Template, second).name == "Second"

@@ -214,4 +214,35 @@ class TemplateView(TemplateVersionPages, GuardedModelView):
         if not self._may_write(template):
             flash(str(SHARED_READ_ONLY), "danger")
             return None
-        return super()._edit(pk)
+        if request.method != "POST":
+            return super()._edit(pk)
+        # Saved through the service, like the API's PUT: the kind is frozen once
+        # versions exist, the name stays unique, and the change is audited.
+        form = self.edit_form.refresh(request.form)
+        if form.validate():
+            if self._update(template, form):
+                flash(str(self.edit_row_message), "success")
+                return None
+        else:
+            show_errors(form, {}, self.invalid_form_message)
+        return self._get_edit_widget(form=form)
+
+    def _update(self, template: Template, form: Any) -> bool:
+        session = db.session
+        changes = {name: form[name].data for name in self.edit_columns}
+        changes["description"] = changes.get("description") or None
+        try:
+            template_service.update_template(session, current_user(), template, changes)
+            session.commit()
+            return True
+        except (ModelValidationError, DomainError) as error:
+            session.rollback()
+            errors = dict(getattr(error, "errors", {}) or {}) or {
+                "": getattr(error, "message", str(error))
+            }
+            show_errors(form, errors, self.invalid_form_message)
+        except SQLAlchemyError:
+            session.rollback()
+            log.exception("template update failed")
+            show_errors(form, {"": str(self.database_error_message)}, self.invalid_form_message)
+        return False

@@ -15,6 +15,7 @@ from app.services.templates.access import (
 )
 from app.services.templates.authoring import add_version, create_template, publish
 from app.services.templates.builtin import BUILTINS, load_builtin_templates
+from app.services.templates.changes import delete_template, update_template
 from app.services.templates.diff import DiffRow, diff_rows
 from app.services.templates.preview import preview
 
@@ -25,6 +26,7 @@ __all__ = [
     "check_readable",
     "check_writable",
     "create_template",
+    "delete_template",
     "diff_rows",
     "load_builtin_templates",
     "may_read",
@@ -32,5 +34,6 @@ __all__ = [
     "preview",
     "publish",
     "templates_query",
+    "update_template",
     "visible_template",
 ]
