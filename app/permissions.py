@@ -65,3 +65,4 @@ DOCUMENT = "Document"  # generated documents: generate, list, download
 JOB = "Job"  # long tasks and their progress
 PURGE = "Purge"  # purge runs and retention (ADMIN)
 SIGNING_KEY = "SigningKey"  # download-link signing keys (ADMIN)
+DASHBOARD = "Dashboard"  # the manager dashboard (charts); also its menu entry

@@ -16,6 +16,7 @@ from app.api.resources import ClientApi, CompanyApi, PolicyApi
 from app.api.templates import TemplateApi
 from app.api.users import UserApi
 from app.views.audit import AuditLogView, HistoryView
+from app.views.dashboard import DashboardView
 from app.views.documents import DocumentView, JobView
 from app.views.download import init_download
 from app.views.links import LinkView, SigningKeyView
@@ -32,6 +33,10 @@ ADMINISTRATION = "Administration"
 
 
 def register_all(appbuilder: AppBuilder) -> None:
+    # First, as its own top menu; named after its resource, so Dashboard's grants cover it.
+    appbuilder.add_view(
+        DashboardView, permissions.DASHBOARD, label=_("Dashboard"), icon="fa-bar-chart"
+    )
     appbuilder.add_view(
         ClientView,
         "Clients",

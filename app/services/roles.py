@@ -53,6 +53,8 @@ _MANAGER_EXTRA: dict[str, str | set[str]] = {
     permissions.AUDIT_LOG: READ,
     # Managers author and publish templates.
     permissions.TEMPLATE: ALL,
+    # The dashboard (app/views/dashboard.py); its menu entry bears the resource's name.
+    permissions.DASHBOARD: ALL,
 }
 _ADMIN_EXTRA: dict[str, str | set[str]] = {
     permissions.COMPANY: ALL,

@@ -1,0 +1,212 @@
+"""Geometry of the dashboard's SVG charts, computed server-side (no JavaScript).
+
+Plain numbers and strings only: the templates (app/templates/dashboard/) draw
+them, and Jinja's autoescaping escapes every label, since insurer names are user
+data. Formatting (money, dates) is the caller's: charts only place things.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+Number = int | Decimal
+
+# Horizontal bars: one row per category.
+HBAR_WIDTH = 560
+HBAR_LABEL_WIDTH = 170
+HBAR_VALUE_WIDTH = 70
+HBAR_ROW = 26
+HBAR_BAR = 18
+LABEL_CHARACTERS = 24
+
+# Columns: a plot with a y axis on the left and labels under the columns.
+COLUMN_WIDTH = 640
+COLUMN_HEIGHT = 260
+PLOT_LEFT = 64
+PLOT_RIGHT = 12
+PLOT_TOP = 22
+PLOT_BOTTOM = 40
+Y_TICKS = 4
+MAX_X_LABELS = 12
+MAX_VALUE_LABELS = 31
+
+
+@dataclass(frozen=True)
+class HBar:
+    label: str  # full text, for the tooltip
+    short_label: str  # what fits beside the bar
+    value: Number
+    text: str  # formatted value, shown after the bar and in the tooltip
+    y: float
+    width: float
+    href: str | None = None
+
+
+@dataclass(frozen=True)
+class HBarChart:
+    bars: list[HBar]
+    width: int = HBAR_WIDTH
+    height: int = 0
+    label_width: int = HBAR_LABEL_WIDTH
+    bar_height: int = HBAR_BAR
+    row: int = HBAR_ROW
+
+    @property
+    def empty(self) -> bool:
+        return not any(bar.value for bar in self.bars)
+
+
+def shorten(text: str, limit: int = LABEL_CHARACTERS) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def hbar_chart(
+    items: Sequence[tuple[str, Number, str, str | None]],
+) -> HBarChart:
+    """Bars from (label, value, formatted value, link or None), in the order given."""
+    largest = max((item[1] for item in items), default=0) or 1
+    room = HBAR_WIDTH - HBAR_LABEL_WIDTH - HBAR_VALUE_WIDTH
+    bars = [
+        HBar(
+            label=label,
+            short_label=shorten(label),
+            value=value,
+            text=text,
+            y=index * HBAR_ROW + (HBAR_ROW - HBAR_BAR) / 2,
+            width=round(float(value) / float(largest) * room, 1) if value else 0,
+            href=href,
+        )
+        for index, (label, value, text, href) in enumerate(items)
+    ]
+    return HBarChart(bars=bars, height=max(len(bars), 1) * HBAR_ROW)
+
+
+@dataclass(frozen=True)
+class Segment:
+    series: int  # index into the chart's legend (the template picks the colour)
+    value: Number
+    title: str
+    y: float
+    height: float
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str  # under the column (short)
+    heading: str  # the whole date or month, for tooltips and the data table
+    title: str
+    texts: list[str]  # each series' formatted value, for the data table
+    x: float
+    width: float
+    segments: list[Segment]
+    total_text: str
+    total_y: float
+    show_label: bool
+
+
+@dataclass(frozen=True)
+class Tick:
+    y: float
+    text: str
+
+
+@dataclass(frozen=True)
+class ColumnChart:
+    columns: list[Column]
+    ticks: list[Tick]
+    legend: list[str]
+    show_values: bool
+    width: int = COLUMN_WIDTH
+    height: int = COLUMN_HEIGHT
+    left: int = PLOT_LEFT
+    top: int = PLOT_TOP
+    bottom: float = COLUMN_HEIGHT - PLOT_BOTTOM
+    right: int = COLUMN_WIDTH - PLOT_RIGHT
+    totals: list[Number] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.totals)
+
+
+def nice_step(largest: float, ticks: int = Y_TICKS) -> float:
+    """A round step (1, 2 or 5 times a power of ten) so ``ticks`` steps cover ``largest``."""
+    if largest <= 0:
+        return 1
+    raw = largest / ticks
+    power = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 5, 10):
+        if raw <= factor * power:
+            return max(factor * power, 1)
+    return 10 * power
+
+
+def column_chart(
+    labels: Sequence[str],
+    titles: Sequence[str],
+    series: Sequence[Sequence[Number]],
+    legend: Sequence[str],
+    *,
+    value_text: Callable[[Number], str],
+    tick_text: Callable[[Number], str],
+) -> ColumnChart:
+    """Stacked columns: ``series[s][i]`` is series s at column i (label i, tooltip title i)."""
+    count = len(labels)
+    totals: list[Number] = [sum((values[i] for values in series), 0) for i in range(count)]
+    step = nice_step(float(max(totals, default=0)))
+    ceiling = step * Y_TICKS
+    plot_height = COLUMN_HEIGHT - PLOT_TOP - PLOT_BOTTOM
+    bottom = COLUMN_HEIGHT - PLOT_BOTTOM
+    slot = (COLUMN_WIDTH - PLOT_LEFT - PLOT_RIGHT) / max(count, 1)
+    bar_width = max(slot * 0.7, 1.0) if count <= 60 else max(slot * 0.9, 0.5)
+    label_every = max(math.ceil(count / MAX_X_LABELS), 1)
+
+    def height_of(value: Number) -> float:
+        return float(value) / ceiling * plot_height
+
+    columns = []
+    for i in range(count):
+        segments, top = [], float(bottom)
+        for s, values in enumerate(series):
+            value = values[i]
+            if not value:
+                continue
+            height = height_of(value)
+            top -= height
+            segments.append(
+                Segment(
+                    series=s,
+                    value=value,
+                    title=f"{titles[i]} — {legend[s]}: {value_text(value)}",
+                    y=round(top, 2),
+                    height=round(height, 2),
+                )
+            )
+        columns.append(
+            Column(
+                label=labels[i],
+                heading=titles[i],
+                texts=[value_text(values[i]) for values in series],
+                title=f"{titles[i]}: {value_text(totals[i])}",
+                x=round(PLOT_LEFT + i * slot + (slot - bar_width) / 2, 2),
+                width=round(bar_width, 2),
+                segments=segments,
+                total_text=value_text(totals[i]),
+                total_y=round(top - 4, 2),
+                show_label=i % label_every == 0,
+            )
+        )
+    ticks = [
+        Tick(y=round(bottom - height_of(step * n), 2), text=tick_text(step * n))
+        for n in range(Y_TICKS + 1)
+    ]
+    return ColumnChart(
+        columns=columns,
+        ticks=ticks,
+        legend=list(legend),
+        show_values=count <= MAX_VALUE_LABELS,
+        totals=totals,
+    )

@@ -1,0 +1,46 @@
+"""Every chart of the dashboard for one scope: one aggregate query each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from app.models import LineOfBusiness, PolicyStatus
+from app.services.dashboard.activity import DailyCounts, documents_per_day, failed_jobs_per_day
+from app.services.dashboard.portfolio import (
+    Expiring,
+    InsurerCount,
+    expiring_counts,
+    policies_by_insurer,
+    policies_by_line,
+    policies_by_status,
+)
+from app.services.dashboard.premiums import MonthlyPremiums, premiums_per_month
+from app.services.dashboard.scope import Scope
+
+
+@dataclass(frozen=True)
+class DashboardData:
+    scope: Scope
+    by_status: dict[PolicyStatus, int]
+    by_insurer: list[InsurerCount]
+    by_line: dict[LineOfBusiness, int]
+    premiums: MonthlyPremiums
+    expiring: Expiring
+    documents: DailyCounts
+    failed_jobs: DailyCounts
+
+
+def load_dashboard(session: Session, scope: Scope) -> DashboardData:
+    """Seven read-only aggregates; nothing is written, nothing is committed."""
+    return DashboardData(
+        scope=scope,
+        by_status=policies_by_status(session, scope),
+        by_insurer=policies_by_insurer(session, scope),
+        by_line=policies_by_line(session, scope),
+        premiums=premiums_per_month(session, scope),
+        expiring=expiring_counts(session, scope),
+        documents=documents_per_day(session, scope),
+        failed_jobs=failed_jobs_per_day(session, scope),
+    )

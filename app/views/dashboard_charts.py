@@ -1,0 +1,194 @@
+"""The dashboard's data turned into chart geometry, labels and links, in the reader's
+language (money and dates formatted like the policy list)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from babel.dates import format_date
+from babel.numbers import format_compact_currency, format_currency, format_decimal
+from flask import url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _
+
+from app.models import DocumentStatus, LineOfBusiness, PolicyStatus
+from app.services.dashboard import DashboardData, Scope
+from app.services.dashboard.charts import ColumnChart, HBarChart, column_chart, hbar_chart
+from app.views.labels import enum_label
+
+INSURERS_SHOWN = 12
+
+
+def _locale() -> str:
+    return str(get_locale() or "fr")
+
+
+def money(amount: Decimal | int, currency: str) -> str:
+    return format_currency(amount, currency, locale=_locale())
+
+
+def compact_money(amount: Decimal | int, currency: str) -> str:
+    """12,3 k € for axis ticks and bar tops (the tooltip holds the exact amount)."""
+    if abs(amount) >= 1000:
+        return format_compact_currency(amount, currency, locale=_locale(), fraction_digits=1)
+    return format_compact_currency(round(amount), currency, locale=_locale(), fraction_digits=0)
+
+
+def number(value: Decimal | int) -> str:
+    return format_decimal(value, locale=_locale())
+
+
+def policy_list_url(scope: Scope, **filters: Any) -> str:
+    """The policy list with FAB's filter arguments: ``_flt_<index>_<column>=value``, where
+    index is the filter's position for that column type (SQLAFilterConverter): 0 "equal"
+    for enums and relations; 1 "greater than" and 2 "smaller than" for dates."""
+    if scope.company_id is not None:
+        filters.setdefault("_flt_0_company", scope.company_id)
+    return url_for("PolicyView.list", **filters)
+
+
+def expiring_url(scope: Scope, days: int) -> str:
+    """Active policies expiring in [today, today + days], soonest first.
+
+    FAB's date filters are strict (> and <), so each bound is one day outside.
+    """
+    return policy_list_url(
+        scope,
+        _flt_0_status=PolicyStatus.active.value,
+        _flt_1_expiry_date=(scope.today - dt.timedelta(days=1)).isoformat(),
+        _flt_2_expiry_date=(scope.today + dt.timedelta(days=days + 1)).isoformat(),
+        _oc_PolicyView="expiry_date",
+        _od_PolicyView="asc",
+    )
+
+
+@dataclass(frozen=True)
+class ExpiringLink:
+    days: int
+    count: int
+    text: str
+    href: str
+
+
+@dataclass(frozen=True)
+class MoneyChart:
+    currency: str
+    chart: ColumnChart
+    total: str
+
+
+@dataclass(frozen=True)
+class DashboardCharts:
+    by_status: HBarChart
+    by_line: HBarChart
+    by_insurer: HBarChart
+    premiums: list[MoneyChart]
+    premium_policies: int
+    expiring: list[ExpiringLink]
+    documents: ColumnChart
+    documents_ready: int
+    documents_failed: int
+    failed_jobs: ColumnChart
+    failed_jobs_total: int
+
+
+def build_charts(data: DashboardData) -> DashboardCharts:
+    scope = data.scope
+    return DashboardCharts(
+        by_status=hbar_chart(
+            [
+                (
+                    enum_label(status, PolicyStatus),
+                    count,
+                    number(count),
+                    policy_list_url(scope, _flt_0_status=status.value),
+                )
+                for status, count in data.by_status.items()
+            ]
+        ),
+        by_line=hbar_chart(
+            [
+                (
+                    enum_label(line, LineOfBusiness),
+                    count,
+                    number(count),
+                    policy_list_url(scope, _flt_0_line_of_business=line.value),
+                )
+                for line, count in data.by_line.items()
+            ]
+        ),
+        by_insurer=_insurer_chart(data),
+        premiums=_premium_charts(data),
+        premium_policies=sum(data.premiums.policies),
+        expiring=[
+            ExpiringLink(days, count, number(count), expiring_url(scope, days))
+            for days, count in data.expiring.counts.items()
+        ],
+        documents=_daily_chart(
+            data.documents.days,
+            [data.documents.series[status.value] for status in _DOCUMENT_SERIES],
+            [enum_label(status, DocumentStatus) for status in _DOCUMENT_SERIES],
+        ),
+        documents_ready=data.documents.total(DocumentStatus.ready.value),
+        documents_failed=data.documents.total(DocumentStatus.failed.value),
+        failed_jobs=_daily_chart(
+            data.failed_jobs.days, [data.failed_jobs.series["failed"]], [str(_("Failed jobs"))]
+        ),
+        failed_jobs_total=data.failed_jobs.total("failed"),
+    )
+
+
+_DOCUMENT_SERIES = (DocumentStatus.ready, DocumentStatus.failed)
+
+
+def _insurer_chart(data: DashboardData) -> HBarChart:
+    """The largest insurers, then one bar for the others (the query returns every one)."""
+    shown, rest = data.by_insurer[:INSURERS_SHOWN], data.by_insurer[INSURERS_SHOWN:]
+    items: list[tuple[str, Any, str, str | None]] = [
+        (
+            row.name,
+            row.policies,
+            number(row.policies),
+            policy_list_url(data.scope, _flt_0_company=row.company_id),
+        )
+        for row in shown
+    ]
+    if rest:
+        others = sum(row.policies for row in rest)
+        label = str(_("%(num)d other insurers", num=len(rest)))
+        items.append((label, others, number(others), None))
+    return hbar_chart(items)
+
+
+def _premium_charts(data: DashboardData) -> list[MoneyChart]:
+    months = data.premiums.months
+    locale = _locale()
+    labels = [format_date(month, "MMM yy", locale=locale) for month in months]
+    titles = [format_date(month, "MMMM yyyy", locale=locale) for month in months]
+    charts = []
+    for currency, values in data.premiums.by_currency.items():
+        chart = column_chart(
+            labels,
+            titles,
+            [values],
+            [str(_("Premiums"))],
+            value_text=lambda value, currency=currency: money(value, currency),
+            tick_text=lambda value, currency=currency: compact_money(value, currency),
+        )
+        charts.append(MoneyChart(currency, chart, money(sum(values), currency)))
+    return charts
+
+
+def _daily_chart(days: list[dt.date], series: list[list[int]], legend: list[str]) -> ColumnChart:
+    locale = _locale()
+    return column_chart(
+        [format_date(day, "d MMM", locale=locale) for day in days],
+        [format_date(day, "long", locale=locale) for day in days],
+        series,
+        legend,
+        value_text=number,
+        tick_text=number,
+    )
