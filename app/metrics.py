@@ -27,6 +27,21 @@ DOCUMENT_RENDER_SECONDS = Histogram(
     ["format", "engine"],
     buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
 )
+# --- reports and exports (issue 7): names as the issue gives them ---------------------
+# Counted where the job runs (the consumer, or the web process in immediate mode),
+# labelled by the producer's name (portfolio, premiums, an export's list...).
+REPORT_JOBS_TOTAL = Counter(
+    "report_jobs_total",
+    "Report and export jobs finished, by type and outcome (status: succeeded or failed)",
+    ["job_type", "status"],
+)
+# inc/dec around each run: "livesum" adds the live processes' values under gunicorn.
+REPORT_JOBS_ACTIVE = Gauge(
+    "report_jobs_active",
+    "Report and export jobs running now in this process (summed over live processes)",
+    ["job_type"],
+    multiprocess_mode="livesum",
+)
 # Read from the database and the queue when /metrics is scraped (refresh_live_gauges):
 # the same answer whichever process is asked. "livemostrecent": under gunicorn's
 # multiprocess mode, the value of the worker that answered the latest scrape.

@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session, object_session
 from app.api.bodies import Id, StrictBoolean, StrictInteger
 from app.api.schemas import UtcDateTime
 from app.models import OutputFormat, Template, TemplateKind, TemplateVersion
+from app.models.template import TEMPLATE_FORMATS
 
 MAX_NUMBER = 2**31 - 1
 KINDS = [kind.value for kind in TemplateKind]
-FORMATS = [output_format.value for output_format in OutputFormat]
+FORMATS = [output_format.value for output_format in TEMPLATE_FORMATS]
 LOCALES = ["fr", "en"]
 PREVIEW_OUTPUTS = ["html", "pdf", "xlsx"]
 SUMMARY_COLUMNS = (

@@ -38,6 +38,11 @@ class OutputFormat(enum.Enum):
     html = "html"
     pdf = "pdf"
     xlsx = "xlsx"
+    # Documents only (list exports): no template produces CSV (TEMPLATE_FORMATS).
+    csv = "csv"
+
+
+TEMPLATE_FORMATS = (OutputFormat.html, OutputFormat.pdf, OutputFormat.xlsx)
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:

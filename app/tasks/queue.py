@@ -31,4 +31,4 @@ def build_huey() -> Huey:
 huey = build_huey()
 
 # Imported for their side effect of registering tasks and hooks on `huey`.
-from app.tasks import context, documents, heartbeat, purge  # noqa: E402,F401
+from app.tasks import context, documents, heartbeat, purge, reports  # noqa: E402,F401

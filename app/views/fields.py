@@ -131,7 +131,13 @@ class EnumSelectField(SelectField):
     """A select over an enum, showing translated labels and storing the member."""
 
     def __init__(
-        self, label: Any = None, validators: Any = None, *, enum_class: type[enum.Enum], **kw: Any
+        self,
+        label: Any = None,
+        validators: Any = None,
+        *,
+        enum_class: type[enum.Enum],
+        members: Any = None,
+        **kw: Any,
     ):
         def coerce(value: Any) -> Any:
             if value is None or isinstance(value, enum_class):
@@ -139,7 +145,9 @@ class EnumSelectField(SelectField):
             return enum_class(value)
 
         kw.setdefault("widget", Select2Widget())
-        super().__init__(label, validators, coerce=coerce, choices=enum_choices(enum_class), **kw)
+        super().__init__(
+            label, validators, coerce=coerce, choices=enum_choices(enum_class, members), **kw
+        )
 
 
 class LocalizedDecimalField(DecimalField):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -68,6 +68,7 @@ ENUM_LABELS: dict[type[enum.Enum], dict[enum.Enum, Any]] = {
         OutputFormat.html: _("HTML"),
         OutputFormat.pdf: _("PDF"),
         OutputFormat.xlsx: _("Spreadsheet (XLSX)"),
+        OutputFormat.csv: _("CSV"),
     },
     DocumentStatus: {
         DocumentStatus.queued: _("Queued"),
@@ -142,9 +143,12 @@ def enum_label(value: enum.Enum | str | None, enum_class: type[enum.Enum]) -> st
     return str(ENUM_LABELS[enum_class][member])
 
 
-def enum_choices(enum_class: type[enum.Enum]) -> list[SelectChoice]:
-    """One option per member (value, lazy label), in declaration order."""
-    return [SelectChoice(member.value, ENUM_LABELS[enum_class][member]) for member in enum_class]
+def enum_choices(
+    enum_class: type[enum.Enum], members: Iterable[enum.Enum] | None = None
+) -> list[SelectChoice]:
+    """One option per member (value, lazy label), in declaration order (or ``members``')."""
+    chosen = enum_class if members is None else members
+    return [SelectChoice(member.value, ENUM_LABELS[enum_class][member]) for member in chosen]
 
 
 def enum_formatter(enum_class: type[enum.Enum]) -> Callable[[Any], str]:

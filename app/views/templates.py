@@ -26,6 +26,7 @@ from app import permissions
 from app.extensions import db
 from app.models import OutputFormat, Template, TemplateKind
 from app.models.base import ModelValidationError
+from app.models.template import TEMPLATE_FORMATS
 from app.services import templates as template_service
 from app.services.errors import DomainError
 from app.services.scope import current_user, is_superadmin
@@ -52,7 +53,7 @@ TEMPLATE_LABELS: dict[str, Any] = {
 FORM_FIELDS = {
     "kind": EnumSelectField(_("Kind"), [InputRequired()], enum_class=TemplateKind),
     "output_format": EnumSelectField(
-        _("Output format"), [InputRequired()], enum_class=OutputFormat
+        _("Output format"), [InputRequired()], enum_class=OutputFormat, members=TEMPLATE_FORMATS
     ),
     "locale": SelectField(_("Language"), choices=LOCALE_CHOICES, default="fr"),
     "description": TextAreaField(_("Description"), [Optional(), Length(max=2000)]),

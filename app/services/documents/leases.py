@@ -113,14 +113,29 @@ class LeaseKeeper:
     rendering thread. A renewal that finds the token gone marks the lease lost.
     """
 
-    def __init__(self, engine: Engine, claim: Claim, seconds: int) -> None:
+    def __init__(self, engine: Engine, claim: Any, seconds: int) -> None:
         self.engine = engine
         self.claim = claim
         self.seconds = seconds
         self.lost = threading.Event()
         self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, name=f"lease-document-{claim.document_id}", daemon=True
+        self._thread = threading.Thread(target=self._run, name=self.name(), daemon=True)
+
+    # A job that works itself (app/services/reports/runs.py) holds its lease the same
+    # way: a subclass names its row and its renewal.
+    def name(self) -> str:
+        return f"lease-document-{self.claim.document_id}"
+
+    def renewal(self) -> Any:
+        """The UPDATE extending the lease, matching only while the row is ours."""
+        return (
+            update(Document)
+            .where(
+                Document.id == self.claim.document_id,
+                Document.lease_token == self.claim.token,
+                Document.status == DocumentStatus.running,
+            )
+            .values(lease_expires_at=utcnow() + timedelta(seconds=self.seconds))
         )
 
     def __enter__(self) -> LeaseKeeper:
@@ -134,15 +149,7 @@ class LeaseKeeper:
     def renew(self) -> bool:
         """Extend the lease now; False when the row is no longer ours."""
         with self.engine.begin() as connection:
-            renewed = connection.execute(
-                update(Document)
-                .where(
-                    Document.id == self.claim.document_id,
-                    Document.lease_token == self.claim.token,
-                    Document.status == DocumentStatus.running,
-                )
-                .values(lease_expires_at=utcnow() + timedelta(seconds=self.seconds))
-            ).rowcount
+            renewed = connection.execute(self.renewal()).rowcount
         if renewed != 1:
             self.lost.set()
         return renewed == 1
@@ -154,7 +161,7 @@ class LeaseKeeper:
                 if not self.renew():
                     return
             except SQLAlchemyError as error:  # the database may come back before the lease ends
-                log.warning("document %s: lease renewal failed: %s", self.claim.document_id, error)
+                log.warning("%s: lease renewal failed: %s", self.name(), error)
 
 
 # --- the work ----------------------------------------------------------------------

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from app.models import OutputFormat, Template, TemplateKind, TemplateVersion
 from app.models.base import ModelValidationError
-from app.models.template import MAX_BODY_CHARS
+from app.models.template import MAX_BODY_CHARS, TEMPLATE_FORMATS
 from app.models.validators import clean_text
 from app.services import audit
 from app.services.errors import ConflictError, ForbiddenError
@@ -72,7 +72,9 @@ def create_template(
     checks = {
         "name": lambda: clean_text("name", name, required=True, max_length=NAME_MAX_LENGTH),
         "kind": lambda: _choice("kind", kind, TemplateKind),
-        "output_format": lambda: _choice("output_format", output_format, OutputFormat),
+        "output_format": lambda: _choice(
+            "output_format", output_format, OutputFormat, TEMPLATE_FORMATS
+        ),
         "locale": lambda: _locale(locale),
         "description": lambda: clean_text(
             "description", description, required=False, max_length=DESCRIPTION_MAX_LENGTH
@@ -194,13 +196,15 @@ def author_name(user: Any) -> str | None:
     return name[:AUTHOR_NAME_MAX_LENGTH] if name else None
 
 
-def _choice(field: str, value: Any, enum_class: type) -> Any:
-    if isinstance(value, enum_class):
-        return value
+def _choice(field: str, value: Any, enum_class: type, allowed: Any = None) -> Any:
+    allowed = tuple(enum_class) if allowed is None else allowed
     try:
-        return enum_class(value)
+        member = value if isinstance(value, enum_class) else enum_class(value)
+        if member in allowed:
+            return member
+        raise ValueError(value)
     except ValueError:
-        choices = ", ".join(member.value for member in enum_class)
+        choices = ", ".join(member.value for member in allowed)
         raise ModelValidationError(
             {field: _("Choose one of: %(choices)s.", choices=choices)}
         ) from None

@@ -1,0 +1,145 @@
+"""Starting a tabular job: one Job row and its audit row, committed, then queued.
+
+The row is the truth: when the queue refuses the message (Redis down) the job
+stays queued and the sweeper (app/services/reports/sweeper.py) sends it later,
+so the caller still gets its job id.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from app.models import Job, JobKind, JobStatus, Organisation, OutputFormat
+from app.models.base import utcnow
+from app.services import audit
+from app.services.documents.queries import valid_id
+from app.services.documents.queueing import _without_credentials
+from app.services.errors import InvalidRequestError, NotFoundError
+from app.services.reports.tabular import TABULAR_FORMATS, registered
+from app.services.scope import is_superadmin
+
+log = logging.getLogger(__name__)
+
+
+def start_tabular_job(
+    session: Session,
+    user: Any,
+    *,
+    job_kind: JobKind,
+    name: str,
+    params: dict[str, Any],
+    output_format: OutputFormat | str = OutputFormat.xlsx,
+    organisation_id: Any = None,
+) -> Job:
+    """Queue the producer ``name`` for ``user``'s organisation; returns the committed Job.
+
+    ``params`` go through the producer's check (InvalidRequestError: 422).
+    ``organisation_id``: SUPERADMIN chooses the organisation (required when they
+    belong to none); anyone else gets their own, and naming another answers 404.
+    The job's ``params`` hold ``producer``, ``format``, ``locale`` and the checked
+    ``params``; the audit trail gets ``<kind>.requested``.
+    """
+    producer = registered(name)
+    if producer is None or producer.job_kind is not job_kind:
+        raise InvalidRequestError(_("Unknown report."))
+    output = _format(output_format)
+    organisation = _organisation(session, user, organisation_id)
+    checked = dict(params)
+    if producer.check is not None:
+        checked = producer.check(session, user, organisation, checked)
+    locale = str(get_locale() or "fr")
+    try:
+        job = Job(
+            organisation_id=organisation,
+            owner_id=user.id,
+            kind=job_kind,
+            status=JobStatus.queued,
+            progress_done=0,
+            progress_total=0,
+            attempts=0,
+            params={"producer": name, "format": output.value, "locale": locale, "params": checked},
+        )
+        session.add(job)
+        session.flush()
+        audit.record(
+            session,
+            f"{job_kind.value}.requested",
+            "Job",
+            job.id,
+            {"producer": name, "format": output.value, "params": checked},
+            organisation_id=organisation,
+            actor=audit.Actor(user.id, user.username, getattr(user, "organisation_id", None)),
+        )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    enqueue_jobs(session, [job.id])
+    return job
+
+
+def enqueue_jobs(session: Session, job_ids: list[int]) -> int:
+    """Send one run message per job; returns how many the queue accepted. Never raises."""
+    from app.tasks.reports import run_tabular_job
+
+    sent: list[int] = []
+    for job_id in job_ids:
+        try:
+            run_tabular_job(job_id)
+        except Exception as error:  # redis.ConnectionError, sqlite3 errors...: any refusal
+            log.warning(
+                "queue refused job %s (%s: %s); left queued for the sweeper",
+                job_id,
+                type(error).__name__,
+                _without_credentials(str(error)),
+            )
+            break
+        sent.append(job_id)
+    if sent:
+        try:
+            session.execute(
+                update(Job)
+                .where(Job.id.in_(sent))
+                .values(enqueued_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
+        except SQLAlchemyError as error:
+            # Only costs a second message from the sweeper, which the claim ignores.
+            session.rollback()
+            log.warning("could not record enqueued_at for jobs %s: %s", sent, error)
+    return len(sent)
+
+
+def _format(value: OutputFormat | str) -> OutputFormat:
+    try:
+        output = OutputFormat(value)
+    except ValueError:
+        output = None
+    if output not in TABULAR_FORMATS:
+        message = _("Choose xlsx or csv.")
+        raise InvalidRequestError(message, {"format": message})
+    return output
+
+
+def _organisation(session: Session, user: Any, requested: Any) -> int:
+    own = getattr(user, "organisation_id", None)
+    if is_superadmin(user):
+        if requested is None:
+            if own is None:
+                message = _("Choose an organisation.")
+                raise InvalidRequestError(message, {"organisation_id": message})
+            return own
+        if not valid_id(requested) or session.get(Organisation, requested) is None:
+            raise NotFoundError(_("Organisation not found."))
+        return requested
+    if own is None or requested not in (None, own):
+        raise NotFoundError(_("Organisation not found."))
+    return own

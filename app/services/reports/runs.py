@@ -1,0 +1,386 @@
+"""The worker side of a tabular job: claim it, write the file, deliver one Document.
+
+Like a document render (app/services/documents/worker.py), the Job row carries
+the state, since Huey has no acknowledgements: the worker claims the row under
+a lease (renewed by documents.leases.LeaseKeeper, subclassed here), writes the
+file to a temporary path while progress is recorded, then in ONE transaction
+adds the Document row, stores the bytes under that document's key and marks the
+job succeeded — conditional on still holding the lease. A failure anywhere
+before that commit leaves no Document row (and, at worst, a stored file with no
+row, which the purge removes as an orphan). A second run of a finished job is
+refused by the claim, so a job never delivers two documents.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from app import metrics
+from app.extensions import db
+from app.models import Document, DocumentStatus, Job, JobKind, JobStatus, OutputFormat
+from app.models.base import utcnow
+from app.services import audit
+from app.services.documents.leases import LeaseKeeper
+from app.services.reports.tabular import (
+    MEDIA_TYPES,
+    Tabular,
+    TabularError,
+    TabularRequest,
+    registered,
+    write_tabular,
+)
+from app.services.storage import StorageError, document_key, file_store
+
+log = logging.getLogger(__name__)
+TABULAR_KINDS = (JobKind.report, JobKind.export)
+PROGRESS_ROWS = 5000  # progress written at most every this many rows...
+PROGRESS_SECONDS = 1.0  # ...and at least this often while rows flow
+WORKER = "report worker"  # the audit trail's name for it
+
+
+class LeaseLostError(Exception):
+    """Another worker holds the job now: stop without writing anything."""
+
+
+@dataclass(frozen=True)
+class JobClaim:
+    job_id: int
+    token: str
+    attempts: int
+    organisation_id: int
+    owner_id: int | None
+    kind: JobKind
+    params: dict[str, Any]
+
+    @property
+    def producer(self) -> str:
+        return str(self.params.get("producer", ""))
+
+
+class JobLeaseKeeper(LeaseKeeper):
+    """documents.leases.LeaseKeeper, renewing a Job's lease instead of a Document's."""
+
+    def name(self) -> str:
+        return f"lease-job-{self.claim.job_id}"
+
+    def renewal(self) -> Any:
+        return (
+            update(Job)
+            .where(owned(self.claim))
+            .values(lease_expires_at=utcnow() + timedelta(seconds=self.seconds))
+        )
+
+
+def owned(claim: JobClaim) -> Any:
+    """SQL condition: the job is still running under this claim's lease."""
+    return (
+        (Job.id == claim.job_id)
+        & (Job.lease_token == claim.token)
+        & (Job.status == JobStatus.running)
+    )
+
+
+def claim_job(session: Session, job_id: int) -> JobClaim | None:
+    """Take the job with one conditional UPDATE; None if it is not ours to run."""
+    config = current_app.config
+    now = utcnow()
+    token = secrets.token_hex(16)
+    claimed = session.execute(
+        update(Job)
+        .where(
+            Job.id == job_id,
+            Job.kind.in_(TABULAR_KINDS),
+            Job.organisation_id.is_not(None),
+            Job.attempts < config["DOCUMENT_MAX_ATTEMPTS"],
+            or_(
+                Job.status == JobStatus.queued,
+                (Job.status == JobStatus.running) & (Job.lease_expires_at < now),
+            ),
+        )
+        .values(
+            status=JobStatus.running,
+            attempts=Job.attempts + 1,
+            lease_token=token,
+            lease_expires_at=now + timedelta(seconds=config["DOCUMENT_LEASE_SECONDS"]),
+            started_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        session.rollback()
+        return None
+    row = session.execute(
+        select(Job.attempts, Job.organisation_id, Job.owner_id, Job.kind, Job.params).where(
+            Job.id == job_id
+        )
+    ).one()
+    session.commit()
+    return JobClaim(
+        job_id, token, row.attempts, row.organisation_id, row.owner_id, row.kind, row.params or {}
+    )
+
+
+def run_tabular_job(job_id: int) -> None:
+    """Run a queued report or export job if it is ours to do; idempotent."""
+    with Session(db.engine) as session:
+        claim = claim_job(session, job_id)
+        if claim is None:
+            return
+        job_type = claim.producer or "unknown"
+        metrics.REPORT_JOBS_ACTIVE.labels(job_type).inc()
+        keeper = JobLeaseKeeper(db.engine, claim, current_app.config["DOCUMENT_LEASE_SECONDS"])
+        try:
+            with keeper, _scratch_file() as scratch:
+                document_id = _produce_and_deliver(session, claim, keeper, scratch)
+        except LeaseLostError:
+            log.warning("job %s: lease lost to another worker; its result stands", job_id)
+        except TabularError as error:
+            settle_failed(session, claim, error.message)
+        except StorageError as error:
+            settle_retry(session, claim, f"storage: {error}")
+        except SQLAlchemyError as error:
+            session.rollback()
+            settle_retry(session, claim, f"database: {type(error).__name__}")
+        except (KeyboardInterrupt, SystemExit):
+            # SIGTERM to the consumer: hand the job back instead of waiting for the lease.
+            settle_retry(session, claim, "interrupted: the worker stopped")
+            raise
+        except Exception as error:
+            log.exception("job %s: unexpected error while producing %s", job_id, job_type)
+            settle_failed(session, claim, f"unexpected error ({type(error).__name__})")
+        else:
+            log.info("job %s: %s delivered as document %s", job_id, job_type, document_id)
+        finally:
+            metrics.REPORT_JOBS_ACTIVE.labels(job_type).dec()
+
+
+def _produce_and_deliver(
+    session: Session, claim: JobClaim, keeper: JobLeaseKeeper, scratch: Path
+) -> int:
+    producer = registered(claim.producer)
+    if producer is None:
+        raise TabularError(f"unknown producer {claim.producer!r}")
+    output = OutputFormat(claim.params.get("format", OutputFormat.xlsx.value))
+    request = TabularRequest(
+        organisation_id=claim.organisation_id,
+        params=dict(claim.params.get("params") or {}),
+        owner_id=claim.owner_id,
+        job_id=claim.job_id,
+    )
+    with force_locale(claim.params.get("locale") or "fr"):
+        tabular = producer.produce(session, request)
+        total = sum(sheet.total for sheet in tabular.sheets)
+        progress = _ProgressWriter(claim, keeper, total)
+        progress.write(0)
+        write_tabular(tabular, output, scratch, progress)
+        progress.write(progress.done, final=True)
+    session.rollback()  # nothing of the database held while the file is stored
+    return _deliver(session, claim, keeper, tabular, output, scratch)
+
+
+def _deliver(
+    session: Session,
+    claim: JobClaim,
+    keeper: JobLeaseKeeper,
+    tabular: Tabular,
+    output: OutputFormat,
+    scratch: Path,
+) -> int:
+    """Document row + stored file + job succeeded, all or nothing."""
+    if keeper.lost.is_set() or not keeper.renew():
+        raise LeaseLostError
+    now = utcnow()
+    file_name = f"{tabular.file_stem}-{now:%Y-%m-%d}.{output.value}"
+    try:
+        document = Document(
+            organisation_id=claim.organisation_id,
+            job_id=claim.job_id,
+            created_by_id=claim.owner_id,
+            format=output,
+            status=DocumentStatus.running,
+            attempts=1,
+            compressed=False,
+            encrypted=False,
+            file_name=file_name,
+            media_type=MEDIA_TYPES[output],
+            started_at=now,
+        )
+        session.add(document)
+        session.flush()
+        stored = file_store().put_file(
+            document_key(claim.organisation_id, document.id), scratch, compress=False, encrypt=False
+        )
+        document.status = DocumentStatus.ready
+        document.storage_key = stored.key
+        document.size = stored.size
+        document.stored_size = stored.stored_size
+        document.sha256 = stored.sha256
+        document.finished_at = utcnow()
+        written = session.execute(
+            update(Job)
+            .where(owned(claim), Job.document_id.is_(None))
+            .values(
+                status=JobStatus.succeeded,
+                document_id=document.id,
+                error=None,
+                finished_at=document.finished_at,
+                lease_token=None,
+                lease_expires_at=None,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if written != 1:
+            raise LeaseLostError
+        audit.record(
+            session,
+            f"{claim.kind.value}.delivered",
+            "Job",
+            claim.job_id,
+            {"producer": claim.producer, "document_id": document.id, "size": stored.size},
+            organisation_id=claim.organisation_id,
+            actor=audit.Actor(None, WORKER, claim.organisation_id),
+        )
+        document_id = document.id
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    metrics.REPORT_JOBS_TOTAL.labels(claim.producer, JobStatus.succeeded.value).inc()
+    return document_id
+
+
+class _ProgressWriter:
+    """Writes rows done / total to the job, throttled, on its own connection.
+
+    Each write is conditional on the lease (so it also tells when the job was
+    lost) and extends it: rows flowing are a sign of life.
+    """
+
+    def __init__(self, claim: JobClaim, keeper: JobLeaseKeeper, total: int) -> None:
+        self.claim = claim
+        self.keeper = keeper
+        self.total = total
+        self.done = 0
+        self._written_rows = 0
+        self._written_at = time.monotonic()
+
+    def __call__(self, done: int) -> None:
+        self.done = done
+        if (
+            done - self._written_rows >= PROGRESS_ROWS
+            or time.monotonic() - self._written_at >= PROGRESS_SECONDS
+        ):
+            self.write(done)
+
+    def write(self, done: int, *, final: bool = False) -> None:
+        if self.keeper.lost.is_set():
+            raise LeaseLostError
+        total = max(self.total, done) if final else max(self.total, done)
+        with db.engine.begin() as connection:
+            written = connection.execute(
+                update(Job)
+                .where(owned(self.claim))
+                .values(
+                    progress_done=done,
+                    progress_total=total,
+                    lease_expires_at=utcnow() + timedelta(seconds=self.keeper.seconds),
+                )
+            ).rowcount
+        if written != 1:
+            raise LeaseLostError
+        self._written_rows = done
+        self._written_at = time.monotonic()
+
+
+@contextmanager
+def _scratch_file() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="monassurance-report-") as folder:
+        yield Path(folder) / "output"
+
+
+# --- outcomes ----------------------------------------------------------------------
+
+
+def settle_failed(session: Session, claim: JobClaim, reason: str) -> None:
+    """The job failed for good, with the reason; no document."""
+    session.rollback()
+    message = reason[:1000]
+    try:
+        written = session.execute(
+            update(Job)
+            .where(owned(claim))
+            .values(
+                status=JobStatus.failed,
+                error=message,
+                finished_at=utcnow(),
+                lease_token=None,
+                lease_expires_at=None,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if written != 1:
+            session.rollback()
+            return
+        audit.record(
+            session,
+            f"{claim.kind.value}.failed",
+            "Job",
+            claim.job_id,
+            {"producer": claim.producer, "attempts": claim.attempts, "error": message},
+            organisation_id=claim.organisation_id,
+            actor=audit.Actor(None, WORKER, claim.organisation_id),
+        )
+        session.commit()
+    except SQLAlchemyError as error:
+        session.rollback()
+        log.error("job %s: could not record its failure: %s", claim.job_id, error)
+        return
+    metrics.REPORT_JOBS_TOTAL.labels(claim.producer or "unknown", JobStatus.failed.value).inc()
+
+
+def settle_retry(session: Session, claim: JobClaim, reason: str) -> None:
+    """Back to queued for the sweeper, or failed once the attempts are spent."""
+    session.rollback()
+    limit = current_app.config["DOCUMENT_MAX_ATTEMPTS"]
+    if claim.attempts >= limit:
+        settle_failed(session, claim, f"gave up after {claim.attempts} attempts: {reason}")
+        return
+    log.warning(
+        "job %s: attempt %d of %d failed (%s); the sweeper will retry",
+        claim.job_id,
+        claim.attempts,
+        limit,
+        reason,
+    )
+    try:
+        session.execute(
+            update(Job)
+            .where(owned(claim))
+            .values(
+                status=JobStatus.queued,
+                error=f"attempt {claim.attempts} failed: {reason}"[:1000],
+                lease_token=None,
+                lease_expires_at=None,
+                enqueued_at=None,  # never sent since: the next sweep sends it
+            )
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+    except SQLAlchemyError as error:
+        session.rollback()
+        log.error("job %s: could not record the failed attempt: %s", claim.job_id, error)
