@@ -35,6 +35,9 @@ from app.extensions import db  # noqa: E402
 from app.models import AppUser, Organisation  # noqa: E402
 from config import TestConfig, normalise_database_url  # noqa: E402
 
+# The browser tests' fixtures (the real server, chromium, pages): see that module.
+pytest_plugins = ["tests.browser_support"]
+
 PASSWORD = "correct horse battery staple"  # noqa: S105 (test fixture)
 # In an order that respects foreign keys (job <-> document and template <-> version cycle).
 BUSINESS_TABLES = [
