@@ -38,6 +38,13 @@ SCREEN_METHODS: dict[str, str] = {
     "revoke_links": WRITE,
     "purge": WRITE,
     "rotate_keys": WRITE,
+    # Imports (app/views/imports.py): every step, even the preview, needs write on the resource.
+    "import_form": WRITE,
+    "import_template": WRITE,
+    "import_upload": WRITE,
+    "import_preview": WRITE,
+    "import_errors": WRITE,
+    "import_run": WRITE,
 }
 
 # FAB ModelRestApi methods -> read/write.
@@ -65,4 +72,5 @@ DOCUMENT = "Document"  # generated documents: generate, list, download
 JOB = "Job"  # long tasks and their progress
 PURGE = "Purge"  # purge runs and retention (ADMIN)
 SIGNING_KEY = "SigningKey"  # download-link signing keys (ADMIN)
+REPORT = "Report"  # reports as jobs: portfolio, premiums by month (MANAGER)
 DASHBOARD = "Dashboard"  # the manager dashboard (charts); also its menu entry

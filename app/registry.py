@@ -12,6 +12,7 @@ from app.api.documents import DocumentApi
 from app.api.jobs import JobApi
 from app.api.links import LinkApi
 from app.api.organisations import OrganisationApi
+from app.api.reports import ReportApi
 from app.api.resources import ClientApi, CompanyApi, PolicyApi
 from app.api.templates import TemplateApi
 from app.api.users import UserApi
@@ -19,11 +20,13 @@ from app.views.audit import AuditLogView, HistoryView
 from app.views.dashboard import DashboardView
 from app.views.documents import DocumentView, JobView
 from app.views.download import init_download
+from app.views.imports import ClientImportView, PolicyImportView
 from app.views.links import LinkView, SigningKeyView
 from app.views.lookup import LookupView
 from app.views.organisations import OrganisationView
 from app.views.portfolio import ClientView, CompanyView, PolicyView
 from app.views.purge import PurgeView
+from app.views.reports import ReportView
 from app.views.templates import TemplateView
 from app.views.users import place_users_menu
 
@@ -51,6 +54,20 @@ def register_all(appbuilder: AppBuilder) -> None:
     )
     appbuilder.add_view(
         CompanyView, "Insurers", label=_("Insurers"), icon="fa-building", category=PORTFOLIO
+    )
+    appbuilder.add_view(
+        ClientImportView,
+        "Import clients",
+        label=_("Import clients"),
+        icon="fa-upload",
+        category=PORTFOLIO,
+    )
+    appbuilder.add_view(
+        PolicyImportView,
+        "Import policies",
+        label=_("Import policies"),
+        icon="fa-upload",
+        category=PORTFOLIO,
     )
     appbuilder.add_view(
         DocumentView,
@@ -88,6 +105,7 @@ def register_all(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(
         PurgeView, permissions.PURGE, label=_("Purge"), icon="fa-trash", category=ADMINISTRATION
     )
+    appbuilder.add_view_no_menu(ReportView)  # the dashboard's report buttons post here
     appbuilder.add_view_no_menu(LookupView)  # JSON for the remote-search selects
     # Signed links: a document's share page, the keys (menu named after the resource,
     # so SigningKey's grants cover its menu entry), the public /d/<token> download.
@@ -108,6 +126,7 @@ def register_all(appbuilder: AppBuilder) -> None:
         TemplateApi,
         DocumentApi,
         JobApi,
+        ReportApi,
         AuditLogApi,
         UserApi,
         OrganisationApi,

@@ -82,3 +82,11 @@ def workbook_of(app: Any, document_id: int) -> Any:
 
 def sheet_rows(workbook: Any, index: int) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in workbook.worksheets[index].iter_rows(values_only=True)]
+
+
+def fr(app: Any, msgid: str) -> str:
+    """The French text of ``msgid`` as the app translates it now (the catalogue may lag)."""
+    from flask_babel import force_locale, gettext
+
+    with app.test_request_context(), force_locale("fr"):
+        return gettext(msgid)

@@ -12,7 +12,7 @@ from app.models import AuditLog, Document, DocumentStatus, Job, JobKind, JobStat
 from app.services.reports import Sheet, Tabular, TabularError, register_producer, start_tabular_job
 from app.services.storage import file_store
 from tests.conftest import user_organisation
-from tests.reports_support import job_row, seed_policies, sheet_rows, user_row, workbook_of
+from tests.reports_support import fr, job_row, seed_policies, sheet_rows, user_row, workbook_of
 
 
 @pytest.fixture
@@ -44,6 +44,7 @@ def test_portfolio_report_lists_every_policy_and_sums_by_insurer_and_line(app, m
     workbook = workbook_of(app, job.document_id)
     policies = sheet_rows(workbook, 0)
     assert len(policies) == 6
+    assert policies[0][0] == fr(app, "Policy number") and policies[0][8] == fr(app, "Status")
     assert [row[0] for row in policies[1:]] == ["P-001", "P-002", "P-003", "P-004", "P-005"]
     first = policies[1]
     assert first[1] == "Jeanne Martin" and first[2] == "P Axa"
@@ -51,11 +52,11 @@ def test_portfolio_report_lists_every_policy_and_sums_by_insurer_and_line(app, m
     assert first[6].date() == dt.date(2026, 1, 5)
     summary = sheet_rows(workbook, 1)
     rows = {(row[0], row[1], row[2]): (row[3], float(row[4])) for row in summary[1:]}
-    assert rows[("By insurer", "P Axa", "EUR")] == (3, 1300.5)
-    assert rows[("By insurer", "P Maif", "EUR")] == (1, 300.25)
-    assert rows[("By insurer", "P Maif", "USD")] == (1, 50.0)
-    assert rows[("Total", None, "EUR")] == (4, 1600.75)
-    assert rows[("Total", None, "USD")] == (1, 50.0)
+    assert rows[(fr(app, "By insurer"), "P Axa", "EUR")] == (3, 1300.5)
+    assert rows[(fr(app, "By insurer"), "P Maif", "EUR")] == (1, 300.25)
+    assert rows[(fr(app, "By insurer"), "P Maif", "USD")] == (1, 50.0)
+    assert rows[(fr(app, "Total"), None, "EUR")] == (4, 1600.75)
+    assert rows[(fr(app, "Total"), None, "USD")] == (1, 50.0)
     assert ids
 
 
@@ -98,10 +99,10 @@ def test_premiums_by_month_cover_every_month_of_the_period(app, manager):
         ("2026-03", "P Maif", "USD", 1, 50.0),
     ]
     totals = sheet_rows(workbook, 1)[1:]
-    months = [(r[1], r[2], r[3]) for r in totals if r[0] == "By month"]
+    months = [(r[1], r[2], r[3]) for r in totals if r[0] == fr(app, "By month")]
     assert ("2025-12", "EUR", 0) in months and ("2026-04", "USD", 0) in months
     assert ("2026-01", "EUR", 2) in months
-    assert [(r[2], r[3], float(r[4])) for r in totals if r[0] == "Total"] == [
+    assert [(r[2], r[3], float(r[4])) for r in totals if r[0] == fr(app, "Total")] == [
         ("EUR", 4, 1600.75),
         ("USD", 1, 50.0),
     ]
@@ -181,3 +182,16 @@ def test_a_finished_job_run_again_makes_no_second_document(app, manager):
         run_tabular_job(job_id)
         assert db.session.query(Document).filter_by(job_id=job_id).count() == 1
         assert db.session.get(Job, job_id).attempts == 1
+
+
+def test_premiums_leave_drafts_out_like_the_dashboard(app, manager):
+    from app.models import Policy, PolicyStatus
+
+    seed_policies(app, user_organisation(app, manager))
+    with app.app_context():
+        db.session.query(Policy).filter_by(number="P-005").update({"status": PolicyStatus.draft})
+        db.session.commit()
+    params = {"date_from": "2026-03-01", "date_to": "2026-03-31"}
+    job = job_row(app, start(app, manager, name="premiums", params=params))
+    detail = sheet_rows(workbook_of(app, job.document_id), 0)[1:]
+    assert [(r[0], r[1], r[2]) for r in detail] == [("2026-03", "P Maif", "USD")]

@@ -25,6 +25,8 @@ SELF_SERVICE = {
     "UserDBModelView": {"can_userinfo", "resetmypassword", "userinfoedit"},
 }
 PORTFOLIO_MENUS = {"Portefeuille": ALL, "Clients": ALL, "Policies": ALL, "Insurers": ALL}
+# Import screens (app/views/imports.py): the menu entries; the screens need write on Client/Policy.
+PORTFOLIO_MENUS.update({"Import clients": ALL, "Import policies": ALL})
 DOCUMENT_MENUS = {"Documents": ALL, "Generated documents": ALL, "Jobs": ALL, "Templates": ALL}
 
 # Resources carry can_read / can_write (app/permissions.py); menus carry menu_access.
@@ -53,6 +55,8 @@ _MANAGER_EXTRA: dict[str, str | set[str]] = {
     permissions.AUDIT_LOG: READ,
     # Managers author and publish templates.
     permissions.TEMPLATE: ALL,
+    # Reports as jobs (app/api/reports.py, app/views/reports.py).
+    permissions.REPORT: ALL,
     # The dashboard (app/views/dashboard.py); its menu entry bears the resource's name.
     permissions.DASHBOARD: ALL,
 }

@@ -2,7 +2,8 @@
 
 Filters mirror the dashboard's: ``insurer_id`` (one insurer of the organisation),
 ``date_from`` / ``date_to`` (ISO dates, inclusive) on the policy's effective
-date — the date a premium is "written". Policy rows are streamed from the
+date — the date a premium is "written" (the premiums report leaves drafts out,
+like the dashboard's chart). Policy rows are streamed from the
 database in id order (``yield_per``: a server-side cursor on PostgreSQL), so
 memory stays flat at a million policies; every total is one SQL aggregate,
 grouped by currency too (euros and dollars are never added together).
@@ -81,8 +82,11 @@ def check_filters(session: Session, user: Any, organisation_id: int, params: dic
 def check_premium_filters(session: Session, user: Any, organisation_id: int, params: dict) -> dict:
     """As check_filters; the period defaults to the last twelve months and is bounded."""
     checked = check_filters(session, user, organisation_id, params)
-    start, end = _period(checked)
-    if _months_between(start, end) > MAX_MONTHS:
+    try:
+        start, end = _period(checked)
+    except ValueError:  # a date_to in year 1: no twelve months before it
+        start = end = None
+    if start is None or end is None or _months_between(start, end) > MAX_MONTHS:
         message = _("Choose a period of at most %(months)d months.", months=MAX_MONTHS)
         raise InvalidRequestError(message, {"date_from": message})
     return {**checked, "date_from": start.isoformat(), "date_to": end.isoformat()}
@@ -202,8 +206,11 @@ def _portfolio_summary(
 
 
 def produce_premiums(session: Session, request: TabularRequest) -> Tabular:
-    """Sheet 1: premiums per month and insurer; sheet 2: per month, per insurer, overall."""
-    where = _conditions(request)
+    """Sheet 1: premiums per month and insurer; sheet 2: per month, per insurer, overall.
+
+    Drafts are left out, as on the dashboard: a draft has written no premium yet.
+    """
+    where = [*_conditions(request), Policy.status != PolicyStatus.draft]
     start, end = _period(request.params)
     month = _month(session, Policy.effective_date)
     count, premium = func.count(Policy.id), func.coalesce(func.sum(Policy.premium), 0)

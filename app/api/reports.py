@@ -1,0 +1,203 @@
+"""/api/v1/report/: start a portfolio report or a premiums-by-month report.
+
+Each route answers 202 ``{"job_id"}`` at once; the report runs on the queue
+(app/services/reports) and is followed at ``GET /api/v1/job/<id>`` (Location):
+``progress`` counts rows written, ``document_id`` names the XLSX once done,
+downloaded at ``GET /api/v1/document/<id>/download``.
+
+The optional JSON body mirrors the dashboard's filters: ``insurer_id``,
+``date_from``, ``date_to`` (YYYY-MM-DD, inclusive, on the effective date);
+SUPERADMIN also names the ``organisation_id``. Anything else answers 422.
+MANAGER and above (resource Report); the report covers the caller's organisation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apispec import APISpec
+from flask import current_app, request
+from flask_appbuilder.api import BaseApi, expose, protect, safe
+from flask_babel import gettext as _
+from marshmallow import Schema, ValidationError, fields, validate
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.wrappers import Response
+
+from app import permissions
+from app.api.base import MAX_BODY_BYTES, bearer_request
+from app.api.bodies import Id
+from app.api.openapi import fix_error_responses, fix_resource_paths
+from app.extensions import db
+from app.models import JobKind
+from app.services.errors import DomainError
+from app.services.reports import start_tabular_job
+from app.services.reports.portfolio import PORTFOLIO, PREMIUMS
+from app.services.scope import current_user
+
+JOB_ROUTE = "/api/v1/job"
+ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def _date_field(description: str) -> fields.String:
+    return fields.String(
+        allow_none=True,
+        validate=validate.Regexp(ISO_DATE, error=_("Give a date as YYYY-MM-DD.")),
+        metadata={"format": "date", "description": description},
+    )
+
+
+class ReportFiltersSchema(Schema):
+    insurer_id = Id(allow_none=True, metadata={"description": "One insurer of the organisation"})
+    date_from = _date_field("First effective date included (YYYY-MM-DD)")
+    date_to = _date_field("Last effective date included (YYYY-MM-DD)")
+    organisation_id = Id(
+        allow_none=True, metadata={"description": "SUPERADMIN only: the organisation reported on"}
+    )
+
+
+class ReportAcceptedSchema(Schema):
+    job_id = fields.Integer(metadata={"description": "Follow it at GET /api/v1/job/<job_id>"})
+
+
+def start_report(name: str, data: dict[str, Any]) -> int:
+    """Start the report ``name`` for the current user with checked filters; the job id."""
+    organisation_id = data.pop("organisation_id", None)
+    job = start_tabular_job(
+        db.session,
+        current_user(),
+        job_kind=JobKind.report,
+        name=name,
+        params={key: value for key, value in data.items() if value is not None},
+        organisation_id=organisation_id,
+    )
+    return job.id
+
+
+class ReportApi(BaseApi):
+    resource_name = "report"
+    class_permission_name = permissions.REPORT
+    method_permission_name = {"portfolio": permissions.WRITE, "premiums": permissions.WRITE}
+    openapi_spec_tag = "Reports"
+    openapi_spec_component_schemas = (ReportFiltersSchema, ReportAcceptedSchema)
+
+    @property
+    def allow_browser_login(self) -> bool:
+        # As for every resource (app/api/base.py): a Bearer token is checked first.
+        return not bearer_request()
+
+    def add_apispec_components(self, api_spec: APISpec) -> None:
+        super().add_apispec_components(api_spec)
+        fix_error_responses(api_spec)
+
+    def add_api_spec(self, api_spec: APISpec) -> None:
+        super().add_api_spec(api_spec)
+        fix_resource_paths(
+            api_spec,
+            self.route_base,
+            api_key_enabled=current_app.config.get("FAB_API_KEY_ENABLED", False),
+        )
+
+    @expose("/portfolio", methods=["POST"])
+    @protect()
+    @safe
+    def portfolio(self) -> Response:
+        """Start a portfolio report: one row per policy, totals by insurer and line.
+        ---
+        post:
+          summary: Start a portfolio report (XLSX)
+          description: >-
+            Answers 202 with the job's id; follow it at the Location given
+            (GET /api/v1/job/<id>) until `status` is `succeeded`, then download
+            the document named by `document_id`.
+          requestBody:
+            required: false
+            content:
+              application/json:
+                schema:
+                  $ref: '#/components/schemas/ReportFiltersSchema'
+          responses:
+            202:
+              description: Accepted; Location names the job
+              headers:
+                Location:
+                  schema: {type: string}
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/ReportAcceptedSchema'
+            403:
+              $ref: '#/components/responses/403'
+            404:
+              $ref: '#/components/responses/404'
+            422:
+              $ref: '#/components/responses/422'
+        """
+        return self._start(PORTFOLIO)
+
+    @expose("/premiums", methods=["POST"])
+    @protect()
+    @safe
+    def premiums(self) -> Response:
+        """Start a premiums-by-month report: per month and insurer, with totals.
+        ---
+        post:
+          summary: Start a premiums-by-month report (XLSX)
+          description: >-
+            The period defaults to the twelve months up to today and spans at
+            most 120 months. Answers 202 with the job's id, like the portfolio report.
+          requestBody:
+            required: false
+            content:
+              application/json:
+                schema:
+                  $ref: '#/components/schemas/ReportFiltersSchema'
+          responses:
+            202:
+              description: Accepted; Location names the job
+              headers:
+                Location:
+                  schema: {type: string}
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/ReportAcceptedSchema'
+            403:
+              $ref: '#/components/responses/403'
+            404:
+              $ref: '#/components/responses/404'
+            422:
+              $ref: '#/components/responses/422'
+        """
+        return self._start(PREMIUMS)
+
+    def _start(self, name: str) -> Response:
+        body = self._body()
+        if isinstance(body, Response):
+            return body
+        try:
+            data = ReportFiltersSchema().load(body)
+            job_id = start_report(name, data)
+        except ValidationError as error:
+            return self.response_422(message=error.messages)
+        except DomainError as error:
+            if error.errors:
+                messages = {field: [str(text)] for field, text in error.errors.items()}
+                return self.response(error.status, message=messages)
+            return self.response(error.status, message=error.message)
+        except SQLAlchemyError:
+            db.session.rollback()
+            return self.response(503, message=_("The database is unavailable, try again later."))
+        response = self.response(202, job_id=job_id)
+        response.headers["Location"] = f"{JOB_ROUTE}/{job_id}"
+        return response
+
+    def _body(self) -> dict[str, Any] | Response:
+        """The JSON object sent, {} when nothing was sent; anything else answers 422."""
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            return self.response(413, message=_("The request body is too large."))
+        if not request.get_data(cache=True):
+            return {}
+        body = request.get_json(silent=True) if request.is_json else None
+        if not isinstance(body, dict):
+            return self.response_422(message=_("The request body must be a JSON object."))
+        return body
