@@ -124,6 +124,8 @@ class Config:
         self.DOCUMENT_LEASE_SECONDS = env_int("DOCUMENT_LEASE_SECONDS", 300)
         self.DOCUMENT_MAX_ATTEMPTS = env_int("DOCUMENT_MAX_ATTEMPTS", 3)
         self.DOCUMENT_BATCH_MAX = env_int("DOCUMENT_BATCH_MAX", 1000)
+        # List exports (app/views/exports.py): beyond this many rows, a job makes the file.
+        self.EXPORT_SYNC_MAX_ROWS = env_int("EXPORT_SYNC_MAX_ROWS", 10_000)
         # A queued row older than this with no worker on it is enqueued again by the sweeper.
         self.DOCUMENT_REQUEUE_SECONDS = env_int("DOCUMENT_REQUEUE_SECONDS", 60)
         # Signed download links (app/services/links): default and longest lifetime.
@@ -143,6 +145,14 @@ class Config:
         self.FAILED_JOB_RETENTION_DAYS = env_int("FAILED_JOB_RETENTION_DAYS", 30)
         # The worker applies the purge daily (app/tasks/purge.py); false: only `flask purge`.
         self.PURGE_PERIODIC = env_bool("PURGE_PERIODIC", True)
+        # Imports of clients and policies (app/services/imports); docs/import.md.
+        self.IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+        self.IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 10_000)
+        self.IMPORT_MAX_CELL_CHARS = env_int("IMPORT_MAX_CELL_CHARS", 1_000)
+        self.IMPORT_MAX_UNCOMPRESSED_BYTES = env_int(
+            "IMPORT_MAX_UNCOMPRESSED_BYTES", 64 * 1024 * 1024
+        )
+        self.IMPORT_STAGING_SECONDS = env_int("IMPORT_STAGING_SECONDS", 3600)
         self.PORT = env_int("PORT", 8000)
         self.HOST = env_str("HOST", "127.0.0.1")
         self.LOG_LEVEL = (env_str("LOG_LEVEL", "INFO") or "INFO").upper()
