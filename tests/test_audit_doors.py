@@ -54,15 +54,17 @@ def test_csv_export_keeps_filters_and_scope(
 ):
     manager, own, other = two_agencies(app, make_user, make_organisation, portfolio)
     login(manager)
-    response = http.get("/audit/export.csv?_flt_0_object_type=Client")
+    # The list exports (app/views/exports.py): French headers, ';'-separated, with a BOM.
+    response = http.get("/audit/export/csv?_flt_0_object_type=Client")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    text = response.get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
     assert rows, "the export is empty"
-    assert {row["object_type"] for row in rows} == {"Client"}
-    assert {row["object_id"] for row in rows} == {str(own["client"])}
-    update = next(row for row in rows if row["action"] == "update")
-    assert '"city": [null, "Lyon"]' in update["changes"]
+    assert {row["Objet"] for row in rows} == {"Client"}
+    assert {row["Identifiant"] for row in rows} == {str(own["client"])}
+    update = next(row for row in rows if row["Action"] == "update")
+    assert '"city": [null, "Lyon"]' in update["Modifications"]
 
 
 def test_history_of_a_client_shows_its_changes(

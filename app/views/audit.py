@@ -1,18 +1,13 @@
-"""The audit log screen (MANAGER: own organisation; SUPERADMIN: all) with CSV export,
-and the history of one client or policy for whoever may see that object."""
+"""The audit log screen (MANAGER: own organisation; SUPERADMIN: all) with its exports
+(app/views/exports.py), and the history of one client or policy for whoever may see that object."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, abort, stream_with_context
+from flask import abort
 from flask_appbuilder import BaseView, ModelView, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_appbuilder.urltools import get_filter_args
 from flask_babel import lazy_gettext as _
 from sqlalchemy import select
 
@@ -21,12 +16,13 @@ from app.extensions import db
 from app.models import AuditLog, Client, Policy
 from app.models.audit import AUDIT_FIELDS
 from app.services.scope import ORGANISATION_BASE_FILTERS, visible_organisation_id
+from app.views.exports import ExportMixin
 
 EXPORT_COLUMNS = list(AUDIT_FIELDS)
 HISTORY_SUBJECTS: dict[str, type] = {"client": Client, "policy": Policy}
 
 
-class AuditLogView(ModelView):
+class AuditLogView(ExportMixin, ModelView):
     class_permission_name = permissions.AUDIT_LOG
     method_permission_name = permissions.SCREEN_METHODS
     # Append-only: no add, edit or delete route exists, whoever asks.
@@ -53,19 +49,9 @@ class AuditLogView(ModelView):
         "ip": _("IP address"),
         "user_agent": _("User agent"),
     }
-    list_template = "audit/list.html"
-
-    @expose("/export.csv")
-    @has_access
-    def export(self) -> Response:
-        """Stream the filtered log as CSV, in the same scope as the screen."""
-        get_filter_args(self._filters)
-        filters = self._filters.get_joined_filters(self._base_filters)
-        query = self.datamodel.apply_filters(db.session.query(AuditLog), filters)
-        query = query.order_by(AuditLog.id.desc()).yield_per(1000)
-        response = Response(stream_with_context(_csv_lines(query)), mimetype="text/csv")
-        response.headers["Content-Disposition"] = 'attachment; filename="audit.csv"'
-        return response
+    # An audit export is evidence: every field of each entry, not only the list's.
+    export_columns = EXPORT_COLUMNS
+    export_file_stem = "audit-log"
 
 
 class HistoryView(BaseView):
@@ -107,23 +93,3 @@ def _visible_item(model: type, pk: int) -> Any:
     if item is None:
         abort(404)  # not 403: existence outside the organisation must not leak
     return item
-
-
-def _csv_lines(rows: Any) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(EXPORT_COLUMNS)
-    for row in rows:
-        values = [getattr(row, column) for column in EXPORT_COLUMNS]
-        values[EXPORT_COLUMNS.index("changes")] = json.dumps(row.changes, ensure_ascii=False)
-        writer.writerow(["" if value is None else _csv_safe(value) for value in values])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    yield buffer.getvalue()
-
-
-def _csv_safe(value: Any) -> str:
-    """Neutralise spreadsheet formulas (CSV injection) in user-controlled text."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

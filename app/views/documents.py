@@ -35,6 +35,7 @@ from app.services import documents as document_service
 from app.services.errors import DomainError, NotFoundError
 from app.services.scope import current_user
 from app.views.base import GuardedModelView
+from app.views.exports import ExportMixin
 from app.views.fields import EnumSelectField, LookupSelectField
 from app.views.generation import GeneratePage
 from app.views.interface import ListInterface
@@ -152,11 +153,11 @@ DOCUMENT_LABELS: dict[str, Any] = {
 }
 
 
-class DocumentView(GeneratePage, GuardedModelView):
+class DocumentView(ExportMixin, GeneratePage, GuardedModelView):
     class_permission_name = permissions.DOCUMENT
     method_permission_name = permissions.SCREEN_METHODS
     # Documents are made by the service only: no add, edit or delete screen.
-    include_route_methods = {"list", "show", "download", "generate"}
+    include_route_methods = {"list", "show", "download", "generate", "export"}
     datamodel = ListInterface(
         Document,
         eager=("template", "template_version", "policy"),
@@ -183,6 +184,10 @@ class DocumentView(GeneratePage, GuardedModelView):
         "error",
         "download",
     ]
+    # The list without its download button; sizes in bytes, a number a spreadsheet can sum.
+    export_columns = [name for name in list_columns if name != "download"]
+    export_labels = {"size": _("Size (bytes)")}
+    export_file_stem = "documents"
     show_columns = [
         "file_name",
         "template_label",

@@ -26,6 +26,7 @@ from app.models import (
 )
 from app.models.base import ModelValidationError
 from app.views.base import OrganisationModelView
+from app.views.exports import ExportMixin
 from app.views.fields import EnumSelectField, LocalizedDecimalField, LookupSelectField, parse_id
 from app.views.generation import generate_documents_step
 from app.views.interface import ListInterface
@@ -58,7 +59,7 @@ def _has_policies(session: Any, column: Any, row_id: int) -> bool:
     return bool(session.execute(select(exists().where(column == row_id))).scalar())
 
 
-class PolicyView(OrganisationModelView):
+class PolicyView(ExportMixin, OrganisationModelView):
     # The history button, and "Generate a document" (app/views/generation.py).
     show_template = "documents/policy_show.html"
     extra_args = {"history_subject": "policy"}
@@ -70,6 +71,7 @@ class PolicyView(OrganisationModelView):
         computed={"premium": lambda policy: Money(policy.premium, policy.currency)},
     )
     list_title = _("Policies")
+    export_file_stem = "policies"
     show_title = _("Policy")
     add_title = _("New policy")
     edit_title = _("Edit policy")
@@ -289,13 +291,14 @@ class PolicyView(OrganisationModelView):
         return redirect(self.get_redirect())
 
 
-class ClientView(OrganisationModelView):
+class ClientView(ExportMixin, OrganisationModelView):
     show_template = "screens/show_with_history.html"
     extra_args = {"history_subject": "client"}
     class_permission_name = permissions.CLIENT
     method_permission_name = permissions.SCREEN_METHODS
     datamodel = ListInterface(Client)
     list_title = _("Clients")
+    export_file_stem = "clients"
     show_title = _("Client")
     add_title = _("New client")
     edit_title = _("Edit client")
@@ -357,11 +360,12 @@ class ClientView(OrganisationModelView):
         metrics.CLIENTS_CREATED.labels(channel="screen").inc()
 
 
-class CompanyView(OrganisationModelView):
+class CompanyView(ExportMixin, OrganisationModelView):
     class_permission_name = permissions.COMPANY
     method_permission_name = permissions.SCREEN_METHODS
     datamodel = ListInterface(Company)
     list_title = _("Insurers")
+    export_file_stem = "insurers"
     show_title = _("Insurer")
     add_title = _("New insurer")
     edit_title = _("Edit insurer")
