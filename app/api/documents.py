@@ -134,6 +134,13 @@ class DocumentApi(OrganisationModelRestApi):
     def _session(self) -> Any:
         return self.datamodel.session
 
+    def _init_model_schemas(self) -> None:
+        super()._init_model_schemas()
+        # Reports and exports have no template (migration 0007): their version is null.
+        for schema in (self.show_model_schema, self.list_model_schema):
+            if "template_version" in schema.fields:
+                schema.fields["template_version"].allow_none = True
+
     @expose("/generate", methods=["POST"])
     @protect()
     @safe
@@ -291,5 +298,9 @@ class DocumentApi(OrganisationModelRestApi):
         if isinstance(download, Response):
             return download
         return attachment_response(
-            download.data, download.media_type, download.file_name, download.sha256
+            download.chunks,
+            download.media_type,
+            download.file_name,
+            download.sha256,
+            size=download.size,
         )

@@ -68,7 +68,8 @@ def _expired(rules: RetentionRules, now: dt.datetime, scope: PurgeScope) -> Sele
             Template.kind,
             Policy.expiry_date,
         )
-        .join(Template, Template.id == Document.template_id)
+        # Outer: reports and exports have no template (retention: the report kind's).
+        .outerjoin(Template, Template.id == Document.template_id)
         .outerjoin(Policy, Policy.id == Document.policy_id)
         .where(Document.status.not_in(IN_FLIGHT), rules.expired(now))
         .order_by(Document.id)

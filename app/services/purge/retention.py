@@ -3,6 +3,8 @@
 - contract: for the life of the policy, then RETENTION_CONTRACT_YEARS_AFTER_EXPIRY years
   after its expiry date (a contract with no policy: that many years after it was made);
 - attestation, notice, report, other: RETENTION_<KIND>_DAYS days after it was made;
+- a document no template made (a report or list export job's file, template_id NULL):
+  the report kind's RETENTION_REPORT_DAYS;
 - failed jobs, and failed documents that have no file: FAILED_JOB_RETENTION_DAYS days.
 """
 
@@ -48,7 +50,7 @@ class RetentionRules:
         return now - dt.timedelta(days=self.failed_days)
 
     def expired(self, now: dt.datetime) -> ColumnElement[bool]:
-        """Documents past retention at ``now``; the query joins Template and outer-joins Policy."""
+        """Documents past retention at ``now``; the query outer-joins Template and Policy."""
         contract_made_before = years_before(now, self.contract_years)
         policy_expired_before = years_before(now.date(), self.contract_years)
         by_kind = [
@@ -63,13 +65,20 @@ class RetentionRules:
             )
         ]
         for kind, days in self.days.items():
-            by_kind.append(
-                and_(Template.kind == kind, Document.created_at < now - dt.timedelta(days=days))
-            )
+            of_kind = Template.kind == kind
+            if kind is TemplateKind.report:
+                of_kind = or_(of_kind, Document.template_id.is_(None))
+            by_kind.append(and_(of_kind, Document.created_at < now - dt.timedelta(days=days)))
         return or_(*by_kind)
 
-    def reason(self, kind: TemplateKind, created_at: dt.datetime, expiry: dt.date | None) -> str:
-        """Why a document is past retention, in words kept in the report and the audit trail."""
+    def reason(
+        self, kind: TemplateKind | None, created_at: dt.datetime, expiry: dt.date | None
+    ) -> str:
+        """Why a document is past retention, in words kept in the report and the audit trail.
+
+        ``kind`` None: a document no template made (a report or an export), kept as a report.
+        """
+        kind = kind or TemplateKind.report
         if kind is TemplateKind.contract and expiry is not None:
             return (
                 f"contract of a policy that expired on {expiry.isoformat()}: kept "
