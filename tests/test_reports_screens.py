@@ -58,6 +58,7 @@ def test_a_button_starts_the_report_and_leads_to_the_job_and_its_document(http, 
     html = page_text(page)
     assert f'href="/documentview/show/{document_id}"' in html and 'id="job-documents"' in html
     assert 'id="job-progress"' in html
+    assert f'href="/documentview/download/{document_id}"' in html
     numbers = [row[0] for row in sheet_rows(workbook_of(app, document_id), 0)[1:]]
     assert numbers == ["P-001", "P-002", "P-003", "P-004", "P-005"]
     download = http.get(f"/documentview/download/{document_id}")
