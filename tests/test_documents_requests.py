@@ -147,7 +147,7 @@ def test_immediate_mode_renders_inline_and_the_file_downloads(app, agency):
     assert document.media_type == "text/html"
     with app.test_request_context():
         download = documents.open_download(db.session, load_user(agency["user"]), document_id)
-    assert b"Contrat POL-R1" in download.data
+    assert b"Contrat POL-R1" in download.read()
     assert download.sha256 == document.sha256
     assert count(app, AuditLog, AuditLog.action == "document.download") == 1
 
@@ -161,8 +161,8 @@ def test_the_pinned_version_stays_after_a_later_publish(app, agency):
     assert old.template_version_id != new.template_version_id
     with app.test_request_context():
         user = load_user(agency["user"])
-        old_bytes = documents.open_download(db.session, user, first).data
-        new_bytes = documents.open_download(db.session, user, second).data
+        old_bytes = documents.open_download(db.session, user, first).read()
+        new_bytes = documents.open_download(db.session, user, second).read()
     assert b"Version une" in old_bytes and b"Version deux" not in old_bytes
     assert b"Version deux" in new_bytes
     assert CONTRACT_V1 != CONTRACT_V2
@@ -170,7 +170,7 @@ def test_the_pinned_version_stays_after_a_later_publish(app, agency):
 
 def test_a_template_without_published_version_is_refused(app, agency):
     draft = create_template(app, agency["organisation"], publish=False, name="Brouillon")
-    with pytest.raises(InvalidRequestError, match="no published version") as refused:
+    with pytest.raises(InvalidRequestError, match="aucune version publiée") as refused:
         ask(app, agency["user"], template_id=draft, policy_id=agency["policy"])
     assert refused.value.status == 422
     assert count(app, Document) == 0
@@ -276,7 +276,7 @@ def test_encryption_needs_keys_and_then_round_trips(app, agency, monkeypatch):
             raw = file_store().get(document.storage_key, compressed=False, encrypted=False)
             assert b"POL-R1" not in raw  # stored encrypted
             download = documents.open_download(db.session, load_user(agency["user"]), document_id)
-        assert b"Contrat POL-R1" in download.data
+        assert b"Contrat POL-R1" in download.read()
         assert download.size == document.size
 
 
@@ -406,7 +406,7 @@ def test_download_of_a_document_not_ready_is_a_conflict(app, agency, monkeypatch
         )
     with (
         app.test_request_context(),
-        pytest.raises(ConflictError, match="not ready yet: status queued"),
+        pytest.raises(ConflictError, match="pas encore prêt : statut queued"),
     ):
         documents.open_download(db.session, load_user(agency["user"]), document_id)
 
@@ -418,7 +418,7 @@ def test_a_damaged_file_is_refused_and_logged(app, agency, caplog):
     document = document_row(app, document_id)
     with app.app_context():
         file_store().put(document.storage_key, b"altered", compress=False, encrypt=False)
-    with app.test_request_context(), pytest.raises(ConflictError, match="checksum") as refused:
+    with app.test_request_context(), pytest.raises(ConflictError, match="somme de contrôle") as refused:
         documents.open_download(db.session, load_user(agency["user"]), document_id)
     assert refused.value.status == 409
     assert f"document {document_id}: stored file checksum" in caplog.text

@@ -14,7 +14,7 @@ from app.models import AuditLog, SigningKey
 from app.services.links import keys
 from app.services.links.tokens import read
 from tests.conftest import csrf_token, user_organisation
-from tests.links_support import Clock, path_of, stored_document
+from tests.links_support import Clock, french, path_of, stored_document
 
 ENV_KEYS = "envA:" + "a" * 40 + ",envB:" + "b" * 40
 
@@ -127,7 +127,9 @@ def test_a_key_stops_verifying_after_its_window_then_is_retired(
     assert anonymous.get(old).status_code == 200
     clock.advance(seconds=2)
     refused = anonymous.get(old)
-    assert refused.status_code == 403 and refused.json == {"message": "This link is not valid."}
+    assert refused.status_code == 403 and refused.json == {
+        "message": french("This link is not valid.")
+    }
     # The next rotation retires it and wipes its secret.
     output = rotate(app)
     assert f"key {kid_of(old)} retired" in output
@@ -175,7 +177,7 @@ def test_a_changed_secret_key_refuses_plainly_and_rotation_recovers(
         db.session.commit()
     response = http.get(f"/api/v1/document/{document_id}/link", headers=headers)
     assert response.status_code == 503
-    assert response.json == {"message": "Signed links are not available right now."}
+    assert response.json == {"message": french("Signed links are not available right now.")}
     assert app.test_client().get(path).status_code == 503
     listing = app.test_cli_runner().invoke(args=["keys", "list"])
     assert listing.exit_code == 0  # listing needs no secret

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import urllib.parse
+from collections.abc import Iterable
 
 from werkzeug.wrappers import Response
 
@@ -30,8 +31,11 @@ def content_disposition(disposition: str, file_name: str) -> str:
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
 
 
-def _file_response(data: bytes, media_type: str) -> Response:
-    response = Response(data, status=200)
+def _file_response(data: bytes | Iterable[bytes], media_type: str, size: int | None) -> Response:
+    # Chunks go out as they come (a large file is never whole in memory).
+    response = Response(data, status=200, direct_passthrough=not isinstance(data, bytes))
+    if size is not None:
+        response.headers["Content-Length"] = str(size)
     # Exactly the stored type: Flask's ``mimetype`` would append a charset of its choosing.
     response.headers["Content-Type"] = media_type
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -42,9 +46,15 @@ def _file_response(data: bytes, media_type: str) -> Response:
     return response
 
 
-def attachment_response(data: bytes, media_type: str, file_name: str, sha256: str) -> Response:
-    """The original bytes of a document, to be saved under ``file_name``."""
-    response = _file_response(data, media_type)
+def attachment_response(
+    data: bytes | Iterable[bytes],
+    media_type: str,
+    file_name: str,
+    sha256: str,
+    size: int | None = None,
+) -> Response:
+    """The original bytes of a document (or its chunks and ``size``), saved as ``file_name``."""
+    response = _file_response(data, media_type, size)
     response.headers["Content-Disposition"] = content_disposition("attachment", file_name)
     response.headers["X-Checksum"] = sha256
     return response
@@ -52,6 +62,6 @@ def attachment_response(data: bytes, media_type: str, file_name: str, sha256: st
 
 def preview_response(data: bytes, media_type: str, file_name: str) -> Response:
     """A rendered preview shown in the browser; HTML is fenced in by its own CSP."""
-    response = _file_response(data, media_type)
+    response = _file_response(data, media_type, len(data))
     response.headers["Content-Disposition"] = content_disposition("inline", file_name)
     return response

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Query
 from werkzeug.wrappers import Response
 
 from app import permissions
+from app.api.files import attachment_response
 from app.extensions import db
 from app.models import (
     Document,
@@ -40,7 +41,6 @@ from app.views.fields import EnumSelectField, LookupSelectField
 from app.views.generation import GeneratePage
 from app.views.interface import ListInterface
 from app.views.labels import date_formatter, enum_formatter
-from app.views.responses import file_response
 from app.views.templates import VISIBLE_TEMPLATES
 
 SIZE_UNITS = (_("%(size)s B"), _("%(size)s KB"), _("%(size)s MB"), _("%(size)s GB"))
@@ -266,7 +266,13 @@ class DocumentView(ExportMixin, GeneratePage, GuardedModelView):
             session.rollback()
             flash(error.message, "warning")
             return redirect(url_for("DocumentView.show", pk=document_id))
-        return file_response(download.data, download.media_type, download.file_name)
+        return attachment_response(
+            download.chunks,
+            download.media_type,
+            download.file_name,
+            download.sha256,
+            size=download.size,
+        )
 
 
 class JobView(GuardedModelView):

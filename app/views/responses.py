@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from werkzeug.wrappers import Response
+
+from app.api.files import content_disposition as rfc6266_disposition
 
 
 def content_disposition(file_name: str, *, attachment: bool = True) -> str:
-    """An RFC 6266 header: a plain ASCII name for old clients, the exact one in filename*."""
-    kind = "attachment" if attachment else "inline"
-    fallback = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\;' else "_" for ch in file_name)
-    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
+    """An RFC 6266 header, the same as the API's (app/api/files.py)."""
+    return rfc6266_disposition("attachment" if attachment else "inline", file_name)
 
 
 def file_response(
@@ -22,6 +20,7 @@ def file_response(
     response.headers["Content-Disposition"] = content_disposition(file_name, attachment=attachment)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Length"] = str(len(data))
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 

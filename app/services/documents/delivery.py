@@ -1,15 +1,15 @@
 """Handing a generated document to a user who may see it: the original bytes, checked.
 
-The file is read through the file store (which undoes compression and
-encryption), its sha256 is compared with the one recorded when it was made,
-and the download is audited in its own small transaction before the bytes go
-out: no download leaves no trace.
+The file is streamed from the file store (which undoes compression and
+encryption as it reads), checked against the sha256 recorded when it was made
+(app.services.documents.files), and the download is audited in its own small
+transaction before the bytes go out: no download leaves no trace.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from app.models import DocumentStatus
 from app.services import audit
+from app.services.documents.files import ChecksumMismatchError, document_chunks
 from app.services.documents.queries import visible_document
 from app.services.errors import ConflictError, DomainError, NotFoundError
-from app.services.storage import StorageError, file_store
+from app.services.storage import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +34,16 @@ class StorageUnavailableError(DomainError):
 
 @dataclass(frozen=True)
 class Download:
-    data: bytes
+    chunks: Iterator[bytes]  # the original bytes, streamed (app.services.documents.files)
     media_type: str
     file_name: str
     sha256: str
     document_id: int
     size: int
+
+    def read(self) -> bytes:
+        """All the bytes at once (small files, tests); the chunks are spent."""
+        return b"".join(self.chunks)
 
 
 def open_download(session: Session, user: Any, document_id: int) -> Download:
@@ -48,6 +53,7 @@ def open_download(session: Session, user: Any, document_id: int) -> Download:
     ready, or when its file is missing or does not match its checksum (logged
     as an error: the file was changed or lost after it was made);
     StorageUnavailableError (503) when the store cannot be read right now.
+    Files beyond WHOLE_CHECK_BYTES are checked as they stream (see files.py).
     """
     document = visible_document(session, user, document_id)
     if document is None:
@@ -62,35 +68,26 @@ def open_download(session: Session, user: Any, document_id: int) -> Download:
             % {"status": document.status.value}
         )
     try:
-        data = file_store().get(
-            document.storage_key, compressed=document.compressed, encrypted=document.encrypted
-        )
+        chunks = document_chunks(document)
     except FileNotFoundError:
         log.error("document %s: its file %s is missing", document.id, document.storage_key)
         raise ConflictError(_("The file of this document is missing; generate it again.")) from None
+    except ChecksumMismatchError:
+        raise ConflictError(
+            _("The file of this document is damaged (checksum mismatch); generate it again.")
+        ) from None
     except StorageError as error:
         log.error("document %s: the store could not be read: %s", document.id, error)
         raise StorageUnavailableError(
             _("The file store cannot be read right now; try again in a moment.")
         ) from None
-    sha256 = hashlib.sha256(data).hexdigest()
-    if sha256 != document.sha256:
-        log.error(
-            "document %s: stored file checksum %s does not match the recorded %s",
-            document.id,
-            sha256,
-            document.sha256,
-        )
-        raise ConflictError(
-            _("The file of this document is damaged (checksum mismatch); generate it again.")
-        )
     download = Download(
-        data=data,
+        chunks=chunks,
         media_type=document.media_type or "application/octet-stream",
         file_name=document.file_name or f"document-{document.id}",
-        sha256=sha256,
+        sha256=document.sha256 or "",
         document_id=document.id,
-        size=len(data),
+        size=document.size or 0,
     )
     try:
         audit.record(

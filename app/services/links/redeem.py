@@ -14,8 +14,8 @@ nonce is a primary key).
 
 from __future__ import annotations
 
-import hashlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,9 +26,10 @@ from sqlalchemy.orm import Session
 
 from app.models import Document, DocumentStatus, SpentLink
 from app.services import audit
+from app.services.documents.files import document_chunks
 from app.services.links import clock, keys
 from app.services.links.tokens import LinkClaims, MalformedTokenError, read
-from app.services.storage import StorageError, file_store
+from app.services.storage import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class LinkDownload:
     media_type: str
     sha256: str
     size: int
-    data: bytes | None  # None when only the headers were asked for (HEAD)
+    chunks: Iterator[bytes] | None  # None when only the headers were asked for (HEAD)
 
 
 def redeem_link(session: Session, token: str, *, with_data: bool = True) -> LinkDownload:
@@ -120,7 +121,7 @@ def _redeem(session: Session, token: str, with_data: bool) -> LinkDownload:
     if refusal is not None:
         raise refusal
 
-    data = _read_bytes(document, claims) if with_data else None
+    chunks = _open_file(document, claims) if with_data else None
     if with_data:
         if claims.single_use:
             _spend(session, document, claims)
@@ -138,8 +139,8 @@ def _redeem(session: Session, token: str, with_data: bool) -> LinkDownload:
         file_name=document.file_name or f"document-{document.id}",
         media_type=document.media_type or "application/octet-stream",
         sha256=document.sha256 or "",
-        size=document.size if document.size is not None else len(data or b""),
-        data=data,
+        size=document.size or 0,
+        chunks=chunks,
     )
 
 
@@ -180,22 +181,16 @@ def _spend(session: Session, document: Document, claims: LinkClaims) -> None:
         raise _refused("spent", document, claims) from None
 
 
-def _read_bytes(document: Document, claims: LinkClaims) -> bytes:
-    assert document.storage_key is not None  # checked by _document_refusal
+def _open_file(document: Document, claims: LinkClaims) -> Iterator[bytes]:
+    """The document's bytes, streamed and checked (app.services.documents.files)."""
     try:
-        data = file_store().get(
-            document.storage_key, compressed=document.compressed, encrypted=document.encrypted
-        )
+        return document_chunks(document)
     except FileNotFoundError:
         log.warning("document %s is ready but its file is missing", document.id)
         raise _refused("gone", document, claims) from None
     except (StorageError, ValueError):
         log.exception("document %s could not be read for a link", document.id)
         raise _refused("unavailable", document, claims) from None
-    if document.sha256 and hashlib.sha256(data).hexdigest() != document.sha256:
-        log.error("document %s: the stored bytes do not match its sha256", document.id)
-        raise _refused("unavailable", document, claims)
-    return data
 
 
 def _record_refusal(session: Session, refusal: LinkRefusedError) -> None:

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 MAGIC = b"MAF\x01"  # MonAssurance frames, version 1
-FRAME_BYTES = 1 << 20
+FRAME_BYTES = 256 * 1024
 _LENGTH = struct.Struct(">I")
 _HEADER = struct.Struct(">IB")  # frame number, last-frame flag
 _GZIP_WBITS = 16 + zlib.MAX_WBITS
@@ -151,7 +151,7 @@ def _tokens(blocks: Iterable[bytes]) -> Iterator[bytes]:
         if not seen_magic:
             if len(buffer) < len(MAGIC):
                 continue
-            del buffer[: len(MAGIC)]
+            buffer = bytearray(buffer[len(MAGIC) :])
             seen_magic = True
         while len(buffer) >= _LENGTH.size:
             (length,) = _LENGTH.unpack_from(buffer)
@@ -160,7 +160,9 @@ def _tokens(blocks: Iterable[bytes]) -> Iterator[bytes]:
             if len(buffer) < _LENGTH.size + length:
                 break
             yield bytes(buffer[_LENGTH.size : _LENGTH.size + length])
-            del buffer[: _LENGTH.size + length]
+            # A new buffer, not ``del buffer[:n]``: a bytearray trimmed at the front
+            # keeps its whole allocation, which would grow to the size of the file.
+            buffer = bytearray(buffer[_LENGTH.size + length :])
     if buffer:
         raise CodecError("the encrypted file is cut short")
 

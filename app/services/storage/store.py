@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import re
 import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import fs
 import fs.errors
@@ -24,6 +26,7 @@ from app.services.storage.codec import Codec, CodecError
 
 KEY_PATTERN = re.compile(r"^org-[1-9][0-9]{0,18}/doc-[1-9][0-9]{0,18}\.bin$")
 TEMP_PREFIX = ".tmp-"
+READ_BYTES = 256 * 1024
 
 
 class StorageError(RuntimeError):
@@ -113,6 +116,46 @@ class FileStore:
             return self.codec.decode(payload, compressed=compressed, encrypted=encrypted)
         except CodecError as error:
             raise StorageError(f"could not decode {key}: {error}") from error
+
+    def stream(self, key: str, *, compressed: bool, encrypted: bool) -> Iterator[bytes]:
+        """The original bytes stored under ``key``, decoded block by block as they are read.
+
+        The file is opened before this returns, so a missing file raises
+        FileNotFoundError and an unreachable store StorageError here, before a
+        caller has sent anything; later failures raise StorageError mid-stream.
+        """
+        _check_key(key)
+        path = self._path(key)
+        try:
+            with self._failures(f"could not read {key}"):
+                if type(self)._read is not FileStore._read:
+                    # A backend with its own reader (Drive) hands the file over whole.
+                    handle: Any = io.BytesIO(self._read(path))
+                else:
+                    handle = self._fs.openbin(path)
+        except fs.errors.ResourceNotFound as error:
+            raise FileNotFoundError(key) from error
+        return self._decoded(key, handle, compressed=compressed, encrypted=encrypted)
+
+    def _decoded(
+        self, key: str, handle: Any, *, compressed: bool, encrypted: bool
+    ) -> Iterator[bytes]:
+        def blocks() -> Iterator[bytes]:
+            while True:
+                with self._failures(f"could not read {key}"):
+                    block = handle.read(READ_BYTES)
+                if not block:
+                    return
+                yield block
+
+        try:
+            yield from self.codec.decode_stream(
+                blocks(), compressed=compressed, encrypted=encrypted
+            )
+        except CodecError as error:
+            raise StorageError(f"could not decode {key}: {error}") from error
+        finally:
+            handle.close()
 
     def exists(self, key: str) -> bool:
         _check_key(key)
