@@ -190,3 +190,9 @@ def log_in(page: Page, site: Site, shots: Shots) -> None:
     # The navbar names the signed-in user once the session cookie is set.
     page.locator("a[href='/logout/']").wait_for(state="attached")
     shots("logged-in")
+
+
+def record_count(page: Page) -> int:
+    """The "Record Count" (Nombre de record) that FAB's list screens show."""
+    text = page.locator("div.pull-right", has=page.locator("strong")).first.inner_text()
+    return int(re.search(r"(\d+)\s*$", text).group(1))
