@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from babel.dates import format_date
@@ -20,25 +21,52 @@ from app.services.dashboard.charts import ColumnChart, HBarChart, column_chart, 
 from app.views.labels import enum_label
 
 INSURERS_SHOWN = 12
+# viewBox widths matched to the cards' Bootstrap columns, so text keeps a readable size.
+NARROW = 380
+NARROW_LABELS = 100
+DAILY_JOBS_WIDTH = 460
 
 
-def _locale() -> str:
-    return str(get_locale() or "fr")
+# A year of days holds thousands of small counts and dates to format. Babel parses
+# its locale on every call and flask_babel looks the locale up through the request
+# context: most of the page's time before (measured with cProfile). So the locale is
+# read once per page and the few distinct values are formatted once per process.
+@lru_cache(maxsize=8192)
+def _number(value: Decimal | int, locale: str) -> str:
+    return format_decimal(value, locale=locale)
 
 
-def money(amount: Decimal | int, currency: str) -> str:
-    return format_currency(amount, currency, locale=_locale())
+@lru_cache(maxsize=8192)
+def _date(day: dt.date, pattern: str, locale: str) -> str:
+    return format_date(day, pattern, locale=locale)
 
 
-def compact_money(amount: Decimal | int, currency: str) -> str:
-    """12,3 k € for axis ticks and bar tops (the tooltip holds the exact amount)."""
-    if abs(amount) >= 1000:
-        return format_compact_currency(amount, currency, locale=_locale(), fraction_digits=1)
-    return format_compact_currency(round(amount), currency, locale=_locale(), fraction_digits=0)
+class Formats:
+    """Numbers, money and dates in one locale (the reader's), as the policy list shows them."""
 
+    def __init__(self, locale: str) -> None:
+        self.locale = locale
 
-def number(value: Decimal | int) -> str:
-    return format_decimal(value, locale=_locale())
+    @classmethod
+    def current(cls) -> Formats:
+        return cls(str(get_locale() or "fr"))
+
+    def number(self, value: Decimal | int) -> str:
+        return _number(value, self.locale)
+
+    def money(self, amount: Decimal | int, currency: str) -> str:
+        return format_currency(amount, currency, locale=self.locale)
+
+    def compact_money(self, amount: Decimal | int, currency: str) -> str:
+        """12,3 k € for axis ticks and column tops (the tooltip holds the exact amount)."""
+        if abs(amount) >= 1000:
+            return format_compact_currency(amount, currency, locale=self.locale, fraction_digits=1)
+        return format_compact_currency(
+            round(amount), currency, locale=self.locale, fraction_digits=0
+        )
+
+    def date(self, day: dt.date, pattern: str) -> str:
+        return _date(day, pattern, self.locale)
 
 
 def policy_list_url(scope: Scope, **filters: Any) -> str:
@@ -96,38 +124,41 @@ class DashboardCharts:
 
 
 def build_charts(data: DashboardData) -> DashboardCharts:
-    scope = data.scope
+    scope, fmt = data.scope, Formats.current()
     return DashboardCharts(
         by_status=hbar_chart(
             [
                 (
                     enum_label(status, PolicyStatus),
                     count,
-                    number(count),
+                    fmt.number(count),
                     policy_list_url(scope, _flt_0_status=status.value),
                 )
                 for status, count in data.by_status.items()
-            ]
+            ],
+            width=NARROW,
+            label_width=NARROW_LABELS,
         ),
         by_line=hbar_chart(
             [
                 (
                     enum_label(line, LineOfBusiness),
                     count,
-                    number(count),
+                    fmt.number(count),
                     policy_list_url(scope, _flt_0_line_of_business=line.value),
                 )
                 for line, count in data.by_line.items()
             ]
         ),
-        by_insurer=_insurer_chart(data),
-        premiums=_premium_charts(data),
+        by_insurer=_insurer_chart(data, fmt),
+        premiums=_premium_charts(data, fmt),
         premium_policies=sum(data.premiums.policies),
         expiring=[
-            ExpiringLink(days, count, number(count), expiring_url(scope, days))
+            ExpiringLink(days, count, fmt.number(count), expiring_url(scope, days))
             for days, count in data.expiring.counts.items()
         ],
         documents=_daily_chart(
+            fmt,
             data.documents.days,
             [data.documents.series[status.value] for status in _DOCUMENT_SERIES],
             [enum_label(status, DocumentStatus) for status in _DOCUMENT_SERIES],
@@ -135,7 +166,11 @@ def build_charts(data: DashboardData) -> DashboardCharts:
         documents_ready=data.documents.total(DocumentStatus.ready.value),
         documents_failed=data.documents.total(DocumentStatus.failed.value),
         failed_jobs=_daily_chart(
-            data.failed_jobs.days, [data.failed_jobs.series["failed"]], [str(_("Failed jobs"))]
+            fmt,
+            data.failed_jobs.days,
+            [data.failed_jobs.series["failed"]],
+            [str(_("Failed jobs"))],
+            width=DAILY_JOBS_WIDTH,
         ),
         failed_jobs_total=data.failed_jobs.total("failed"),
     )
@@ -144,14 +179,14 @@ def build_charts(data: DashboardData) -> DashboardCharts:
 _DOCUMENT_SERIES = (DocumentStatus.ready, DocumentStatus.failed)
 
 
-def _insurer_chart(data: DashboardData) -> HBarChart:
+def _insurer_chart(data: DashboardData, fmt: Formats) -> HBarChart:
     """The largest insurers, then one bar for the others (the query returns every one)."""
     shown, rest = data.by_insurer[:INSURERS_SHOWN], data.by_insurer[INSURERS_SHOWN:]
     items: list[tuple[str, Any, str, str | None]] = [
         (
             row.name,
             row.policies,
-            number(row.policies),
+            fmt.number(row.policies),
             policy_list_url(data.scope, _flt_0_company=row.company_id),
         )
         for row in shown
@@ -159,15 +194,14 @@ def _insurer_chart(data: DashboardData) -> HBarChart:
     if rest:
         others = sum(row.policies for row in rest)
         label = str(_("%(num)d other insurers", num=len(rest)))
-        items.append((label, others, number(others), None))
+        items.append((label, others, fmt.number(others), None))
     return hbar_chart(items)
 
 
-def _premium_charts(data: DashboardData) -> list[MoneyChart]:
+def _premium_charts(data: DashboardData, fmt: Formats) -> list[MoneyChart]:
     months = data.premiums.months
-    locale = _locale()
-    labels = [format_date(month, "MMM yy", locale=locale) for month in months]
-    titles = [format_date(month, "MMMM yyyy", locale=locale) for month in months]
+    labels = [fmt.date(month, "MMM yy") for month in months]
+    titles = [fmt.date(month, "MMMM yyyy") for month in months]
     charts = []
     for currency, values in data.premiums.by_currency.items():
         chart = column_chart(
@@ -175,20 +209,27 @@ def _premium_charts(data: DashboardData) -> list[MoneyChart]:
             titles,
             [values],
             [str(_("Premiums"))],
-            value_text=lambda value, currency=currency: money(value, currency),
-            tick_text=lambda value, currency=currency: compact_money(value, currency),
+            value_text=lambda value, currency=currency: fmt.money(value, currency),
+            tick_text=lambda value, currency=currency: fmt.compact_money(value, currency),
+            top_text=lambda value, currency=currency: fmt.compact_money(value, currency),
         )
-        charts.append(MoneyChart(currency, chart, money(sum(values), currency)))
+        charts.append(MoneyChart(currency, chart, fmt.money(sum(values), currency)))
     return charts
 
 
-def _daily_chart(days: list[dt.date], series: list[list[int]], legend: list[str]) -> ColumnChart:
-    locale = _locale()
+def _daily_chart(
+    fmt: Formats,
+    days: list[dt.date],
+    series: list[list[int]],
+    legend: list[str],
+    width: int = 640,
+) -> ColumnChart:
     return column_chart(
-        [format_date(day, "d MMM", locale=locale) for day in days],
-        [format_date(day, "long", locale=locale) for day in days],
+        [fmt.date(day, "d MMM") for day in days],
+        [fmt.date(day, "long") for day in days],
         series,
         legend,
-        value_text=number,
-        tick_text=number,
+        value_text=fmt.number,
+        tick_text=fmt.number,
+        width=width,
     )

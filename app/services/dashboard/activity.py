@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Document, DocumentStatus, Job, JobStatus
-from app.services.dashboard.scope import Scope, day_key, scoped
+from app.services.dashboard.scope import Scope, day_key, day_of, scoped
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,11 @@ def period_days(scope: Scope) -> list[dt.date]:
     return [scope.start + dt.timedelta(days=offset) for offset in range(count)]
 
 
-def _spread(days: list[dt.date], rows: list[tuple[str, str, int]], names: list[str]) -> DailyCounts:
-    index = {day.isoformat(): position for position, day in enumerate(days)}
+def _spread(days: list[dt.date], rows: list[tuple[Any, str, int]], names: list[str]) -> DailyCounts:
+    index = {day: position for position, day in enumerate(days)}
     series = {name: [0] * len(days) for name in names}
     for key, name, count in rows:
-        position = index.get(key)
+        position = index.get(day_of(key))
         if position is not None and name in series:
             series[name][position] += int(count)
     return DailyCounts(days=days, series=series)

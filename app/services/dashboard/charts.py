@@ -34,7 +34,7 @@ MAX_X_LABELS = 12
 MAX_VALUE_LABELS = 31
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a year of days builds thousands
 class HBar:
     label: str  # full text, for the tooltip
     short_label: str  # what fits beside the bar
@@ -65,14 +65,21 @@ def shorten(text: str, limit: int = LABEL_CHARACTERS) -> str:
 
 def hbar_chart(
     items: Sequence[tuple[str, Number, str, str | None]],
+    *,
+    width: int = HBAR_WIDTH,
+    label_width: int = HBAR_LABEL_WIDTH,
 ) -> HBarChart:
-    """Bars from (label, value, formatted value, link or None), in the order given."""
+    """Bars from (label, value, formatted value, link or None), in the order given.
+
+    A narrow card gets a narrow ``width``, so its text is not scaled down to nothing.
+    """
     largest = max((item[1] for item in items), default=0) or 1
-    room = HBAR_WIDTH - HBAR_LABEL_WIDTH - HBAR_VALUE_WIDTH
+    room = width - label_width - HBAR_VALUE_WIDTH
+    characters = max(label_width // 7, 8)
     bars = [
         HBar(
             label=label,
-            short_label=shorten(label),
+            short_label=shorten(label, characters),
             value=value,
             text=text,
             y=index * HBAR_ROW + (HBAR_ROW - HBAR_BAR) / 2,
@@ -81,10 +88,12 @@ def hbar_chart(
         )
         for index, (label, value, text, href) in enumerate(items)
     ]
-    return HBarChart(bars=bars, height=max(len(bars), 1) * HBAR_ROW)
+    return HBarChart(
+        bars=bars, height=max(len(bars), 1) * HBAR_ROW, width=width, label_width=label_width
+    )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a year of days builds thousands
 class Segment:
     series: int  # index into the chart's legend (the template picks the colour)
     value: Number
@@ -93,7 +102,7 @@ class Segment:
     height: float
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a year of days builds thousands
 class Column:
     label: str  # under the column (short)
     heading: str  # the whole date or month, for tooltips and the data table
@@ -107,7 +116,7 @@ class Column:
     show_label: bool
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a year of days builds thousands
 class Tick:
     y: float
     text: str
@@ -152,17 +161,24 @@ def column_chart(
     *,
     value_text: Callable[[Number], str],
     tick_text: Callable[[Number], str],
+    top_text: Callable[[Number], str] | None = None,
+    width: int = COLUMN_WIDTH,
 ) -> ColumnChart:
-    """Stacked columns: ``series[s][i]`` is series s at column i (label i, tooltip title i)."""
+    """Stacked columns: ``series[s][i]`` is series s at column i (label i, tooltip title i).
+
+    ``value_text`` formats tooltips and the data table, ``top_text`` the number shown
+    above each column (shorter, e.g. 12,3 k €), ``width`` suits the card's width.
+    """
+    top_text = top_text or value_text
     count = len(labels)
     totals: list[Number] = [sum((values[i] for values in series), 0) for i in range(count)]
     step = nice_step(float(max(totals, default=0)))
     ceiling = step * Y_TICKS
     plot_height = COLUMN_HEIGHT - PLOT_TOP - PLOT_BOTTOM
     bottom = COLUMN_HEIGHT - PLOT_BOTTOM
-    slot = (COLUMN_WIDTH - PLOT_LEFT - PLOT_RIGHT) / max(count, 1)
+    slot = (width - PLOT_LEFT - PLOT_RIGHT) / max(count, 1)
     bar_width = max(slot * 0.7, 1.0) if count <= 60 else max(slot * 0.9, 0.5)
-    label_every = max(math.ceil(count / MAX_X_LABELS), 1)
+    label_every = max(math.ceil(count / max(MAX_X_LABELS * width // COLUMN_WIDTH, 2)), 1)
 
     def height_of(value: Number) -> float:
         return float(value) / ceiling * plot_height
@@ -189,12 +205,13 @@ def column_chart(
             Column(
                 label=labels[i],
                 heading=titles[i],
-                texts=[value_text(values[i]) for values in series],
+                # Only columns with something show in the data table.
+                texts=[value_text(values[i]) for values in series] if segments else [],
                 title=f"{titles[i]}: {value_text(totals[i])}",
                 x=round(PLOT_LEFT + i * slot + (slot - bar_width) / 2, 2),
                 width=round(bar_width, 2),
                 segments=segments,
-                total_text=value_text(totals[i]),
+                total_text=top_text(totals[i]),
                 total_y=round(top - 4, 2),
                 show_label=i % label_every == 0,
             )
@@ -209,4 +226,6 @@ def column_chart(
         legend=list(legend),
         show_values=count <= MAX_VALUE_LABELS,
         totals=totals,
+        width=width,
+        right=width - PLOT_RIGHT,
     )
