@@ -9,6 +9,7 @@ from app import permissions
 from app.api.audit import AuditLogApi
 from app.api.auth import AuthApi, init_auth
 from app.api.documents import DocumentApi
+from app.api.imports import ClientImportApi, PolicyImportApi
 from app.api.jobs import JobApi
 from app.api.links import LinkApi
 from app.api.organisations import OrganisationApi
@@ -126,6 +127,8 @@ def register_all(appbuilder: AppBuilder) -> None:
         TemplateApi,
         DocumentApi,
         JobApi,
+        ClientImportApi,
+        PolicyImportApi,
         ReportApi,
         AuditLogApi,
         UserApi,

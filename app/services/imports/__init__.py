@@ -2,13 +2,15 @@
 
 The doors (app/views/imports.py, the API) call only the functions below:
 ``stage`` keeps the upload server-side, ``analyse`` reads and validates it (writing
-nothing), ``run`` writes it in one transaction (or rolls back for a dry run).
+nothing), ``run`` writes it in one transaction (or rolls back for a dry run); ``run_bytes``
+does all of it in one call for the API.
 Imported rows always belong to the importer's organisation; an account without
 one (a SUPERADMIN by default) is refused, as on the add screens.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask import current_app
@@ -35,6 +37,7 @@ __all__ = [
     "analyse",
     "limits",
     "run",
+    "run_bytes",
     "stage",
     "staging",
     "target_organisation",
@@ -73,8 +76,14 @@ def stage(data: bytes, file_name: str, kind: str, user: Any) -> Staged:
 def analyse(session: Session, staged: Staged) -> Validation:
     """Map the columns and check every row; writes nothing."""
     data = staging().read(staged)
-    table = read_table(data, staged.file_name, limits(), recogniser(staged.kind))
-    return validate(session, staged.kind, table, staged.organisation_id)
+    return analyse_bytes(session, staged.kind, data, staged.file_name, staged.organisation_id)
+
+
+def analyse_bytes(
+    session: Session, kind: str, data: bytes, file_name: str, organisation_id: int
+) -> Validation:
+    table = read_table(data, file_name, limits(), recogniser(kind))
+    return validate(session, kind, table, organisation_id)
 
 
 def run(session: Session, staged: Staged, *, dry_run: bool) -> tuple[Validation, Outcome | None]:
@@ -92,4 +101,19 @@ def run(session: Session, staged: Staged, *, dry_run: bool) -> tuple[Validation,
     )
     if not dry_run:
         staging().discard(staged.token)
+    return validation, outcome
+
+
+def run_bytes(
+    session: Session, kind: str, data: bytes, file_name: str, user: Any, *, dry_run: bool
+) -> tuple[Validation, Outcome | None]:
+    """The API's one-request import: read, check every row, then upsert or roll back."""
+    organisation_id = target_organisation(user)
+    validation = analyse_bytes(session, kind, data, file_name, organisation_id)
+    if not validation.ok:
+        return validation, None
+    digest = hashlib.sha256(data).hexdigest()
+    outcome = apply(
+        session, validation, organisation_id, file_name=file_name, sha256=digest, dry_run=dry_run
+    )
     return validation, outcome
