@@ -34,7 +34,6 @@ FILTERS = ("insurer_id", "date_from", "date_to")
 STREAM_CHUNK = 2000  # rows fetched per round trip
 MAX_MONTHS = 120  # the premiums report covers at most ten years
 MONEY = "#,##0.00"
-DATE = "yyyy-mm-dd"
 ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
@@ -157,7 +156,7 @@ def produce_portfolio(session: Session, request: TabularRequest) -> Tabular:
                 rows=policy_rows,
                 total=total,
                 column_widths=(18, 30, 24, 18, 14, 9, 14, 14, 12),
-                number_formats={4: MONEY, 6: DATE, 7: DATE},
+                number_formats={4: MONEY},  # dates get openpyxl's yyyy-mm-dd by themselves
             ),
             Sheet(
                 title=_("Summary"),
