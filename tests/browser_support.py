@@ -79,8 +79,8 @@ def _missing(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Iterator[Browser]:
-    """One headless chromium for the session; each test opens its own context in it."""
+def chromium_executable() -> str:
+    """Debian's chromium and the playwright package, or the browser tests are skipped."""
     path = chromium_path()
     if path is None:
         _missing(
@@ -88,13 +88,25 @@ def chromium() -> Iterator[Browser]:
             "or scripts/install-apt-packages.sh test)"
         )
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:
         _missing("browser tests need the playwright package (requirements-dev.txt)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def chromium(chromium_executable: str, site: Site) -> Iterator[Browser]:
+    """One headless chromium for the session; each test opens its own context in it.
+
+    It depends on `site` so that it closes first: gunicorn then has no open
+    keep-alive connection to wait for when it is stopped.
+    """
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         # launch() gives the browser a fresh, empty user-data-dir of its own.
         browser = playwright.chromium.launch(
-            executable_path=path, args=CHROMIUM_ARGS, headless=True
+            executable_path=chromium_executable, args=CHROMIUM_ARGS, headless=True
         )
         try:
             yield browser
@@ -103,7 +115,7 @@ def chromium() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="session")
-def site(chromium: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(chromium_executable: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """`python run.py` on a fresh data folder and a free port, stopped at the end."""
     folder = tmp_path_factory.mktemp("browser-site")
     with backing_services() as services:
