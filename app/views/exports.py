@@ -102,7 +102,9 @@ def list_export_of(view: Any) -> ListExport:
             currency = partial(_money_part, datamodel, name, "currency")
             columns.append(ExportColumn(COLUMN_LABELS["currency"], currency))
         elif formatter is not None and (datamodel.is_enum(name) or datamodel.is_boolean(name)):
-            columns.append(ExportColumn(label, partial(_formatted, name, formatter)))
+            # A few distinct values: translate each once per export, not once per row.
+            labels: dict[Any, Any] = {}
+            columns.append(ExportColumn(label, partial(_formatted, name, formatter, labels)))
         else:
             columns.append(ExportColumn(label, partial(datamodel._get_attr_value, col=name)))
     return ListExport(
@@ -190,5 +192,10 @@ def _money_part(datamodel: Any, name: str, part: str, item: Any) -> Any:
     return getattr(money, part, None)
 
 
-def _formatted(name: str, formatter: Callable[[Any], Any], item: Any) -> Any:
-    return formatter(getattr(item, name))
+def _formatted(
+    name: str, formatter: Callable[[Any], Any], labels: dict[Any, Any], item: Any
+) -> Any:
+    value = getattr(item, name)
+    if value not in labels:
+        labels[value] = formatter(value)
+    return labels[value]
