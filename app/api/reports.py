@@ -19,6 +19,7 @@ from apispec import APISpec
 from flask import current_app, request
 from flask_appbuilder.api import BaseApi, expose, protect, safe
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
@@ -41,7 +42,7 @@ ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 def _date_field(description: str) -> fields.String:
     return fields.String(
         allow_none=True,
-        validate=validate.Regexp(ISO_DATE, error=_("Give a date as YYYY-MM-DD.")),
+        validate=validate.Regexp(ISO_DATE, error=lazy_gettext("Give a date as YYYY-MM-DD.")),
         metadata={"format": "date", "description": description},
     )
 

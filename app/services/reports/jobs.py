@@ -23,7 +23,7 @@ from app.services.documents.queries import valid_id
 from app.services.documents.queueing import _without_credentials
 from app.services.errors import InvalidRequestError, NotFoundError
 from app.services.reports.tabular import TABULAR_FORMATS, registered
-from app.services.scope import is_superadmin
+from app.services.scope import NO_ORGANISATION, visible_organisation_id
 
 log = logging.getLogger(__name__)
 
@@ -130,8 +130,10 @@ def _format(value: OutputFormat | str) -> OutputFormat:
 
 
 def _organisation(session: Session, user: Any, requested: Any) -> int:
-    own = getattr(user, "organisation_id", None)
-    if is_superadmin(user):
+    """The organisation the job covers, through the one scoping rule (app.services.scope)."""
+    scope = visible_organisation_id(user)
+    if scope is None:  # SUPERADMIN: any organisation, theirs by default
+        own = getattr(user, "organisation_id", None)
         if requested is None:
             if own is None:
                 message = _("Choose an organisation.")
@@ -140,6 +142,6 @@ def _organisation(session: Session, user: Any, requested: Any) -> int:
         if not valid_id(requested) or session.get(Organisation, requested) is None:
             raise NotFoundError(_("Organisation not found."))
         return requested
-    if own is None or requested not in (None, own):
+    if scope == NO_ORGANISATION or requested not in (None, scope):
         raise NotFoundError(_("Organisation not found."))
-    return own
+    return scope
