@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from app.extensions import db
-from app.models import Client, Policy
+from app.models import AuditLog, Client, Policy
 from tests.conftest import csrf_token
 from tests.import_support import (
     CLIENT_HEADERS,
@@ -104,6 +104,10 @@ def test_fixed_file_imports_then_reimport_updates_without_duplicates(app, http, 
     assert staged_files(app) == []  # the staged upload goes once imported
 
     (audit,) = import_audits(app)
+    with app.app_context():
+        row_entries = db.session.query(AuditLog).filter_by(action="create", object_type="Policy")
+        assert {entry.username for entry in row_entries} == {agency["user"]}
+        assert row_entries.count() == 500
     assert audit.object_type == "Policy"
     assert audit.organisation_id == agency["id"] and audit.username == agency["user"]
     assert audit.changes == {
@@ -131,13 +135,15 @@ def test_fixed_file_imports_then_reimport_updates_without_duplicates(app, http, 
 def test_dry_run_reports_counts_and_writes_nothing(app, http, agency):
     data = xlsx_bytes(POLICY_HEADERS, [policy_row(i) for i in range(1, 21)])
     preview = preview_path(upload(http, "policies", data, "p.xlsx"))
+    audit_entries = count(app, AuditLog)
     response = run(http, preview, "dry")
     assert response.status_code == 302 and response.headers["Location"].endswith(preview)
     page = http.get(preview).get_data(as_text=True)
     assert "Dry run: 20 row(s) would be created, 0 updated and 0 left unchanged." in page
     assert "Nothing was written." in page and "import-apply" in page
     assert count(app, Policy) == 0
-    assert import_audits(app) == []
+    # Neither the import's entry nor the rows' own entries.
+    assert count(app, AuditLog) == audit_entries
     assert len(staged_files(app)) == 1  # still there for the real import
     assert run(http, preview, "apply").status_code == 302
     assert count(app, Policy) == 20

@@ -55,7 +55,8 @@ def apply(
         existing.update({row.id: row for row in session.scalars(query)})
     created = updated = 0
     try:
-        with session.no_autoflush:
+        # Resolved once: the flush listener would otherwise look the user up for every row.
+        with audit.acting_as(audit.current_actor()), session.no_autoflush:
             for plan in validation.rows:
                 row = existing.get(plan.existing_id) if plan.existing_id else None
                 if row is None:
@@ -68,7 +69,7 @@ def apply(
                     setattr(row, name, value)
                 if plan.existing_id and session.is_modified(row):
                     updated += 1
-        session.flush()
+            session.flush()
         unchanged = len(validation.rows) - created - updated
         if not dry_run:
             audit.record(
