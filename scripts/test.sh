@@ -120,12 +120,15 @@ leg_sqlite() {
         "$PY" -m pytest --junitxml="$REPORTS/sqlite.xml" "$@"
 }
 
-# The browser tests (about 30 s) run in leg 1 only: the screens' queries are checked on
-# both databases by the test-client tests. A -m given to this script comes later and wins.
+# The whole suite runs the browser tests (about 30 s) in leg 1 only: the screens'
+# queries are checked on both databases by the test-client tests. Tests named in the
+# arguments run in both legs.
 leg_postgresql() {
+    local only=()
+    [ "$#" -gt 0 ] || only=(-m "not browser")
     run_leg postgresql env -u DATABASE_URL -u REDIS_URL \
         TEST_DATABASE_URL="$PG_URL" TEST_REDIS_URL="$leg2_redis" \
-        "$PY" -m pytest -m "not browser" --junitxml="$REPORTS/postgresql.xml" "$@"
+        "$PY" -m pytest "${only[@]}" --junitxml="$REPORTS/postgresql.xml" "$@"
 }
 
 # The legs share nothing (SQLite in a temporary folder; a PostgreSQL schema and a
