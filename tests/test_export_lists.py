@@ -29,7 +29,9 @@ def test_policy_export_holds_the_filtered_searched_ordered_list(app, http, login
     shown = list_rows(http, f"/policyview/list/?{POLICY_ARGS}", 8)
     assert column(shown, 0) == ["P-009", "P-003"]  # the case is not trivial
 
-    exported = csv_rows(http.get(f"/policyview/export/csv?{POLICY_ARGS}"))
+    response = http.get(f"/policyview/export/csv?{POLICY_ARGS}")
+    assert response.is_streamed  # a generator: rows go out as they are read
+    exported = csv_rows(response)
     header, rows = exported[0], exported[1:]
     assert header == [
         "Numéro de contrat",
