@@ -138,8 +138,12 @@ def sweep_documents_command() -> None:
     The worker does this every minute; run it by hand after an outage to see what it does.
     """
     from app.services.documents import sweep
+    from app.services.reports import sweep_jobs
 
     result = sweep()
     click.echo(f"documents: {result}")
-    if result.not_sent:
+    # Reports and exports are jobs that work themselves: swept by the same rules.
+    jobs = sweep_jobs()
+    click.echo(f"report and export jobs: {jobs}")
+    if result.not_sent or jobs.not_sent:
         raise click.ClickException("the queue refused the documents: is REDIS_URL reachable?")

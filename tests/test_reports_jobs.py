@@ -192,3 +192,20 @@ def test_metrics_count_report_jobs_by_type_and_outcome(http, app, manager):
     body = http.get("/metrics").get_data(as_text=True)
     assert "# TYPE report_jobs_active gauge" in body
     assert sample(body, "report_jobs_active", job_type="portfolio") == 0
+
+
+def test_the_sweep_command_sweeps_report_jobs_too(http, app, manager, monkeypatch):
+    import app.tasks.reports as tasks
+
+    real = tasks.run_tabular_job
+    monkeypatch.setattr(tasks, "run_tabular_job", lambda job_id: None)  # a lost message
+    job_id = http.post(PORTFOLIO, json={}, headers=manager).json["job_id"]
+    monkeypatch.setattr(tasks, "run_tabular_job", real)
+    with app.app_context():
+        row = db.session.get(Job, job_id)
+        row.enqueued_at = row.created_at = utcnow() - dt.timedelta(minutes=5)
+        db.session.commit()
+    output = app.test_cli_runner().invoke(args=["monassurance", "sweep-documents"])
+    assert output.exit_code == 0, output.output
+    assert "report and export jobs: 1 re-enqueued, 0 failed" in output.output
+    assert job(app, job_id).status is JobStatus.succeeded
