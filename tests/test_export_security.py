@@ -200,3 +200,31 @@ def test_export_queries_do_not_grow_with_rows(app, http, login, make_user, fmt):
     assert many == few, (few, many)
     rows = csv_rows(http.get("/policyview/export/csv"))
     assert len(rows) == 44
+
+
+def test_rows_are_read_in_chunks_with_one_eager_load_per_chunk(
+    app, http, login, make_user, monkeypatch
+):
+    from app.services.exports import listing
+
+    monkeypatch.setattr(listing, "CHUNK_ROWS", 5)
+    user = make_user("USER")
+    add_policies(app, user_organisation(app, user), 23)
+    login(user)
+    with counted_queries(app) as statements:
+        rows = csv_rows(http.get("/policyview/export/csv"))
+    assert len(rows) == 24
+    # Clients and insurers come with each chunk of 5 policies: 5 chunks, never one per row.
+    client_loads = [s for s in statements if "FROM client" in s and "client.id IN" in s]
+    assert len(client_loads) == 5, client_loads
+
+
+def test_english_readers_get_english_labels_and_a_decimal_point(app, http, login, make_user):
+    user = make_user("USER")
+    add_policies(app, user_organisation(app, user), 1)
+    login(user)
+    http.get("/lang/en")
+    rows = csv_rows(http.get("/policyview/export/csv"))
+    assert rows[0][0] == "Policy number" and rows[0][-2:] == ["Premium", "Currency"]
+    assert rows[1][3:5] == ["Motor", "Active"]
+    assert rows[1][-2:] == ["100.25", "EUR"]

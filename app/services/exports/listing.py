@@ -134,10 +134,10 @@ def plan_export(
     return ExportPlan(export, list(args), query, int(total))
 
 
-def plan_rows(plan: ExportPlan, chunk: int = CHUNK_ROWS) -> Iterator[list[Cell]]:
+def plan_rows(plan: ExportPlan, chunk: int | None = None) -> Iterator[list[Cell]]:
     """The rows of the export, read ``chunk`` at a time (eager loads run once per chunk)."""
     columns = plan.export.columns
-    for item in plan.query.yield_per(chunk):
+    for item in plan.query.yield_per(chunk or CHUNK_ROWS):
         yield [cell(column.value(item)) for column in columns]
 
 
