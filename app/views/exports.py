@@ -10,6 +10,7 @@ delivers the file as a Document and sends the user to the Jobs screen.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
@@ -41,6 +42,7 @@ from app.services.scope import current_user, visible_organisation_id
 from app.views.labels import COLUMN_LABELS, money_formatter
 from app.views.responses import content_disposition
 
+log = logging.getLogger(__name__)
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -79,6 +81,7 @@ class ExportMixin:
         except (SQLAlchemyError, ValueError, TypeError):
             # A filter value the column cannot hold: the request is wrong, not the server.
             session.rollback()
+            log.info("export filter refused on %s", name, exc_info=True)
             flash(_("These filters cannot be applied: change them and export again."), "warning")
             return redirect(url_for(f"{name}.list"))
         if plan.total > current_app.config["EXPORT_SYNC_MAX_ROWS"]:
