@@ -330,7 +330,7 @@ def test_superadmin_without_an_agency_is_refused(app, http, make_user, login):
     data = csv_bytes(CLIENT_HEADERS, [["a@b.fr", "A", "", "", ""]])
     response = upload(http, "clients", data, "c.csv")
     assert response.status_code == 302 and response.headers["Location"].endswith("/import/clients/")
-    assert "Your account belongs to no organisation" in flashes(http)
+    assert "Your account belongs to no agency" in flashes(http)
     assert staged_files(app) == []
     assert count(app, Client) == 0
 

@@ -68,7 +68,8 @@ class ImportView(BaseView):
     @expose("/template.<string:extension>", methods=["GET"])
     @has_access
     def import_template(self, extension: str) -> Response:
-        name = f"{self.kind}-{gettext('template')}.{extension}"
+        label = gettext("template")
+        name = f"{self.kind}-{label}.{extension}"
         if extension == "csv":
             return file_response(samples.template_csv(self.kind), samples.CSV_TYPE, name)
         if extension == "xlsx":
@@ -141,7 +142,8 @@ class ImportView(BaseView):
             db.session.rollback()
         errors = list(validation.errors)
         errors += [imports.RowError(1, "", problem) for problem in validation.mapping.problems()]
-        name = f"{staged.file_name.rsplit('.', 1)[0]}-{gettext('errors')}.csv"
+        label = gettext("errors")
+        name = f"{staged.file_name.rsplit('.', 1)[0]}-{label}.csv"
         return file_response(samples.errors_csv(errors), samples.CSV_TYPE, name)
 
     @expose("/<string:token>/run", methods=["POST"])

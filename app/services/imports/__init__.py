@@ -59,7 +59,7 @@ def target_organisation(user: Any) -> int:
     organisation_id = organisation_for_new_rows(user)
     if organisation_id is None:
         raise ImportRefusedError(
-            _("Your account belongs to no organisation: imports go to the importer's agency.")
+            _("Your account belongs to no agency: rows are imported into the importer's agency.")
         )
     return organisation_id
 
