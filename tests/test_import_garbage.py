@@ -128,6 +128,11 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(app, http, agen
     response = upload(http, "clients", csv_bytes(CLIENT_HEADERS, rows), "c.csv")
     assert response.status_code == 302
     assert "The file is too large: at most 0.000953674 MB." in flashes(http)
+    # Far beyond: refused from Content-Length alone, before the body (and its token) is read.
+    big = csv_bytes(CLIENT_HEADERS, rows * 40)
+    assert len(big) > 1000 + 64 * 1024
+    assert upload(http, "clients", big, "c.csv", token=False).status_code == 302
+    assert "The file is too large" in flashes(http)
     assert staged_files(app) == [] and count(app, Client) == 0
     # Just above the limit, within the form's overhead: refused on the bytes themselves.
     data = csv_bytes(CLIENT_HEADERS, rows)[:1001]
