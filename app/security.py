@@ -24,6 +24,8 @@ from app.views.users import (
 
 
 def _audit_logout(app: Flask, user: AppUser, **_extra: object) -> None:
+    if not getattr(user, "is_authenticated", False):
+        return  # /logout/ without a session: nobody logged out, nothing to record
     sm = app.appbuilder.sm
     actor = audit.Actor(user.id, user.username, user.organisation_id)
     audit.record(

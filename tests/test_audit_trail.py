@@ -167,3 +167,9 @@ def test_user_creation_is_audited_with_the_password_masked(app, http, make_user,
     with app.app_context():
         raw = db.session.execute(text("SELECT changes FROM audit_log")).scalars().all()
     assert not any(GOOD_PASSWORD in str(value) for value in raw)
+
+
+def test_logout_without_a_session_redirects_and_records_nothing(app, http):
+    response = http.get("/logout/")
+    assert response.status_code == 302
+    assert [r for r in audit_rows(app, object_type="User") if r["action"] == "logout"] == []
