@@ -64,15 +64,18 @@ def test_a_signed_link_downloads_it(app, http, report):
 
 def test_purge_keeps_it_for_the_report_kinds_retention(app, report):
     with app.app_context():
-        plan = plan_purge(db.session, PurgeScope(None))
-        assert report["document_id"] not in {item.document_id for item in plan.items}
         document = db.session.get(Document, report["document_id"])
+        key = document.storage_key
+        # Scoped to this agency: other tests' files (the store lives for the session) stay out.
+        scope = PurgeScope(document.organisation_id)
+        plan = plan_purge(db.session, scope)
+        assert not [item for item in plan.items if item.key == key or item.category == "retention"]
         days = app.config["RETENTION_REPORT_DAYS"]
         document.created_at = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(
             days=days + 1
         )
         db.session.commit()
-        plan = plan_purge(db.session, PurgeScope(None))
-    (item,) = [item for item in plan.items if item.document_id == report["document_id"]]
+        plan = plan_purge(db.session, scope)
+    (item,) = [item for item in plan.items if item.key == key]
     assert item.category == "retention" and item.key is not None
     assert item.reason.startswith("report made on") and f"kept {days} days" in item.reason
