@@ -47,7 +47,9 @@ DEFAULT_SCHEMA = "bench_dashboard"
 MANAGER = "bench_manager"
 INSURERS = 24
 GOAL_MS = 300
-STATUSES = ["active"] * 60 + ["expired"] * 20 + ["draft"] * 8 + ["suspended"] * 4 + ["cancelled"] * 8
+STATUSES = (
+    ["active"] * 60 + ["expired"] * 20 + ["draft"] * 8 + ["suspended"] * 4 + ["cancelled"] * 8
+)
 LINES = ("auto", "home", "health", "life", "liability", "professional", "travel")
 FREQUENCIES = ("monthly", "quarterly", "semiannual", "annual")
 BIG_TABLES = ("policy", "document", "job", "client")
@@ -156,7 +158,9 @@ def _load_agency(
             status = "failed" if rng.random() < 0.05 else "ready"
             created = now - dt.timedelta(seconds=rng.randrange(history_seconds))
             copy.write_row((organisation_id, "pdf", status, 1, False, False, created))
-    job_columns = "organisation_id, kind, status, progress_done, progress_total, attempts, created_at"
+    job_columns = (
+        "organisation_id, kind, status, progress_done, progress_total, attempts, created_at"
+    )
     with conn.cursor().copy(f"COPY job ({job_columns}) FROM STDIN") as copy:
         for _ in range(jobs):
             status = "failed" if rng.random() < 0.1 else "succeeded"
@@ -193,22 +197,28 @@ def manager_login(app: Any, http: Any, organisation_id: int) -> None:
 
 
 # --- measuring -----------------------------------------------------------------
-def time_page(http: Any, path: str, runs: int) -> dict[str, Any]:
-    response = http.get(path)  # warm-up: FAB's caches, the planner's, the OS page cache
-    assert response.status_code == 200, (path, response.status_code)
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
+def time_pages(http: Any, paths: list[str], runs: int) -> list[dict[str, Any]]:
+    """Median server time of each page; the pages take turns, so drift hits all alike."""
+    for path in paths:  # warm-up: FAB's caches, the planner's, the OS page cache
         response = http.get(path)
-        samples.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
-    return {
-        "path": path,
-        "median_ms": round(statistics.median(samples), 1),
-        "min_ms": round(min(samples), 1),
-        "max_ms": round(max(samples), 1),
-        "runs": runs,
-    }
+        assert response.status_code == 200, (path, response.status_code)
+    samples: dict[str, list[float]] = {path: [] for path in paths}
+    for _ in range(runs):
+        for path in paths:
+            started = time.perf_counter()
+            response = http.get(path)
+            samples[path].append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
+    return [
+        {
+            "path": path,
+            "median_ms": round(statistics.median(times), 1),
+            "min_ms": round(min(times), 1),
+            "max_ms": round(max(times), 1),
+            "runs": runs,
+        }
+        for path, times in samples.items()
+    ]
 
 
 def aggregates(app: Any, organisation_id: int, company_id: int | None, runs: int) -> list[dict]:
@@ -276,6 +286,9 @@ def summary(result: dict[str, Any]) -> str:
         f"## Dashboard at {result['size']:,} policies (PostgreSQL {result['postgres']})",
         "",
         f"Loaded in {result['load']['seconds']} s: {result['load']['rows']}.",
+        f"{result['machine']['cpus']} CPUs; load average (1, 5, 15 min) "
+        f"{result['machine']['load_average_before']} before the timings, "
+        f"{result['machine']['load_average_after']} after.",
         "",
         "| request | median | min | max |",
         "|---|---|---|---|",
@@ -304,7 +317,7 @@ def summary(result: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=100_000, help="policies of the agency")
-    parser.add_argument("--runs", type=int, default=7, help="timed runs per measure")
+    parser.add_argument("--runs", type=int, default=9, help="timed runs per measure")
     parser.add_argument(
         "--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
     )
@@ -343,15 +356,22 @@ def main() -> None:
         http = app.test_client()
         manager_login(app, http, organisation_id)
         insurer = busiest_insurer(app, organisation_id)
-        pages = [
-            time_page(http, "/dashboard/", args.runs),
-            time_page(http, f"/dashboard/?company_id={insurer}", args.runs),
-            time_page(http, "/dashboard/?months=3", args.runs),
-        ]
+        load_before = os.getloadavg()
+        pages = time_pages(
+            http,
+            ["/dashboard/", f"/dashboard/?company_id={insurer}", "/dashboard/?months=3"],
+            args.runs,
+        )
         result = {
             "size": args.size,
             "postgres": postgres,
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                # Other work on the machine shows here: read the times with it.
+                "load_average_before": [round(x, 2) for x in load_before],
+                "load_average_after": [round(x, 2) for x in os.getloadavg()],
+            },
             "load": loaded,
             "pages": pages,
             "aggregates": aggregates(app, organisation_id, None, args.runs),
