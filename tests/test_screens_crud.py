@@ -118,6 +118,9 @@ def test_policy_add_list_show_edit_delete(app, http, make_user, login, portfolio
     assert "1\u202f250,40\xa0€" in listing
     shown = page_text(http.get(f"/policyview/show/{policy_id}"))
     assert "Habitation" in shown and "Mensuel" in shown and "POL-1" in shown
+    # The policy it renewed renews nothing: an empty cell, not "None".
+    renewed = page_text(http.get(f"/policyview/show/{ids['policy']}"))
+    assert "POL-1" in renewed and ">None<" not in renewed.replace(" ", "").replace("\n", "")
 
     edit_path = f"/policyview/edit/{policy_id}"
     form = page_text(http.get(edit_path))

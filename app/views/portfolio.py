@@ -146,6 +146,8 @@ class PolicyView(ExportMixin, OrganisationModelView):
         "effective_date": date_formatter,
         "expiry_date": date_formatter,
         "premium": money_formatter,
+        # FAB prints a missing relation as "None".
+        "renewal_of": lambda policy: str(policy) if policy is not None else "",
         **DATE_FORMATTERS,
     }
     add_form_extra_fields = {
