@@ -110,3 +110,21 @@ def test_another_agencys_report_job_page_answers_404(http, app, manager, make_us
     http.get("/logout/")
     login(other)
     assert http.get(location).status_code == 404
+
+
+def test_superadmin_reports_on_the_agency_chosen_on_the_dashboard(
+    http, app, make_user, make_organisation, login
+):
+    agency = make_organisation()
+    seed_policies(app, agency, prefix="CHOSEN")
+    login(make_user("SUPERADMIN"))
+    fields = report_forms(http, f"?organisation_id={agency}")["/reports/portfolio"]
+    assert fields["organisation_id"] == str(agency)
+    location = http.post("/reports/portfolio", data=fields).headers["Location"]
+    job_id = int(location.rsplit("/", 1)[1])
+    with app.app_context():
+        job = db.session.get(Job, job_id)
+        assert job.organisation_id == agency and job.status is JobStatus.succeeded
+        document_id = job.document_id
+    numbers = [row[0] for row in sheet_rows(workbook_of(app, document_id), 0)[1:]]
+    assert numbers == [f"CHOSEN-{index:03d}" for index in range(1, 6)]
