@@ -418,7 +418,10 @@ def test_a_damaged_file_is_refused_and_logged(app, agency, caplog):
     document = document_row(app, document_id)
     with app.app_context():
         file_store().put(document.storage_key, b"altered", compress=False, encrypt=False)
-    with app.test_request_context(), pytest.raises(ConflictError, match="somme de contrôle") as refused:
+    with (
+        app.test_request_context(),
+        pytest.raises(ConflictError, match="somme de contrôle") as refused,
+    ):
         documents.open_download(db.session, load_user(agency["user"]), document_id)
     assert refused.value.status == 409
     assert f"document {document_id}: stored file checksum" in caplog.text
