@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from typing import Any
 
@@ -128,7 +128,7 @@ def export_response(plan: ExportPlan, fmt: str) -> Response:
     file_name = f"{export.file_stem}-{dt.datetime.now(dt.UTC).date().isoformat()}.{fmt}"
     if fmt == "csv":
         symbol = get_decimal_symbol(str(get_locale() or "fr"))
-        chunks = csv_chunks(export.header, plan_rows(plan), decimal_symbol=symbol)
+        chunks = csv_chunks(export.header, _streamed_rows(plan), decimal_symbol=symbol)
         response = Response(stream_with_context(chunks))
     else:
         spool = xlsx_file(export.header, plan_rows(plan), title=str(export.title))
@@ -138,6 +138,20 @@ def export_response(plan: ExportPlan, fmt: str) -> Response:
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _streamed_rows(plan: ExportPlan) -> Iterator[list[Any]]:
+    """The rows, read while the answer streams, after the request's own teardown.
+
+    That teardown already removed the session the query is bound to; reading
+    opens a new transaction on it, which nothing else would end: close it here,
+    or the connection stays "idle in transaction", holding its locks.
+    """
+    session = plan.query.session
+    try:
+        yield from plan_rows(plan)
+    finally:
+        session.close()
 
 
 def start_export_job(plan: ExportPlan, fmt: str) -> Response:
