@@ -101,7 +101,9 @@ def count(app: Flask, model: type, organisation_id: int | None = None) -> int:
 
 def import_audits(app: Flask) -> list[AuditLog]:
     with app.app_context():
-        rows = db.session.scalars(select(AuditLog).where(AuditLog.action == "import")).all()
+        rows = db.session.scalars(
+            select(AuditLog).where(AuditLog.action == "import").order_by(AuditLog.id)
+        ).all()
         db.session.expunge_all()
         return list(rows)
 

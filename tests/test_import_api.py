@@ -105,7 +105,8 @@ def test_size_and_form_refusals(app, http, agency, monkeypatch):
     assert post(http, "clients", data, "c.csv", headers, dry_run="maybe").status_code == 400
     monkeypatch.setitem(app.config, "IMPORT_MAX_BYTES", 20)
     too_large = post(http, "clients", data, "c.csv", headers)
-    assert too_large.status_code == 413 and "too large" in too_large.json["message"]
+    # The default locale (French), like the screens: "Le fichier est trop volumineux…".
+    assert too_large.status_code == 413 and "0,01" in too_large.json["message"]
     assert count(app, Client) == 10
 
 

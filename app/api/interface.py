@@ -25,6 +25,8 @@ list request's time. The SQL is the same, alias names included.
 
 from __future__ import annotations
 
+import copy
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_appbuilder.models.filters import Filters
@@ -34,12 +36,47 @@ from sqlalchemy.orm import Query, RelationshipProperty, aliased
 from sqlalchemy.orm.util import AliasedClass
 from sqlalchemy.sql.elements import BinaryExpression
 
+
+def _decimal_values(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_decimal_values(item) for item in value]
+    if not isinstance(value, str):
+        return value
+    # As typed on a French screen: "1 250,40".
+    text = value.strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "")
+    try:
+        return Decimal(text.replace(",", "."))
+    except InvalidOperation:
+        return value
+
+
 # (model or alias to join, ON clause, is it FAB's alias named after the relation?)
 RelationJoin = tuple[Any, Any, bool]
 
 
 class ListQueryInterface(SQLAInterface):
     """SQLAInterface whose list count and deep pages read the base table alone when safe."""
+
+    def apply_filters(self, query: Query, filters: Filters | None) -> Query:
+        return super().apply_filters(query, self._typed_numbers(filters))
+
+    def _typed_numbers(self, filters: Filters | None) -> Filters | None:
+        """Filter values on Numeric (Decimal) columns as Decimal.
+
+        FAB types the values of integer, float and date filters but leaves a
+        Numeric column's as text, which PostgreSQL refuses to compare
+        (``numeric > character varying``): a premium filter typed on a list
+        screen answered 400 there. Text that is not a number stays text, and
+        the database's refusal becomes the usual 400.
+        """
+        if not filters or not any(self.is_numeric(flt.column_name) for flt in filters.filters):
+            return filters
+        typed = copy.copy(filters)  # the view's own Filters may be shared between requests
+        typed.values = [
+            _decimal_values(value) if self.is_numeric(flt.column_name) else value
+            for flt, value in zip(filters.filters, filters.values, strict=False)
+        ]
+        return typed
 
     def __init__(self, obj: type, session: Any = None) -> None:
         super().__init__(obj, session)

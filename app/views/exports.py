@@ -18,6 +18,7 @@ from typing import Any
 from babel.numbers import get_decimal_symbol
 from flask import abort, current_app, flash, redirect, request, stream_with_context, url_for
 from flask_appbuilder import expose
+from flask_appbuilder.exceptions import ApplyFilterException
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -78,7 +79,7 @@ class ExportMixin:
         except DomainError as error:
             flash(error.message, "warning")
             return redirect(url_for(f"{name}.list"))
-        except (SQLAlchemyError, ValueError, TypeError):
+        except (SQLAlchemyError, ApplyFilterException, ValueError, TypeError):
             # A filter value the column cannot hold: the request is wrong, not the server.
             session.rollback()
             log.info("export filter refused on %s", name, exc_info=True)

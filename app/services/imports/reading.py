@@ -10,6 +10,7 @@ import csv
 import io
 from collections.abc import Callable
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from app.services.imports.common import ImportRefusedError, Limits, Table, collect_rows
@@ -51,7 +52,7 @@ def read_table(data: bytes, file_name: str, limits: Limits, known: Callable[[str
 def too_large_message(limits: Limits) -> str:
     return _(
         "The file is too large: at most %(size)s MB.",
-        size=f"{limits.max_bytes / 1024 / 1024:g}",
+        size=format_decimal(max(limits.max_bytes / 1024 / 1024, 0.01), format="#,##0.##"),
     )
 
 
