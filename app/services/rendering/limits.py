@@ -11,6 +11,7 @@ finishes first, which is short compared with the limit.
 from __future__ import annotations
 
 import ctypes
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -58,16 +59,35 @@ def _set_async_exc(thread_id: int, exc: type[BaseException] | None) -> int:
 
 # Python drops an exception that lands in a weakref or garbage-collector callback
 # ("Exception ignored in ..."), and WeasyPrint's layout triggers both. A stop that
-# lands there is lost, so the watchdog injects it again until the render is gone.
+# lands there is lost, so the watchdog injects it again while the render runs.
 REINJECT_SECONDS = 0.05
+
+
+def _inside_work(work: Callable[[], T]) -> T:
+    """Calls ``work``; its frame on a thread's stack means "still rendering"."""
+    return work()
+
+
+_WORK_CODE = _inside_work.__code__
+
+
+def _is_rendering(thread_id: int) -> bool:
+    frame = sys._current_frames().get(thread_id)
+    while frame is not None:
+        if frame.f_code is _WORK_CODE:
+            return True
+        frame = frame.f_back
+    return False
 
 
 class Watchdog:
     """Arms a timer that stops the calling thread after ``seconds``.
 
-    Arming, firing and disarming hold one lock, so the timer can only inject
-    while the render is still running; ``disarm`` withdraws a pending exception
-    and stops the re-injections before anything else can receive them.
+    The stop is injected only while the thread is inside the render (its
+    ``_inside_work`` frame is on the stack), and again every REINJECT_SECONDS
+    while it still is. Once the render has returned nothing more is sent, so at
+    most one stop can still be pending; ``run_with_time_limit`` catches it
+    wherever it lands on the way out and ``disarm`` withdraws it.
     """
 
     def __init__(self, seconds: float) -> None:
@@ -94,8 +114,11 @@ class Watchdog:
         with self._lock:
             if not self._armed:
                 return
-            self._fired = True
-            _set_async_exc(self._thread_id, _Deadline)
+            # Not inside the render (not yet entered, or just returned): send
+            # nothing, look again shortly; disarming ends the rounds.
+            if _is_rendering(self._thread_id):
+                self._fired = True
+                _set_async_exc(self._thread_id, _Deadline)
             self._timer = self._new_timer(REINJECT_SECONDS)
             self._timer.start()
 
@@ -114,11 +137,12 @@ class Watchdog:
         return max(0.0, self.deadline - time.monotonic())
 
 
-def _disarm(watchdog: Watchdog) -> bool:
+def _disarm(watchdog: Watchdog) -> None:
     """Disarm even if a stop lands on the way in (before ``disarm`` took its lock)."""
     while True:
         try:
-            return watchdog.disarm()
+            watchdog.disarm()
+            return
         except _Deadline:
             continue
 
@@ -141,27 +165,36 @@ def run_with_time_limit(work: Callable[[], T], seconds: float) -> T:
     if getattr(_local, "watchdog", None) is not None:
         return work()  # already inside a limited render: the outer limit holds
     watchdog = Watchdog(seconds)
-    timed_out = False
     _local.watchdog = watchdog
     try:
-        watchdog.arm()
-        try:
-            result = work()
-        except _Deadline:
-            timed_out = True
-        finally:
-            # A result computed before a stop could land is kept.
-            _disarm(watchdog)
+        finished, result = _run_armed(watchdog, work)
     finally:
         _local.watchdog = None
-    if timed_out:
+    if not finished:
         raise RenderTimeout(
             _(
                 "The document took longer than its time limit (%(seconds)s s) and was stopped.",
                 seconds=f"{seconds:g}",
             )
         )
-    return result
+    return result  # type: ignore[return-value]
+
+
+def _run_armed(watchdog: Watchdog, work: Callable[[], T]) -> tuple[bool, T | None]:
+    """(True, result), or (False, None) when the watchdog stopped the render."""
+    try:
+        try:
+            watchdog.arm()
+            return True, _inside_work(work)
+        except _Deadline:
+            return False, None
+        finally:
+            _disarm(watchdog)
+    except _Deadline:
+        # The one stop still pending when the render returned landed in a handler
+        # above: the render reached its limit all the same.
+        _disarm(watchdog)
+        return False, None
 
 
 def check_output_size(size: int, limit: int = MAX_OUTPUT_CHARS) -> None:
