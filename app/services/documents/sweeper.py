@@ -20,6 +20,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, exists, or_, select, update
@@ -140,42 +141,9 @@ def _give_up(session: Session, now: dt.datetime, limit: int) -> int:
     session.rollback()
     failed = 0
     for row in rows:
-        if row.status is DocumentStatus.running:
-            when = row.lease_expires_at.strftime("%Y-%m-%d %H:%M:%S")
-            reason = f"the worker stopped (its lease expired at {when} UTC)"
-        else:
-            reason = row.error or "no attempt left"
-        message = f"gave up after {row.attempts} attempts: {reason}"[:1000]
-        try:
-            # Conditional on what was read: a worker that claimed it meanwhile keeps it.
-            written = session.execute(
-                update(Document)
-                .where(Document.id == row.id, exhausted, Document.status == row.status)
-                .values(
-                    status=DocumentStatus.failed,
-                    error=message,
-                    finished_at=now,
-                    lease_token=None,
-                    lease_expires_at=None,
-                )
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if written != 1:
-                session.rollback()
-                continue
-            audit.record(
-                session,
-                "document.failed",
-                "Document",
-                row.id,
-                {"attempts": row.attempts, "error": message},
-                organisation_id=row.organisation_id,
-                actor=audit.Actor(None, SWEEPER, row.organisation_id),
-            )
-            session.commit()
-        except SQLAlchemyError as error:
-            session.rollback()
-            log.error("document sweep: could not fail document %s: %s", row.id, error)
+        if not fail_exhausted(
+            session, Document, row, exhausted, DocumentStatus.failed, now, "document.failed"
+        ):
             continue
         failed += 1
         metrics.DOCUMENTS_GENERATED.labels(row.format.value, "failed").inc()
@@ -185,6 +153,60 @@ def _give_up(session: Session, now: dt.datetime, limit: int) -> int:
             session.rollback()
             log.error("document sweep: job %s progress not recorded: %s", row.job_id, error)
     return failed
+
+
+def fail_exhausted(
+    session: Session,
+    model: type,
+    row: Any,
+    exhausted: Any,
+    failed_status: Any,
+    now: dt.datetime,
+    action: str,
+) -> bool:
+    """Mark one row with no attempt left ``failed_status``, with the reason, audited, committed.
+
+    ``row`` was read earlier (id, status, attempts, lease_expires_at, error,
+    organisation_id); the update is conditional on it, so a worker that claimed
+    the row meanwhile keeps it. False when nothing was written.
+    """
+    if row.status.value == "running":
+        when = row.lease_expires_at.strftime("%Y-%m-%d %H:%M:%S")
+        reason = f"the worker stopped (its lease expired at {when} UTC)"
+    else:
+        reason = row.error or "no attempt left"
+    message = f"gave up after {row.attempts} attempts: {reason}"[:1000]
+    try:
+        written = session.execute(
+            update(model)
+            .where(model.id == row.id, exhausted, model.status == row.status)
+            .values(
+                status=failed_status,
+                error=message,
+                finished_at=now,
+                lease_token=None,
+                lease_expires_at=None,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if written != 1:
+            session.rollback()
+            return False
+        audit.record(
+            session,
+            action,
+            model.__name__,
+            row.id,
+            {"attempts": row.attempts, "error": message},
+            organisation_id=row.organisation_id,
+            actor=audit.Actor(None, SWEEPER, row.organisation_id),
+        )
+        session.commit()
+    except SQLAlchemyError as error:
+        session.rollback()
+        log.error("sweep: could not fail %s %s: %s", model.__name__, row.id, error)
+        return False
+    return True
 
 
 def _settle_open_jobs(session: Session, now: dt.datetime) -> int:

@@ -15,16 +15,19 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from app import metrics
 from app.extensions import db
 from app.models import Job, JobStatus
 from app.models.base import utcnow
-from app.services import audit
-from app.services.documents.sweeper import SWEEP_LIMIT, SWEEPER, SweepResult, _queue_is_empty
+from app.services.documents.sweeper import (
+    SWEEP_LIMIT,
+    SweepResult,
+    _queue_is_empty,
+    fail_exhausted,
+)
 from app.services.reports.jobs import enqueue_jobs
 from app.services.reports.runs import TABULAR_KINDS
 
@@ -107,42 +110,9 @@ def _give_up(session: Session, now: dt.datetime, limit: int) -> int:
     session.rollback()
     failed = 0
     for row in rows:
-        if row.status is JobStatus.running:
-            when = row.lease_expires_at.strftime("%Y-%m-%d %H:%M:%S")
-            reason = f"the worker stopped (its lease expired at {when} UTC)"
-        else:
-            reason = row.error or "no attempt left"
-        message = f"gave up after {row.attempts} attempts: {reason}"[:1000]
-        try:
-            # Conditional on what was read: a worker that claimed it meanwhile keeps it.
-            written = session.execute(
-                update(Job)
-                .where(Job.id == row.id, exhausted, Job.status == row.status)
-                .values(
-                    status=JobStatus.failed,
-                    error=message,
-                    finished_at=now,
-                    lease_token=None,
-                    lease_expires_at=None,
-                )
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if written != 1:
-                session.rollback()
-                continue
-            audit.record(
-                session,
-                f"{row.kind.value}.failed",
-                "Job",
-                row.id,
-                {"attempts": row.attempts, "error": message},
-                organisation_id=row.organisation_id,
-                actor=audit.Actor(None, SWEEPER, row.organisation_id),
-            )
-            session.commit()
-        except SQLAlchemyError as error:
-            session.rollback()
-            log.error("job sweep: could not fail job %s: %s", row.id, error)
+        if not fail_exhausted(
+            session, Job, row, exhausted, JobStatus.failed, now, f"{row.kind.value}.failed"
+        ):
             continue
         failed += 1
         producer = (row.params or {}).get("producer") or "unknown"
