@@ -45,7 +45,7 @@ def test_streamed_decoding_gives_the_original_bytes_however_the_blocks_fall(
     stored = codec.encode(original, compress=compress, encrypt=encrypt)
     if encrypt:
         assert stored.startswith(MAGIC)
-        assert size == 0 or original[:64] not in stored
+        assert size < 64 or original[:64] not in stored  # a shorter run may occur by chance
     for block_size in (1, 4093, 1 << 16):
         if block_size == 1 and len(stored) > 100_000:
             continue  # one byte at a time: only for the small files
