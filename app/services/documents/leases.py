@@ -10,21 +10,20 @@ and a killed worker stops renewing, so the sweeper hands the row on.
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.models import Document, DocumentStatus, OutputFormat
 from app.models.base import utcnow
+from app.services import leasing
 from app.services.documents.progress import mark_job_running
 
 log = logging.getLogger(__name__)
@@ -50,31 +49,10 @@ class Claim:
 
 def claim_document(session: Session, document_id: int) -> Claim | None:
     """Take the row with one conditional UPDATE; None if it is not ours to render."""
-    config = current_app.config
-    now = utcnow()
-    token = secrets.token_hex(16)
-    claimed = session.execute(
-        update(Document)
-        .where(
-            Document.id == document_id,
-            Document.attempts < config["DOCUMENT_MAX_ATTEMPTS"],
-            or_(
-                Document.status == DocumentStatus.queued,
-                (Document.status == DocumentStatus.running) & (Document.lease_expires_at < now),
-            ),
-        )
-        .values(
-            status=DocumentStatus.running,
-            attempts=Document.attempts + 1,
-            lease_token=token,
-            lease_expires_at=now + timedelta(seconds=config["DOCUMENT_LEASE_SECONDS"]),
-            started_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
-        session.rollback()
+    taken = leasing.take(session, Document, document_id)
+    if taken is None:
         return None
+    token, now = taken
     row = session.execute(
         select(
             Document.attempts,

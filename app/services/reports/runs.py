@@ -14,7 +14,6 @@ refused by the claim, so a job never delivers two documents.
 from __future__ import annotations
 
 import logging
-import secrets
 import tempfile
 import time
 from collections.abc import Iterator
@@ -26,7 +25,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -34,7 +33,7 @@ from app import metrics
 from app.extensions import db
 from app.models import Document, DocumentStatus, Job, JobKind, JobStatus, OutputFormat
 from app.models.base import utcnow
-from app.services import audit
+from app.services import audit, leasing
 from app.services.documents.leases import LeaseKeeper
 from app.services.reports.tabular import (
     MEDIA_TYPES,
@@ -97,33 +96,12 @@ def owned(claim: JobClaim) -> Any:
 
 def claim_job(session: Session, job_id: int) -> JobClaim | None:
     """Take the job with one conditional UPDATE; None if it is not ours to run."""
-    config = current_app.config
-    now = utcnow()
-    token = secrets.token_hex(16)
-    claimed = session.execute(
-        update(Job)
-        .where(
-            Job.id == job_id,
-            Job.kind.in_(TABULAR_KINDS),
-            Job.organisation_id.is_not(None),
-            Job.attempts < config["DOCUMENT_MAX_ATTEMPTS"],
-            or_(
-                Job.status == JobStatus.queued,
-                (Job.status == JobStatus.running) & (Job.lease_expires_at < now),
-            ),
-        )
-        .values(
-            status=JobStatus.running,
-            attempts=Job.attempts + 1,
-            lease_token=token,
-            lease_expires_at=now + timedelta(seconds=config["DOCUMENT_LEASE_SECONDS"]),
-            started_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
-        session.rollback()
+    taken = leasing.take(
+        session, Job, job_id, Job.kind.in_(TABULAR_KINDS), Job.organisation_id.is_not(None)
+    )
+    if taken is None:
         return None
+    token, _now = taken
     row = session.execute(
         select(Job.attempts, Job.organisation_id, Job.owner_id, Job.kind, Job.params).where(
             Job.id == job_id

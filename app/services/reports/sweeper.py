@@ -15,19 +15,15 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import metrics
 from app.extensions import db
 from app.models import Job, JobStatus
 from app.models.base import utcnow
-from app.services.documents.sweeper import (
-    SWEEP_LIMIT,
-    SweepResult,
-    _queue_is_empty,
-    fail_exhausted,
-)
+from app.services import leasing
+from app.services.documents.sweeper import SweepResult
 from app.services.reports.jobs import enqueue_jobs
 from app.services.reports.runs import TABULAR_KINDS
 
@@ -42,7 +38,9 @@ def sweep_jobs(now: dt.datetime | None = None) -> SweepResult:
     limit = config["DOCUMENT_MAX_ATTEMPTS"]
     with Session(db.engine) as session:
         failed = _give_up(session, now, limit)
-        due = _due(session, now, cutoff, limit, _queue_is_empty())
+        due = leasing.due_ids(
+            session, Job, now, cutoff, limit, leasing.queue_is_empty(), Job.kind.in_(TABULAR_KINDS)
+        )
         session.rollback()
         sent = enqueue_jobs(session, due) if due else 0
     result = SweepResult(requeued=sent, failed=failed, not_sent=len(due) - sent)
@@ -51,47 +49,8 @@ def sweep_jobs(now: dt.datetime | None = None) -> SweepResult:
     return result
 
 
-def _due(
-    session: Session, now: dt.datetime, cutoff: dt.datetime, limit: int, queue_empty: bool
-) -> list[int]:
-    tabular = Job.kind.in_(TABULAR_KINDS)
-    queued = select(Job.id).where(
-        Job.status == JobStatus.queued,
-        tabular,
-        Job.attempts < limit,
-        or_(
-            and_(Job.enqueued_at.is_(None), Job.created_at < cutoff),
-            and_(Job.enqueued_at < cutoff, queue_empty),
-        ),
-    )
-    expired = select(Job.id).where(
-        Job.status == JobStatus.running,
-        tabular,
-        Job.lease_expires_at < now,
-        Job.attempts < limit,
-        or_(
-            Job.enqueued_at.is_(None),
-            Job.enqueued_at <= Job.lease_expires_at,  # not sent since it expired
-            and_(Job.enqueued_at < cutoff, queue_empty),
-        ),
-    )
-    ids: list[int] = []
-    for query in (expired, queued):
-        room = SWEEP_LIMIT - len(ids)
-        if room > 0:
-            ids += session.execute(query.order_by(Job.id).limit(room)).scalars().all()
-    return ids
-
-
 def _give_up(session: Session, now: dt.datetime, limit: int) -> int:
-    exhausted = (
-        Job.kind.in_(TABULAR_KINDS)
-        & (Job.attempts >= limit)
-        & or_(
-            Job.status == JobStatus.queued,
-            (Job.status == JobStatus.running) & (Job.lease_expires_at < now),
-        )
-    )
+    condition = leasing.exhausted(Job, now, limit, Job.kind.in_(TABULAR_KINDS))
     rows = session.execute(
         select(
             Job.id,
@@ -103,16 +62,15 @@ def _give_up(session: Session, now: dt.datetime, limit: int) -> int:
             Job.params,
             Job.kind,
         )
-        .where(exhausted)
+        .where(condition)
         .order_by(Job.id)
-        .limit(SWEEP_LIMIT)
+        .limit(leasing.SWEEP_LIMIT)
     ).all()
     session.rollback()
     failed = 0
     for row in rows:
-        if not fail_exhausted(
-            session, Job, row, exhausted, JobStatus.failed, now, f"{row.kind.value}.failed"
-        ):
+        action = f"{row.kind.value}.failed"
+        if not leasing.fail_exhausted(session, Job, row, condition, now, action):
             continue
         failed += 1
         producer = (row.params or {}).get("producer") or "unknown"

@@ -1,0 +1,187 @@
+"""Rows that carry their own lease: documents (renders) and report/export jobs.
+
+Huey does not acknowledge messages, so the row is the truth and the queue a
+messenger. Both kinds of row have the same columns (status queued / running /
+failed, attempts, lease_token, lease_expires_at, enqueued_at, created_at,
+started_at, finished_at, error) and follow the same rules:
+
+- a worker *takes* a row with one conditional UPDATE (``take``): queued, or
+  running with an expired lease, with attempts left;
+- the sweeper sends again the rows that are *due* (``due_ids``): queued rows
+  whose message never left or was lost while the queue is empty, running rows
+  whose lease expired (once per expiry);
+- rows with no attempt left are *failed* with the reason (``fail_exhausted``).
+
+Each caller adds its own conditions (e.g. "a report or export job").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from app.models.base import utcnow
+from app.services import audit
+
+log = logging.getLogger(__name__)
+SWEEP_LIMIT = 1000  # rows handled per run: a huge backlog drains over several runs
+SWEEPER = "sweeper"  # the audit trail's name for it
+
+
+def _statuses(model: Any) -> Any:
+    return model.status.type.enum_class
+
+
+def take(
+    session: Session, model: Any, row_id: int, *conditions: Any
+) -> tuple[str, dt.datetime] | None:
+    """Take the row for this worker: (lease token, now), or None (rolled back) if not ours."""
+    config = current_app.config
+    status = _statuses(model)
+    now = utcnow()
+    token = secrets.token_hex(16)
+    taken = session.execute(
+        update(model)
+        .where(
+            model.id == row_id,
+            *conditions,
+            model.attempts < config["DOCUMENT_MAX_ATTEMPTS"],
+            or_(
+                model.status == status.queued,
+                (model.status == status.running) & (model.lease_expires_at < now),
+            ),
+        )
+        .values(
+            status=status.running,
+            attempts=model.attempts + 1,
+            lease_token=token,
+            lease_expires_at=now + timedelta(seconds=config["DOCUMENT_LEASE_SECONDS"]),
+            started_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if taken != 1:
+        session.rollback()
+        return None
+    return token, now
+
+
+def queue_is_empty() -> bool:
+    """True when the queue holds no message; False when it cannot be read (Redis down)."""
+    from app.tasks.queue import huey
+
+    try:
+        return huey.pending_count() == 0
+    except Exception as error:  # Redis down: enqueueing will fail too, said by the caller
+        log.warning("sweep: cannot read the queue length (%s)", type(error).__name__)
+        return False
+
+
+def due_ids(
+    session: Session,
+    model: Any,
+    now: dt.datetime,
+    cutoff: dt.datetime,
+    limit: int,
+    queue_empty: bool,
+    *conditions: Any,
+) -> list[int]:
+    """Ids to send again: expired leases first, then queued rows whose message is lost."""
+    status = _statuses(model)
+    queued = select(model.id).where(
+        model.status == status.queued,
+        *conditions,
+        model.attempts < limit,
+        or_(
+            and_(model.enqueued_at.is_(None), model.created_at < cutoff),
+            and_(model.enqueued_at < cutoff, queue_empty),
+        ),
+    )
+    expired = select(model.id).where(
+        model.status == status.running,
+        *conditions,
+        model.lease_expires_at < now,
+        model.attempts < limit,
+        or_(
+            model.enqueued_at.is_(None),
+            model.enqueued_at <= model.lease_expires_at,  # not sent since it expired
+            and_(model.enqueued_at < cutoff, queue_empty),
+        ),
+    )
+    ids: list[int] = []
+    for query in (expired, queued):
+        room = SWEEP_LIMIT - len(ids)
+        if room > 0:
+            ids += session.execute(query.order_by(model.id).limit(room)).scalars().all()
+    return ids
+
+
+def exhausted(model: Any, now: dt.datetime, limit: int, *conditions: Any) -> Any:
+    """SQL condition: no attempt left, and nobody working on it (queued, or lease expired)."""
+    status = _statuses(model)
+    return and_(
+        *conditions,
+        model.attempts >= limit,
+        or_(
+            model.status == status.queued,
+            (model.status == status.running) & (model.lease_expires_at < now),
+        ),
+    )
+
+
+def fail_exhausted(
+    session: Session, model: Any, row: Any, condition: Any, now: dt.datetime, action: str
+) -> bool:
+    """Mark one row with no attempt left failed, with the reason, audited, committed.
+
+    ``row`` was read earlier (id, status, attempts, lease_expires_at, error,
+    organisation_id) under ``condition`` (``exhausted``); the update is
+    conditional on both, so a worker that took the row meanwhile keeps it.
+    False when nothing was written.
+    """
+    status = _statuses(model)
+    if row.status is status.running:
+        when = row.lease_expires_at.strftime("%Y-%m-%d %H:%M:%S")
+        reason = f"the worker stopped (its lease expired at {when} UTC)"
+    else:
+        reason = row.error or "no attempt left"
+    message = f"gave up after {row.attempts} attempts: {reason}"[:1000]
+    try:
+        written = session.execute(
+            update(model)
+            .where(model.id == row.id, condition, model.status == row.status)
+            .values(
+                status=status.failed,
+                error=message,
+                finished_at=now,
+                lease_token=None,
+                lease_expires_at=None,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if written != 1:
+            session.rollback()
+            return False
+        audit.record(
+            session,
+            action,
+            model.__name__,
+            row.id,
+            {"attempts": row.attempts, "error": message},
+            organisation_id=row.organisation_id,
+            actor=audit.Actor(None, SWEEPER, row.organisation_id),
+        )
+        session.commit()
+    except SQLAlchemyError as error:
+        session.rollback()
+        log.error("sweep: could not fail %s %s: %s", model.__name__, row.id, error)
+        return False
+    return True
