@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from flask_appbuilder.api import BaseApi, expose, protect, safe
+from flask_appbuilder.api import expose, protect, safe
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from app import permissions
-from app.api.base import bearer_request
+from app.api.custom import BearerFirstApi
 from app.extensions import db
 from app.services import imports
 from app.services.errors import DomainError
@@ -117,16 +117,11 @@ SCHEMAS = {
 }
 
 
-class _ImportApi(BaseApi):
+class _ImportApi(BearerFirstApi):
     resource_name = "import"
     method_permission_name = {"import_file": permissions.WRITE}
     openapi_spec_tag = "Import"
     kind = ""
-
-    @property
-    def allow_browser_login(self) -> bool:
-        # As the resource APIs (app/api/base.py): a Bearer token is verified first.
-        return not bearer_request()
 
     def add_apispec_components(self, api_spec: Any) -> None:
         super().add_apispec_components(api_spec)

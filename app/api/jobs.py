@@ -15,17 +15,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from apispec import APISpec
-from flask import current_app, request
-from flask_appbuilder.api import BaseApi, expose, protect, safe
+from flask import request
+from flask_appbuilder.api import expose, protect, safe
 from flask_babel import gettext as _
 from marshmallow import Schema, fields
 from werkzeug.wrappers import Response
 
 from app import permissions
-from app.api.base import bearer_request, parse_pk
+from app.api.base import parse_pk
 from app.api.bodies import MAX_ID
-from app.api.openapi import fix_error_responses, fix_resource_paths
+from app.api.custom import CustomApi
 from app.api.schemas import UtcDateTime
 from app.extensions import db
 from app.models import Job, JobKind, JobStatus
@@ -78,7 +77,7 @@ def describe_job(job: Job) -> dict[str, Any]:
     )
 
 
-class JobApi(BaseApi):
+class JobApi(CustomApi):
     resource_name = "job"
     class_permission_name = permissions.JOB
     method_permission_name = {"get": permissions.READ, "get_list": permissions.READ}
@@ -86,23 +85,6 @@ class JobApi(BaseApi):
     openapi_spec_component_schemas = (JobSchema, JobListSchema)
     page_size = 20
     max_page_size = 100
-
-    @property
-    def allow_browser_login(self) -> bool:
-        # As for every resource (app/api/base.py): a Bearer token is checked first.
-        return not bearer_request()
-
-    def add_apispec_components(self, api_spec: APISpec) -> None:
-        super().add_apispec_components(api_spec)
-        fix_error_responses(api_spec)
-
-    def add_api_spec(self, api_spec: APISpec) -> None:
-        super().add_api_spec(api_spec)
-        fix_resource_paths(
-            api_spec,
-            self.route_base,
-            api_key_enabled=current_app.config.get("FAB_API_KEY_ENABLED", False),
-        )
 
     @expose("/<pk>", methods=["GET"])
     @protect()

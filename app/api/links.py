@@ -15,12 +15,13 @@ import re
 from typing import Any
 
 from flask import request, url_for
-from flask_appbuilder.api import BaseApi, expose, protect, safe
+from flask_appbuilder.api import expose, protect, safe
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app import permissions
-from app.api.base import bearer_request, parse_pk
+from app.api.base import parse_pk
+from app.api.custom import BearerFirstApi
 from app.extensions import db
 from app.services import links
 from app.services.errors import DomainError
@@ -32,16 +33,11 @@ SECONDS = re.compile(r"^[0-9]{1,9}$")
 TRUE, FALSE = frozenset({"true", "1", "yes"}), frozenset({"false", "0", "no"})
 
 
-class LinkApi(BaseApi):
+class LinkApi(BearerFirstApi):
     resource_name = "document"
     class_permission_name = permissions.DOCUMENT
     method_permission_name = {"link": permissions.READ, "revoke_links": permissions.WRITE}
     openapi_spec_tag = "Signed links"
-
-    @property
-    def allow_browser_login(self) -> bool:
-        # As the resource APIs (app/api/base.py): a Bearer token is verified first.
-        return not bearer_request()
 
     @expose("/<pk>/link", methods=["GET"])
     @protect()

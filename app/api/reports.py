@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from apispec import APISpec
-from flask import current_app, request
-from flask_appbuilder.api import BaseApi, expose, protect, safe
+from flask import request
+from flask_appbuilder.api import expose, protect, safe
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from marshmallow import Schema, ValidationError, fields, validate
@@ -25,9 +24,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from app import permissions
-from app.api.base import MAX_BODY_BYTES, bearer_request
+from app.api.base import MAX_BODY_BYTES
 from app.api.bodies import Id
-from app.api.openapi import fix_error_responses, fix_resource_paths
+from app.api.custom import CustomApi
 from app.extensions import db
 from app.models import JobKind
 from app.services.errors import DomainError
@@ -74,29 +73,12 @@ def start_report(name: str, data: dict[str, Any]) -> int:
     return job.id
 
 
-class ReportApi(BaseApi):
+class ReportApi(CustomApi):
     resource_name = "report"
     class_permission_name = permissions.REPORT
     method_permission_name = {"portfolio": permissions.WRITE, "premiums": permissions.WRITE}
     openapi_spec_tag = "Reports"
     openapi_spec_component_schemas = (ReportFiltersSchema, ReportAcceptedSchema)
-
-    @property
-    def allow_browser_login(self) -> bool:
-        # As for every resource (app/api/base.py): a Bearer token is checked first.
-        return not bearer_request()
-
-    def add_apispec_components(self, api_spec: APISpec) -> None:
-        super().add_apispec_components(api_spec)
-        fix_error_responses(api_spec)
-
-    def add_api_spec(self, api_spec: APISpec) -> None:
-        super().add_api_spec(api_spec)
-        fix_resource_paths(
-            api_spec,
-            self.route_base,
-            api_key_enabled=current_app.config.get("FAB_API_KEY_ENABLED", False),
-        )
 
     @expose("/portfolio", methods=["POST"])
     @protect()
