@@ -106,16 +106,10 @@ class ImportView(BaseView):
     @expose("/<string:token>", methods=["GET"])
     @has_access
     def import_preview(self, token: str) -> Any:
-        staged = self._staged(token)
-        if staged is None:
-            return redirect(url_for(f"{self.endpoint}.import_form"))
-        try:
-            validation = imports.analyse(db.session, staged)
-        except DomainError as error:
-            flash(error.message, "danger")
-            return redirect(url_for(f"{self.endpoint}.import_form"))
-        finally:
-            db.session.rollback()  # the analysis only read
+        analysed = self._analysed(token)
+        if isinstance(analysed, Response):
+            return analysed
+        staged, validation = analysed
         return self.render_template(
             "imports/preview.html",
             title=self.title,
@@ -130,16 +124,10 @@ class ImportView(BaseView):
     @expose("/<string:token>/errors.csv", methods=["GET"])
     @has_access
     def import_errors(self, token: str) -> Response:
-        staged = self._staged(token)
-        if staged is None:
-            return redirect(url_for(f"{self.endpoint}.import_form"))
-        try:
-            validation = imports.analyse(db.session, staged)
-        except DomainError as error:
-            flash(error.message, "danger")
-            return redirect(url_for(f"{self.endpoint}.import_form"))
-        finally:
-            db.session.rollback()
+        analysed = self._analysed(token)
+        if isinstance(analysed, Response):
+            return analysed
+        staged, validation = analysed
         errors = list(validation.errors)
         errors += [imports.RowError(1, "", problem) for problem in validation.mapping.problems()]
         label = gettext("errors")
@@ -196,6 +184,19 @@ class ImportView(BaseView):
             "success",
         )
         return redirect(url_for(self.list_endpoint))
+
+    def _analysed(self, token: str) -> tuple[Any, Any] | Response:
+        """The staged upload and its validation, or the redirect to the form (flashed)."""
+        staged = self._staged(token)
+        if staged is None:
+            return redirect(url_for(f"{self.endpoint}.import_form"))
+        try:
+            return staged, imports.analyse(db.session, staged)
+        except DomainError as error:
+            flash(error.message, "danger")
+            return redirect(url_for(f"{self.endpoint}.import_form"))
+        finally:
+            db.session.rollback()  # the analysis only read
 
     def _staged(self, token: str) -> imports.Staged | None:
         """The user's staged upload, or None (flashed) when it expired or is someone else's."""
