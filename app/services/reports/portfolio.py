@@ -175,30 +175,44 @@ def _portfolio_summary(
 ) -> list[tuple[Any, ...]]:
     """Totals by insurer, by line and overall: three GROUP BY queries, small results."""
     count, premium = func.count(Policy.id), func.coalesce(func.sum(Policy.premium), 0)
-    by_insurer = session.execute(
-        select(Company.name, Policy.currency, count, premium)
-        .join(Company, Company.id == Policy.company_id)
-        .where(*where)
-        .group_by(Company.id, Company.name, Policy.currency)
-        .order_by(Company.name, Company.id, Policy.currency)
-    ).all()
+    by_insurer = _by_insurer(session, where)
     by_line = session.execute(
         select(Policy.line_of_business, Policy.currency, count, premium)
         .where(*where)
         .group_by(Policy.line_of_business, Policy.currency)
         .order_by(Policy.line_of_business, Policy.currency)
     ).all()
-    overall = session.execute(
-        select(Policy.currency, count, premium)
-        .where(*where)
-        .group_by(Policy.currency)
-        .order_by(Policy.currency)
-    ).all()
+    overall = _overall(session, where)
     rows: list[tuple[Any, ...]] = []
     rows += [(_("By insurer"), r[0], r[1], r[2], _money(r[3])) for r in by_insurer]
     rows += [(_("By line of business"), lines[r[0]], r[1], r[2], _money(r[3])) for r in by_line]
     rows += [(_("Total"), None, r[0], r[1], _money(r[2])) for r in overall]
     return rows
+
+
+def _totals() -> tuple[Any, Any]:
+    return func.count(Policy.id), func.coalesce(func.sum(Policy.premium), 0)
+
+
+def _by_insurer(session: Session, where: list[Any]) -> list[Any]:
+    """(insurer name, currency, policies, premium), by insurer and currency."""
+    return session.execute(
+        select(Company.name, Policy.currency, *_totals())
+        .join(Company, Company.id == Policy.company_id)
+        .where(*where)
+        .group_by(Company.id, Company.name, Policy.currency)
+        .order_by(Company.name, Company.id, Policy.currency)
+    ).all()
+
+
+def _overall(session: Session, where: list[Any]) -> list[Any]:
+    """(currency, policies, premium), by currency."""
+    return session.execute(
+        select(Policy.currency, *_totals())
+        .where(*where)
+        .group_by(Policy.currency)
+        .order_by(Policy.currency)
+    ).all()
 
 
 # --- the premiums-by-month report ---------------------------------------------------
@@ -228,19 +242,8 @@ def produce_premiums(session: Session, request: TabularRequest) -> Tabular:
             .group_by(month, Policy.currency)
         )
     }
-    per_insurer = session.execute(
-        select(Company.name, Policy.currency, count, premium)
-        .join(Company, Company.id == Policy.company_id)
-        .where(*where)
-        .group_by(Company.id, Company.name, Policy.currency)
-        .order_by(Company.name, Company.id, Policy.currency)
-    ).all()
-    overall = session.execute(
-        select(Policy.currency, count, premium)
-        .where(*where)
-        .group_by(Policy.currency)
-        .order_by(Policy.currency)
-    ).all()
+    per_insurer = _by_insurer(session, where)
+    overall = _overall(session, where)
     currencies = sorted({currency for _month_key, currency in per_month}) or ["EUR"]
     totals: list[tuple[Any, ...]] = []
     # Every month of the period, empty ones too: a gap in the chart is a fact.
