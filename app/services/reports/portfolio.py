@@ -174,7 +174,7 @@ def _portfolio_summary(
     session: Session, where: list[Any], lines: dict[Any, str]
 ) -> list[tuple[Any, ...]]:
     """Totals by insurer, by line and overall: three GROUP BY queries, small results."""
-    count, premium = func.count(Policy.id), func.coalesce(func.sum(Policy.premium), 0)
+    count, premium = _totals()
     by_insurer = _by_insurer(session, where)
     by_line = session.execute(
         select(Policy.line_of_business, Policy.currency, count, premium)
@@ -226,7 +226,7 @@ def produce_premiums(session: Session, request: TabularRequest) -> Tabular:
     where = [*_conditions(request), Policy.status != PolicyStatus.draft]
     start, end = _period(request.params)
     month = _month(session, Policy.effective_date)
-    count, premium = func.count(Policy.id), func.coalesce(func.sum(Policy.premium), 0)
+    count, premium = _totals()
     detail = session.execute(
         select(month, Company.name, Policy.currency, count, premium)
         .join(Company, Company.id == Policy.company_id)
