@@ -21,8 +21,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from apispec import APISpec
-from flask import current_app, has_request_context, request
+from flask import current_app, request
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.api.schemas import get_info_schema, get_item_schema, get_list_schema
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -33,8 +32,8 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from werkzeug.wrappers import Response
 
+from app.api.custom import SpecFixes
 from app.api.interface import ListQueryInterface
-from app.api.openapi import fix_error_responses, fix_resource_paths
 from app.api.query import QueryArgumentError, check_filters, check_page_args
 from app.api.rison import rebuild_route
 from app.api.schemas import harden_schema, integer_bound
@@ -65,14 +64,7 @@ def field_errors(errors: dict[str, str]) -> dict[str, list[str]]:
     return {field: [message] for field, message in errors.items()}
 
 
-def bearer_request() -> bool:
-    """Does this request carry ``Authorization: Bearer ...``?"""
-    if not has_request_context():
-        return False
-    return request.headers.get("Authorization", "").lower().startswith("bearer ")
-
-
-class OrganisationModelRestApi(ModelRestApi):
+class OrganisationModelRestApi(SpecFixes, ModelRestApi):
     """ModelRestApi scoped to the caller's organisation, hardened against bad input."""
 
     base_filters = ORGANISATION_BASE_FILTERS
@@ -93,18 +85,6 @@ class OrganisationModelRestApi(ModelRestApi):
             self.datamodel = ListQueryInterface(self.datamodel.obj, self.datamodel._session)
         super().__init__()
 
-    @property
-    def allow_browser_login(self) -> bool:
-        """Accept the browser session, except on requests that bring a Bearer token.
-
-        FAB's ``protect`` with browser login first checks the request as an
-        anonymous one (the Public role) and only then verifies the JWT. With a
-        Bearer header the token is what authenticates: verify it first (an
-        invalid token answers 401). Cookie requests keep the session, and their
-        writes keep the CSRF check of app/api/guards.py.
-        """
-        return not bearer_request()
-
     # --- set-up ---------------------------------------------------------------
     def _init_model_schemas(self) -> None:
         super()._init_model_schemas()
@@ -124,18 +104,6 @@ class OrganisationModelRestApi(ModelRestApi):
     @property
     def pk_bound(self) -> int:
         return integer_bound(inspect(self.datamodel.obj).primary_key[0])
-
-    def add_apispec_components(self, api_spec: APISpec) -> None:
-        super().add_apispec_components(api_spec)
-        fix_error_responses(api_spec)
-
-    def add_api_spec(self, api_spec: APISpec) -> None:
-        super().add_api_spec(api_spec)
-        fix_resource_paths(
-            api_spec,
-            self.route_base,
-            api_key_enabled=current_app.config.get("FAB_API_KEY_ENABLED", False),
-        )
 
     # --- reads ----------------------------------------------------------------
     def get_headless(self, pk: Any, **kwargs: Any) -> Response:
