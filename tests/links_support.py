@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import secrets
-from pathlib import Path
 from typing import Any
 
-from babel.support import Translations
 from flask import Flask
 
 from app.extensions import db
@@ -22,21 +19,7 @@ from app.models import (
     TemplateVersion,
 )
 from app.services.storage import document_key, file_store
-
-CATALOGUES = Path(__file__).resolve().parent.parent / "app" / "translations"
-
-
-@functools.cache
-def _french() -> Translations:
-    return Translations.load(str(CATALOGUES), ["fr"])
-
-
-def french(message: str) -> str:
-    """A message as a visitor without a session reads it: in French, the default locale."""
-    translated = _french().gettext(message)
-    assert translated != message, f"not in the French catalogue: {message!r}"
-    return translated
-
+from tests.test_screens_support import french  # noqa: F401 (the link tests import it from here)
 
 PDF = b"%PDF-1.4\n% MonAssurance test document\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"
 FILE_NAME = "contrat-POL-2026-0042.pdf"

@@ -5,10 +5,13 @@ No tests here; the other test_screens_* modules import these.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
+from pathlib import Path
 from typing import Any
 
+from babel.support import Translations
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -123,3 +126,18 @@ def company_form(**overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
+
+
+CATALOGUES = Path(__file__).resolve().parent.parent / "app" / "translations"
+
+
+@functools.cache
+def _french() -> Translations:
+    return Translations.load(str(CATALOGUES), ["fr"])
+
+
+def french(message: str) -> str:
+    """A message as a visitor without a session reads it: in French, the default locale."""
+    translated = _french().gettext(message)
+    assert translated != message, f"not in the French catalogue: {message!r}"
+    return translated

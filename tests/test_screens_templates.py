@@ -13,8 +13,15 @@ from app.extensions import db
 from app.models import AppUser, Template, TemplateVersion
 from app.services import templates as template_service
 from tests.conftest import user_organisation
-from tests.links_support import french
-from tests.test_screens_support import count_rows, csrf_token, flashes, load, page_text, post_form
+from tests.test_screens_support import (
+    count_rows,
+    csrf_token,
+    flashes,
+    french,
+    load,
+    page_text,
+    post_form,
+)
 
 GOOD_BODY = (
     "<html><body>\n"
