@@ -17,7 +17,7 @@ from typing import Any
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from app.views.labels import ENUM_LABELS
+from app.services.vocabulary import ENUM_LABELS
 
 FRENCH_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.]+)?$")

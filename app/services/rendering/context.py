@@ -31,6 +31,7 @@ from app.models import (
     PolicyStatus,
 )
 from app.services.rendering.errors import RenderError
+from app.services.vocabulary import enum_label
 
 PLAIN_SCALARS = (str, int, float, Decimal, dt.date, dt.datetime, dt.time, bool, type(None))
 MONTHS_BETWEEN_INSTALMENTS = {
@@ -161,7 +162,6 @@ def instalments(
 
 def _labels(locale: str, pairs: dict[str, tuple[Any, type]]) -> dict[str, str]:
     """Enum labels in ``locale`` (the screens' labels; English without an app context)."""
-    from app.views.labels import enum_label
 
     def all_labels() -> dict[str, str]:
         return {name: enum_label(value, cls) for name, (value, cls) in pairs.items()}

@@ -27,6 +27,7 @@ from app.models.policy import LineOfBusiness, PolicyStatus
 from app.services.documents.queries import valid_id
 from app.services.errors import InvalidRequestError, NotFoundError
 from app.services.reports.tabular import Sheet, Tabular, TabularRequest, register_producer
+from app.services.vocabulary import enum_label
 
 PORTFOLIO = "portfolio"
 PREMIUMS = "premiums"
@@ -337,8 +338,6 @@ def _month(session: Session, column: Any) -> Any:
 
 def _labels(enum_class: type) -> dict[Any, str]:
     # Translated once per run, not once per row (a million gettext calls add seconds).
-    from app.views.labels import enum_label
-
     return {member: enum_label(member, enum_class) for member in enum_class}
 
 
