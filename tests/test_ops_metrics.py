@@ -136,15 +136,21 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _get(url: str) -> tuple[int, str]:
-    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (local test server)
+def _get(url: str, timeout: float = 10) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (local test server)
         return response.status, response.read().decode()
 
 
+# Sync workers serve one request at a time: a probe the client gives up on stays queued
+# and later requests wait behind it. Patient clients leave no such backlog on a loaded
+# machine (the CI runs two test legs side by side on two cores).
+_PATIENT = 60
+
+
 def _probe(url: str) -> int | None:
-    """A status, or None when a loaded machine made the client give up first."""
+    """A status, or None when even a patient client gave up."""
     try:
-        return _get(url)[0]
+        return _get(url, timeout=_PATIENT)[0]
     except OSError:  # TimeoutError included
         return None
 
@@ -231,7 +237,7 @@ def test_gunicorn_workers_add_up_in_metrics(tmp_path):
         # Whichever worker answers the scrape, it reports the sum of both. (A probe the
         # client gave up on may still have been served, hence the files as reference.)
         for _ in range(6):
-            status, body = _get(f"{base}/metrics")
+            status, body = _get(f"{base}/metrics", timeout=_PATIENT)
             assert status == 200
             total = sample(body, "flask_http_request_total", method="GET", status="200")
             assert total == sum(per_worker.values()), (total, per_worker)
