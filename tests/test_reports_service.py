@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import tempfile
 
 import pytest
 
@@ -119,7 +120,11 @@ def test_another_agencys_policies_never_appear(app, manager, make_organisation):
     assert len(sheet_rows(workbook, 0)) == 6
 
 
-def test_a_failing_producer_fails_the_job_and_leaves_no_document(app, manager):
+def test_a_failing_producer_fails_the_job_and_leaves_no_document(
+    app, manager, tmp_path, monkeypatch
+):
+    # openpyxl streams sheets into temporary files: none may outlive a failed job.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     seed_policies(app, user_organisation(app, manager))
 
     def rows():
@@ -139,6 +144,7 @@ def test_a_failing_producer_fails_the_job_and_leaves_no_document(app, manager):
     with app.app_context():
         assert db.session.query(Document).filter_by(job_id=job.id).count() == 0
         assert set(file_store().keys()) == stored_before
+    assert list(tmp_path.glob("openpyxl.*")) == []
 
 
 def test_an_unexpected_error_fails_the_job_without_a_document(app, manager):

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 
 from app.services.exports.cells import Cell, csv_text, xlsx_value
+from app.services.workbooks import write_only_workbook
 
 CSV_DELIMITER = ";"  # French Excel's list separator (the comma is its decimal symbol)
 CSV_CHUNK_BYTES = 64 * 1024
@@ -44,29 +45,29 @@ def csv_chunks(
 
 def xlsx_file(header: Sequence[Any], rows: Iterable[Sequence[Cell]], *, title: str) -> IO[bytes]:
     """The workbook in a spooled temporary file, rewound; the caller closes it."""
-    from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_sheet_title(title))
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header_cells = []
-    for label in header:
-        header_cell = WriteOnlyCell(sheet, value=xlsx_value(str(label)))
-        header_cell.font = bold
-        header_cells.append(header_cell)
-    sheet.append(header_cells)
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, value, WriteOnlyCell) for value in row])
-    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_BYTES)  # noqa: SIM115 (returned)
-    try:
-        workbook.save(spool)
-        spool.seek(0)
-    except BaseException:
-        spool.close()
-        raise
+    # A database error half-way leaves no temporary sheet file in the web worker.
+    with write_only_workbook() as workbook:
+        sheet = workbook.create_sheet(_sheet_title(title))
+        sheet.freeze_panes = "A2"
+        bold = Font(bold=True)
+        header_cells = []
+        for label in header:
+            header_cell = WriteOnlyCell(sheet, value=xlsx_value(str(label)))
+            header_cell.font = bold
+            header_cells.append(header_cell)
+        sheet.append(header_cells)
+        for row in rows:
+            sheet.append([_xlsx_cell(sheet, value, WriteOnlyCell) for value in row])
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_BYTES)  # noqa: SIM115 (returned)
+        try:
+            workbook.save(spool)
+            spool.seek(0)
+        except BaseException:
+            spool.close()
+            raise
     return spool
 
 

@@ -17,7 +17,6 @@ a formula stays text, and the last line is the broker's ORIAS mention.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import io
 from collections.abc import Iterable, Mapping
@@ -27,7 +26,6 @@ from typing import Any
 from babel.numbers import get_currency_symbol
 from flask_babel import gettext as _
 from jinja2 import Template, Undefined
-from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
@@ -47,6 +45,7 @@ from app.services.rendering.sheets import (
     located,
     rows_place,
 )
+from app.services.workbooks import write_only_workbook
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_CELL_CHARS = 32_767  # Excel's limit per cell
@@ -255,29 +254,14 @@ def _write_sheet(writer: _SheetWriter, compiled: CompiledSheet, context: dict[st
         writer.append(total_cells)
 
 
-def _discard(workbook: Workbook) -> None:
-    """Close and delete the temporary files of a workbook that will not be saved."""
-    for worksheet in workbook._sheets:
-        writer = getattr(worksheet, "_writer", None)
-        if writer is None:
-            continue
-        with contextlib.suppress(Exception):
-            if worksheet._rows is not None:
-                worksheet._rows.close()
-        with contextlib.suppress(Exception):
-            writer.close()
-        with contextlib.suppress(Exception):
-            writer.cleanup()
-
-
 def render_xlsx(body: str, context: dict[str, Any], locale: str) -> bytes:
     """The workbook for a description, with the ORIAS mention as each sheet's last line."""
     compiled = compile_description(body)
     number = orias_number(context)
     policy = context.get("policy")
     currency = policy.get("currency") if isinstance(policy, Mapping) else None
-    workbook = Workbook(write_only=True)
-    try:
+    # A failed or timed-out render leaves no temporary sheet file behind.
+    with write_only_workbook() as workbook:
         for sheet in compiled:
             worksheet = workbook.create_sheet(title=sheet.sheet.title)
             writer = _SheetWriter(worksheet, locale, currency or "EUR")
@@ -289,10 +273,6 @@ def render_xlsx(body: str, context: dict[str, Any], locale: str) -> bytes:
             writer.append([writer.cell(orias_mention(number, locale), "text", font=_ITALIC)])
         buffer = io.BytesIO()
         workbook.save(buffer)
-    except BaseException:
-        # Also on a timeout: write-only sheets stream into temporary files.
-        _discard(workbook)
-        raise
     data = buffer.getvalue()
     if len(data) > MAX_XLSX_BYTES:
         raise RenderError(

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from app.models import JobKind, OutputFormat
+from app.services.workbooks import write_only_workbook
 
 TABULAR_FORMATS = (OutputFormat.xlsx, OutputFormat.csv)
 MEDIA_TYPES = {
@@ -137,39 +138,39 @@ def write_tabular(tabular: Tabular, output: OutputFormat, target: Path, progress
 
 
 def _write_xlsx(tabular: Tabular, target: Path, progress: Progress) -> None:
-    from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    workbook = Workbook(write_only=True)
     done = 0
     bold = Font(bold=True)
-    for sheet in tabular.sheets:
-        worksheet = workbook.create_sheet(_sheet_title(sheet.title))
-        for index, width in enumerate(sheet.column_widths, start=1):
-            worksheet.column_dimensions[get_column_letter(index)].width = width
-        worksheet.freeze_panes = "A2"
-        header = []
-        for title in sheet.header:
-            cell = WriteOnlyCell(worksheet, value=str(title))
-            cell.font = bold
-            header.append(cell)
-        worksheet.append(header)
-        formats = sheet.number_formats
-        for row in sheet.rows():
-            values = [value.value if isinstance(value, enum.Enum) else value for value in row]
-            # Cells carry a style only where one is needed (a number format, text that
-            # looks like a formula): a plain value is several times cheaper to write.
-            for index, value in enumerate(values):
-                if (index in formats and value is not None) or (
-                    isinstance(value, str) and value.startswith("=")
-                ):
-                    values[index] = _xlsx_cell(worksheet, index, value, formats)
-            worksheet.append(values)
-            done += 1
-            progress(done)
-    workbook.save(str(target))
+    # A producer failing half-way leaves no temporary sheet file in the worker.
+    with write_only_workbook() as workbook:
+        for sheet in tabular.sheets:
+            worksheet = workbook.create_sheet(_sheet_title(sheet.title))
+            for index, width in enumerate(sheet.column_widths, start=1):
+                worksheet.column_dimensions[get_column_letter(index)].width = width
+            worksheet.freeze_panes = "A2"
+            header = []
+            for title in sheet.header:
+                cell = WriteOnlyCell(worksheet, value=str(title))
+                cell.font = bold
+                header.append(cell)
+            worksheet.append(header)
+            formats = sheet.number_formats
+            for row in sheet.rows():
+                values = [value.value if isinstance(value, enum.Enum) else value for value in row]
+                # Cells carry a style only where one is needed (a number format, text that
+                # looks like a formula): a plain value is several times cheaper to write.
+                for index, value in enumerate(values):
+                    if (index in formats and value is not None) or (
+                        isinstance(value, str) and value.startswith("=")
+                    ):
+                        values[index] = _xlsx_cell(worksheet, index, value, formats)
+                worksheet.append(values)
+                done += 1
+                progress(done)
+        workbook.save(str(target))
 
 
 def _write_csv(tabular: Tabular, target: Path, progress: Progress) -> None:
