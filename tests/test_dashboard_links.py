@@ -89,3 +89,44 @@ def test_bars_link_to_their_policies(app, http, login, make_user, make_organisat
     assert listed(http, bar_links(page, "chart-status")["Draft"], a.organisation_id) == drafts
     by_axa = listed(http, bar_links(page, "chart-insurers")["AXA"], a.organisation_id)
     assert len(by_axa) == 2 and drafts <= by_axa
+
+
+def listed_any(http, url: str) -> set[str]:
+    response = http.get(url)
+    assert response.status_code == 200, url
+    return set(re.findall(r"\bD\d+-\d+\b", response.get_data(as_text=True)))
+
+
+def test_superadmin_links_keep_to_the_agency_chosen(app, http, login, make_user, make_organisation):
+    a, b = Agency(app, make_organisation()), Agency(app, make_organisation())
+    soon = in_days(10)
+    ours = {a.policy(a.insurer("AXA"), expiry=soon) for _ in range(2)}
+    theirs = {b.policy(b.insurer("MMA"), expiry=soon, line=LineOfBusiness.home)}
+    login(make_user("SUPERADMIN", a.organisation_id))
+
+    chosen = http.get(f"/dashboard/?organisation_id={b.organisation_id}").get_data(as_text=True)
+    assert text_of(chosen, "expiring-30") == "1"
+    assert listed_any(http, link_of(chosen, "expiring-30")) == theirs
+    assert listed_any(http, bar_links(chosen, "chart-status")["En cours"]) == theirs
+
+    # Every agency: the links are not narrowed either.
+    every = http.get("/dashboard/").get_data(as_text=True)
+    assert text_of(every, "expiring-30") == "3"
+    assert listed_any(http, link_of(every, "expiring-30")) == ours | theirs
+
+
+def test_a_forged_agency_filter_shows_nothing_of_another_agency(
+    app, http, login, make_user, make_organisation
+):
+    a, b = (
+        Agency(app, make_organisation("Cabinet Alpha")),
+        Agency(app, make_organisation("Cabinet Beta")),
+    )
+    ours = {a.policy(a.insurer("AXA"))}
+    b.policy(b.insurer("MMA"))
+    login(make_user("MANAGER", a.organisation_id))
+    page = http.get("/policyview/list/").get_data(as_text=True)
+    # The agency filter offers the user's own agency only.
+    assert "Cabinet Alpha" in page and "Cabinet Beta" not in page
+    assert listed_any(http, f"/policyview/list/?_flt_0_organisation={a.organisation_id}") == ours
+    assert listed_any(http, f"/policyview/list/?_flt_0_organisation={b.organisation_id}") == set()

@@ -72,7 +72,12 @@ class Formats:
 def policy_list_url(scope: Scope, **filters: Any) -> str:
     """The policy list with FAB's filter arguments: ``_flt_<index>_<column>=value``, where
     index is the filter's position for that column type (SQLAFilterConverter): 0 "equal"
-    for enums and relations; 1 "greater than" and 2 "smaller than" for dates."""
+    for enums and relations; 1 "greater than" and 2 "smaller than" for dates.
+
+    The agency goes in too: SUPERADMIN's list shows every agency's policies otherwise.
+    """
+    if scope.organisation_id is not None:
+        filters.setdefault("_flt_0_organisation", scope.organisation_id)
     if scope.company_id is not None:
         filters.setdefault("_flt_0_company", scope.company_id)
     return url_for("PolicyView.list", **filters)

@@ -25,6 +25,7 @@ from app.models import (
     PolicyStatus,
 )
 from app.models.base import ModelValidationError
+from app.services.organisations import ORGANISATION_SELF_FILTERS
 from app.views.base import OrganisationModelView
 from app.views.exports import ExportMixin
 from app.views.fields import EnumSelectField, LocalizedDecimalField, LookupSelectField, parse_id
@@ -123,7 +124,11 @@ class PolicyView(ExportMixin, OrganisationModelView):
         "expiry_date",
         "premium",
         "payment_frequency",
+        # So SUPERADMIN's dashboard links narrow to the agency it chose; everyone else's
+        # choice is their own agency (search_form_query_rel_fields below).
+        "organisation",
     ]
+    search_form_query_rel_fields = {"organisation": ORGANISATION_SELF_FILTERS}
     order_columns = [
         "number",
         "line_of_business",
