@@ -10,7 +10,11 @@ started_at, finished_at, error) and follow the same rules:
 - the sweeper sends again the rows that are *due* (``due_ids``): queued rows
   whose message never left or was lost while the queue is empty, running rows
   whose lease expired (once per expiry);
-- rows with no attempt left are *failed* with the reason (``fail_exhausted``).
+- rows with no attempt left are *failed* with the reason (``fail_exhausted``);
+- a worker's attempt ends one way for every kind of row (``settle_attempt``):
+  deterministic errors fail at once, trouble that may pass (storage, database, the
+  worker stopping) goes back to queued (``requeue_or_fail``) until the attempts are
+  spent, a lost lease writes nothing.
 
 Each caller adds its own conditions (e.g. "a report or export job").
 """
@@ -20,8 +24,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
@@ -32,8 +37,13 @@ from app.models.base import utcnow
 from app.services import audit
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 SWEEP_LIMIT = 1000  # rows handled per run: a huge backlog drains over several runs
 SWEEPER = "sweeper"  # the audit trail's name for it
+
+
+class LeaseLostError(Exception):
+    """Another worker holds the row now: stop without writing anything."""
 
 
 def _statuses(model: Any) -> Any:
@@ -185,3 +195,85 @@ def fail_exhausted(
         log.error("sweep: could not fail %s %s: %s", model.__name__, row.id, error)
         return False
     return True
+
+
+def settle_attempt(
+    session: Session,
+    label: str,
+    work: Callable[[], T],
+    *,
+    final: tuple[type[Exception], ...],
+    fail: Callable[[str], None],
+    retry: Callable[[str], None],
+    retry_unexpected: bool,
+) -> T | None:
+    """Run one attempt of a claimed row's work; its result, or None once settled otherwise.
+
+    ``final`` errors fail the row with their message; storage and database errors and
+    a stopping worker (SIGTERM) hand it back through ``retry``; any other error is
+    logged and goes to ``retry`` or ``fail`` as ``retry_unexpected`` says.
+    """
+    from app.services.storage import StorageError
+
+    try:
+        return work()
+    except LeaseLostError:
+        log.warning("%s: lease lost to another worker; its result stands", label)
+    except final as error:
+        fail(getattr(error, "message", None) or str(error))
+    except StorageError as error:
+        retry(f"storage: {error}")
+    except SQLAlchemyError as error:
+        session.rollback()
+        retry(f"database: {type(error).__name__}")
+    except (KeyboardInterrupt, SystemExit):
+        # SIGTERM to the consumer: hand the row back instead of waiting for the lease.
+        retry("interrupted: the worker stopped")
+        raise
+    except Exception as error:
+        log.exception("%s: unexpected error", label)
+        (retry if retry_unexpected else fail)(f"unexpected error ({type(error).__name__})")
+    return None
+
+
+def requeue_or_fail(
+    session: Session,
+    model: Any,
+    owned: Any,
+    *,
+    label: str,
+    attempts: int,
+    reason: str,
+    fail: Callable[[str], None],
+) -> None:
+    """Back to queued for the sweeper, or ``fail`` once the attempts are spent.
+
+    ``owned`` is the SQL condition "still running under this claim's lease".
+    """
+    session.rollback()
+    limit = current_app.config["DOCUMENT_MAX_ATTEMPTS"]
+    if attempts >= limit:
+        fail(f"gave up after {attempts} attempts: {reason}")
+        return
+    log.warning(
+        "%s: attempt %d of %d failed (%s); the sweeper will retry", label, attempts, limit, reason
+    )
+    try:
+        session.execute(
+            update(model)
+            .where(owned)
+            .values(
+                status=_statuses(model).queued,
+                error=f"attempt {attempts} failed: {reason}"[:1000],
+                lease_token=None,
+                lease_expires_at=None,
+                # Never sent since: the next sweep sends it (a minute's pause, on purpose).
+                enqueued_at=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+    except SQLAlchemyError as error:
+        session.rollback()
+        # The lease runs out and the sweeper takes the row back: nothing is lost.
+        log.error("%s: could not record the failed attempt: %s", label, error)

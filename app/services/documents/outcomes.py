@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -22,7 +21,7 @@ from sqlalchemy.orm import Session
 from app import metrics
 from app.models import Document, DocumentStatus
 from app.models.base import utcnow
-from app.services import audit
+from app.services import audit, leasing
 from app.services.documents.leases import Claim, owned
 from app.services.documents.progress import record_document_finished
 
@@ -88,38 +87,15 @@ def settle_failed(session: Session, claim: Claim, reason: str) -> None:
 
 def settle_retry(session: Session, claim: Claim, reason: str) -> None:
     """Back to queued for the sweeper, or failed once the attempts are spent."""
-    session.rollback()
-    limit = current_app.config["DOCUMENT_MAX_ATTEMPTS"]
-    if claim.attempts >= limit:
-        settle_failed(session, claim, f"gave up after {claim.attempts} attempts: {reason}")
-        return
-    log.warning(
-        "document %s: attempt %d of %d failed (%s); the sweeper will retry",
-        claim.document_id,
-        claim.attempts,
-        limit,
-        reason,
+    leasing.requeue_or_fail(
+        session,
+        Document,
+        owned(claim),
+        label=f"document {claim.document_id}",
+        attempts=claim.attempts,
+        reason=reason,
+        fail=lambda message: settle_failed(session, claim, message),
     )
-    values = {
-        "status": DocumentStatus.queued,
-        "error": f"attempt {claim.attempts} failed: {reason}"[:1000],
-        "lease_token": None,
-        "lease_expires_at": None,
-        # Never sent since: the next sweep enqueues it (a minute's pause, on purpose).
-        "enqueued_at": None,
-    }
-    try:
-        session.execute(
-            update(Document)
-            .where(owned(claim))
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        session.commit()
-    except SQLAlchemyError as error:
-        session.rollback()
-        # The lease runs out and the sweeper takes the row back: nothing is lost.
-        log.error("document %s: could not record the failed attempt: %s", claim.document_id, error)
 
 
 def _settle(

@@ -12,11 +12,11 @@ import logging
 import time
 
 from flask import current_app
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import Template, TemplateKind, TemplateVersion
+from app.services import leasing
 from app.services.documents.leases import Claim, LeaseKeeper, claim_document
 from app.services.documents.outcomes import Produced, settle_failed, settle_ready, settle_retry
 from app.services.rendering import (
@@ -27,7 +27,7 @@ from app.services.rendering import (
     policy_context,
     render,
 )
-from app.services.storage import StorageError, document_key, file_store
+from app.services.storage import document_key, file_store
 
 log = logging.getLogger(__name__)
 __all__ = ["claim_document", "run_render"]
@@ -35,10 +35,6 @@ __all__ = ["claim_document", "run_render"]
 
 class UnrenderableError(Exception):
     """A deterministic problem outside the template (policy gone, no key): fail at once."""
-
-
-class LeaseLostError(Exception):
-    """Another worker holds the row now: stop without writing anything."""
 
 
 def run_render(document_id: int) -> None:
@@ -53,28 +49,22 @@ def run_render(document_id: int) -> None:
         if claim is None:
             return
         keeper = LeaseKeeper(db.engine, claim, config["DOCUMENT_LEASE_SECONDS"])
-        try:
+
+        def produce() -> Produced:
             with keeper:
-                result = _produce(session, claim, keeper)
-        except LeaseLostError:
-            log.warning("document %s: lease lost to another worker; its result stands", document_id)
-        except UnrenderableError as error:
-            settle_failed(session, claim, str(error))
-        except RenderError as error:
-            settle_failed(session, claim, error.message)
-        except StorageError as error:
-            settle_retry(session, claim, f"storage: {error}")
-        except SQLAlchemyError as error:
-            session.rollback()
-            settle_retry(session, claim, f"database: {type(error).__name__}")
-        except (KeyboardInterrupt, SystemExit):
-            # SIGTERM to the consumer: hand the row back instead of waiting for the lease.
-            settle_retry(session, claim, "interrupted: the worker stopped")
-            raise
-        except Exception as error:
-            log.exception("document %s: unexpected error while rendering", document_id)
-            settle_retry(session, claim, f"unexpected error ({type(error).__name__})")
-        else:
+                return _produce(session, claim, keeper)
+
+        result = leasing.settle_attempt(
+            session,
+            f"document {document_id}",
+            produce,
+            final=(UnrenderableError, RenderError),
+            fail=lambda reason: settle_failed(session, claim, reason),
+            retry=lambda reason: settle_retry(session, claim, reason),
+            # Rendering runs third-party code (WeasyPrint, wkhtmltopdf): try again.
+            retry_unexpected=True,
+        )
+        if result is not None:
             settle_ready(session, claim, result)
 
 
@@ -112,7 +102,7 @@ def _produce(session: Session, claim: Claim, keeper: LeaseKeeper) -> Produced:
     # Write only while the row is ours, so a worker that lost its lease cannot
     # replace the file of the one that took over.
     if keeper.lost.is_set() or not keeper.renew():
-        raise LeaseLostError
+        raise leasing.LeaseLostError
     stored = store.put(
         document_key(claim.organisation_id, claim.document_id),
         rendered.data,

@@ -43,17 +43,13 @@ from app.services.reports.tabular import (
     registered,
     write_tabular,
 )
-from app.services.storage import StorageError, document_key, file_store
+from app.services.storage import document_key, file_store
 
 log = logging.getLogger(__name__)
 TABULAR_KINDS = (JobKind.report, JobKind.export)
 PROGRESS_ROWS = 5000  # progress written at most every this many rows...
 PROGRESS_SECONDS = 1.0  # ...and at least this often while rows flow
 WORKER = "report worker"  # the audit trail's name for it
-
-
-class LeaseLostError(Exception):
-    """Another worker holds the job now: stop without writing anything."""
 
 
 @dataclass(frozen=True)
@@ -122,27 +118,24 @@ def run_tabular_job(job_id: int) -> None:
         job_type = claim.producer or "unknown"
         metrics.REPORT_JOBS_ACTIVE.labels(job_type).inc()
         keeper = JobLeaseKeeper(db.engine, claim, current_app.config["DOCUMENT_LEASE_SECONDS"])
-        try:
+
+        def produce_and_deliver() -> int:
             with keeper, _scratch_file() as scratch:
-                document_id = _produce_and_deliver(session, claim, keeper, scratch)
-        except LeaseLostError:
-            log.warning("job %s: lease lost to another worker; its result stands", job_id)
-        except TabularError as error:
-            settle_failed(session, claim, error.message)
-        except StorageError as error:
-            settle_retry(session, claim, f"storage: {error}")
-        except SQLAlchemyError as error:
-            session.rollback()
-            settle_retry(session, claim, f"database: {type(error).__name__}")
-        except (KeyboardInterrupt, SystemExit):
-            # SIGTERM to the consumer: hand the job back instead of waiting for the lease.
-            settle_retry(session, claim, "interrupted: the worker stopped")
-            raise
-        except Exception as error:
-            log.exception("job %s: unexpected error while producing %s", job_id, job_type)
-            settle_failed(session, claim, f"unexpected error ({type(error).__name__})")
-        else:
-            log.info("job %s: %s delivered as document %s", job_id, job_type, document_id)
+                return _produce_and_deliver(session, claim, keeper, scratch)
+
+        try:
+            document_id = leasing.settle_attempt(
+                session,
+                f"job {job_id} ({job_type})",
+                produce_and_deliver,
+                final=(TabularError,),
+                fail=lambda reason: settle_failed(session, claim, reason),
+                retry=lambda reason: settle_retry(session, claim, reason),
+                # A producer's bug would fail again: no second attempt.
+                retry_unexpected=False,
+            )
+            if document_id is not None:
+                log.info("job %s: %s delivered as document %s", job_id, job_type, document_id)
         finally:
             metrics.REPORT_JOBS_ACTIVE.labels(job_type).dec()
 
@@ -181,7 +174,7 @@ def _deliver(
 ) -> int:
     """Document row + stored file + job succeeded, all or nothing."""
     if keeper.lost.is_set() or not keeper.renew():
-        raise LeaseLostError
+        raise leasing.LeaseLostError
     now = utcnow()
     file_name = f"{tabular.file_stem}-{now:%Y-%m-%d}.{output.value}"
     try:
@@ -223,7 +216,7 @@ def _deliver(
             .execution_options(synchronize_session=False)
         ).rowcount
         if written != 1:
-            raise LeaseLostError
+            raise leasing.LeaseLostError
         audit.record(
             session,
             f"{claim.kind.value}.delivered",
@@ -267,7 +260,7 @@ class _ProgressWriter:
 
     def write(self, done: int) -> None:
         if self.keeper.lost.is_set():
-            raise LeaseLostError
+            raise leasing.LeaseLostError
         # A sheet may yield more rows than it announced: the total never falls behind.
         total = max(self.total, done)
         with db.engine.begin() as connection:
@@ -281,7 +274,7 @@ class _ProgressWriter:
                 )
             ).rowcount
         if written != 1:
-            raise LeaseLostError
+            raise leasing.LeaseLostError
         self._written_rows = done
         self._written_at = time.monotonic()
 
@@ -334,32 +327,12 @@ def settle_failed(session: Session, claim: JobClaim, reason: str) -> None:
 
 def settle_retry(session: Session, claim: JobClaim, reason: str) -> None:
     """Back to queued for the sweeper, or failed once the attempts are spent."""
-    session.rollback()
-    limit = current_app.config["DOCUMENT_MAX_ATTEMPTS"]
-    if claim.attempts >= limit:
-        settle_failed(session, claim, f"gave up after {claim.attempts} attempts: {reason}")
-        return
-    log.warning(
-        "job %s: attempt %d of %d failed (%s); the sweeper will retry",
-        claim.job_id,
-        claim.attempts,
-        limit,
-        reason,
+    leasing.requeue_or_fail(
+        session,
+        Job,
+        owned(claim),
+        label=f"job {claim.job_id}",
+        attempts=claim.attempts,
+        reason=reason,
+        fail=lambda message: settle_failed(session, claim, message),
     )
-    try:
-        session.execute(
-            update(Job)
-            .where(owned(claim))
-            .values(
-                status=JobStatus.queued,
-                error=f"attempt {claim.attempts} failed: {reason}"[:1000],
-                lease_token=None,
-                lease_expires_at=None,
-                enqueued_at=None,  # never sent since: the next sweep sends it
-            )
-            .execution_options(synchronize_session=False)
-        )
-        session.commit()
-    except SQLAlchemyError as error:
-        session.rollback()
-        log.error("job %s: could not record the failed attempt: %s", claim.job_id, error)
