@@ -123,7 +123,7 @@ def test_queue_down_leaves_the_row_queued_and_still_returns_it(app, agency, monk
     from redis.exceptions import ConnectionError as RedisDown
 
     refusal = RedisDown("Error 111 connecting to redis://:hunter2secret@10.0.0.9:6379/0.")
-    caplog.set_level(logging.WARNING, logger="app.services.documents.queueing")
+    caplog.set_level(logging.WARNING, logger="app.services.leasing")
     with recording_queue(monkeypatch, error=refusal):
         document_id = ask(
             app, agency["user"], template_id=agency["template"], policy_id=agency["policy"]

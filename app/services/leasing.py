@@ -5,6 +5,8 @@ messenger. Both kinds of row have the same columns (status queued / running /
 failed, attempts, lease_token, lease_expires_at, enqueued_at, created_at,
 started_at, finished_at, error) and follow the same rules:
 
+- rows are *sent* to the queue after they are committed (``send``): a refusal
+  (Redis down) leaves them queued, and nothing raises;
 - a worker *takes* a row with one conditional UPDATE (``take``): queued, or
   running with an expired lease, with attempts left;
 - the sweeper sends again the rows that are *due* (``due_ids``): queued rows
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
@@ -38,6 +41,9 @@ from app.services import audit
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+ID_CHUNK = 500  # ids per UPDATE ... IN (...)
+# user:password@ in a connection URL quoted by an error: never into the logs
+_CREDENTIALS = re.compile(r"(://[^:/@\s]*):[^@/\s]*@")
 SWEEP_LIMIT = 1000  # rows handled per run: a huge backlog drains over several runs
 SWEEPER = "sweeper"  # the audit trail's name for it
 
@@ -48,6 +54,53 @@ class LeaseLostError(Exception):
 
 def _statuses(model: Any) -> Any:
     return model.status.type.enum_class
+
+
+def send(session: Session, model: Any, row_ids: list[int], task: Callable[[int], Any]) -> int:
+    """Send one message per committed row; how many the queue accepted. Never raises.
+
+    Stops at the first refusal (the others would be refused too) with one warning,
+    and records ``enqueued_at`` for the rows that went through.
+    """
+    noun = model.__name__.lower()
+    sent: list[int] = []
+    for row_id in row_ids:
+        try:
+            task(row_id)
+        except Exception as error:  # redis.ConnectionError, sqlite3 errors...: any refusal
+            log.warning(
+                "queue refused %s %s (%s: %s); %d of %d left queued for the sweeper",
+                noun,
+                row_id,
+                type(error).__name__,
+                _CREDENTIALS.sub(r"\1:***@", str(error)),
+                len(row_ids) - len(sent),
+                len(row_ids),
+            )
+            break
+        sent.append(row_id)
+    if sent:
+        _mark_sent(session, model, sent)
+    return len(sent)
+
+
+def _mark_sent(session: Session, model: Any, row_ids: list[int]) -> None:
+    # Unconditional: a fast worker may already be running it, which is fine.
+    # Losing this write only makes the sweeper send the message a second time,
+    # which the worker's claim turns into a no-op.
+    now = utcnow()
+    try:
+        for start in range(0, len(row_ids), ID_CHUNK):
+            session.execute(
+                update(model)
+                .where(model.id.in_(row_ids[start : start + ID_CHUNK]))
+                .values(enqueued_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        session.commit()
+    except SQLAlchemyError as error:
+        session.rollback()
+        log.warning("could not record enqueued_at for %d rows: %s", len(row_ids), error)
 
 
 def take(

@@ -7,25 +7,18 @@ so the caller still gets its job id.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import update
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.models import Job, JobKind, JobStatus, Organisation, OutputFormat
-from app.models.base import utcnow
-from app.services import audit
+from app.services import audit, leasing
 from app.services.documents.queries import valid_id
-from app.services.documents.queueing import _without_credentials
 from app.services.errors import InvalidRequestError, NotFoundError
 from app.services.reports.tabular import TABULAR_FORMATS, registered
 from app.services.scope import NO_ORGANISATION, visible_organisation_id
-
-log = logging.getLogger(__name__)
 
 
 def start_tabular_job(
@@ -89,33 +82,7 @@ def enqueue_jobs(session: Session, job_ids: list[int]) -> int:
     """Send one run message per job; returns how many the queue accepted. Never raises."""
     from app.tasks.reports import run_tabular_job
 
-    sent: list[int] = []
-    for job_id in job_ids:
-        try:
-            run_tabular_job(job_id)
-        except Exception as error:  # redis.ConnectionError, sqlite3 errors...: any refusal
-            log.warning(
-                "queue refused job %s (%s: %s); left queued for the sweeper",
-                job_id,
-                type(error).__name__,
-                _without_credentials(str(error)),
-            )
-            break
-        sent.append(job_id)
-    if sent:
-        try:
-            session.execute(
-                update(Job)
-                .where(Job.id.in_(sent))
-                .values(enqueued_at=utcnow())
-                .execution_options(synchronize_session=False)
-            )
-            session.commit()
-        except SQLAlchemyError as error:
-            # Only costs a second message from the sweeper, which the claim ignores.
-            session.rollback()
-            log.warning("could not record enqueued_at for jobs %s: %s", sent, error)
-    return len(sent)
+    return leasing.send(session, Job, job_ids, run_tabular_job)
 
 
 def _format(value: OutputFormat | str) -> OutputFormat:
