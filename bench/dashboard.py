@@ -21,6 +21,7 @@ Results: bench/results/dashboard-<size>.json and a Markdown summary on stdout.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -31,6 +32,7 @@ import secrets
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +66,43 @@ def admin_connection(base: str) -> Any:
     import psycopg
 
     return psycopg.connect(base.replace("+psycopg", ""), autocommit=True)
+
+
+def schema_connection(base: str, schema: str) -> Any:
+    """A psycopg connection whose tables are those of ``schema`` (for the bulk loads)."""
+    import psycopg
+
+    return psycopg.connect(
+        base.replace("+psycopg", ""), autocommit=True, options=f"-csearch_path={schema}"
+    )
+
+
+@contextlib.contextmanager
+def fresh_schema(base: str, schema: str, *, keep: bool) -> Iterator[str]:
+    """An empty schema for one run (dropped at the end unless ``keep``); its server version."""
+    with admin_connection(base) as admin:
+        admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+        version = admin.execute("SHOW server_version").fetchone()[0]
+    try:
+        yield version
+    finally:
+        if not keep:
+            with admin_connection(base) as admin:
+                admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def migrated_app(url: str) -> Any:
+    """The app on ``url`` with every migration applied and the roles in place."""
+    from flask_migrate import upgrade
+
+    from app.services.roles import sync_roles
+
+    app = build_app(url)
+    with app.app_context():
+        upgrade()
+        sync_roles(app.appbuilder)
+    return app
 
 
 def build_app(url: str) -> Any:
@@ -328,27 +367,9 @@ def main() -> None:
         parser.error("--schema must be a plain identifier")
 
     RESULTS.mkdir(parents=True, exist_ok=True)
-    with admin_connection(args.postgres_url) as admin:
-        admin.execute(f'DROP SCHEMA IF EXISTS "{args.schema}" CASCADE')
-        admin.execute(f'CREATE SCHEMA "{args.schema}"')
-        postgres = admin.execute("SHOW server_version").fetchone()[0]
-    try:
-        url = schema_url(args.postgres_url, args.schema)
-        app = build_app(url)
-        from flask_migrate import upgrade
-
-        from app.services.roles import sync_roles
-
-        with app.app_context():
-            upgrade()
-            sync_roles(app.appbuilder)
-        import psycopg
-
-        with psycopg.connect(
-            args.postgres_url.replace("+psycopg", ""),
-            autocommit=True,
-            options=f"-csearch_path={args.schema}",
-        ) as conn:
+    with fresh_schema(args.postgres_url, args.schema, keep=args.keep) as postgres:
+        app = migrated_app(schema_url(args.postgres_url, args.schema))
+        with schema_connection(args.postgres_url, args.schema) as conn:
             print(f"loading {args.size:,} policies…", flush=True)
             loaded = load(conn, args.size, dt.date.today(), random.Random(7))
         print(f"loaded in {loaded['seconds']} s", flush=True)
@@ -385,10 +406,6 @@ def main() -> None:
 
             db.session.remove()
             db.engine.dispose()
-    finally:
-        if not args.keep:
-            with admin_connection(args.postgres_url) as admin:
-                admin.execute(f'DROP SCHEMA IF EXISTS "{args.schema}" CASCADE')
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,7 +44,14 @@ for folder in (ROOT, BENCH_DIR):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-from dashboard import DEFAULT_POSTGRES_URL, admin_connection, load, schema_url  # noqa: E402
+from dashboard import (  # noqa: E402
+    DEFAULT_POSTGRES_URL,
+    fresh_schema,
+    load,
+    migrated_app,
+    schema_connection,
+    schema_url,
+)
 
 DEFAULT_SCHEMA = "bench_reports"
 GOAL_RSS_MB = 150
@@ -175,68 +183,53 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     data_dir = Path(tempfile.mkdtemp(prefix="bench-reports-"))
     os.environ["DATA_DIR"] = str(data_dir)  # the stored file goes there (osfs)
-    with admin_connection(args.postgres_url) as admin:
-        admin.execute(f'DROP SCHEMA IF EXISTS "{args.schema}" CASCADE')
-        admin.execute(f'CREATE SCHEMA "{args.schema}"')
-        postgres = admin.execute("SHOW server_version").fetchone()[0]
     try:
-        url = schema_url(args.postgres_url, args.schema)
-        from dashboard import build_app
-
-        app = build_app(url)
-        from flask_migrate import upgrade
-
-        with app.app_context():
-            upgrade()
-        import psycopg
-
-        with psycopg.connect(
-            args.postgres_url.replace("+psycopg", ""),
-            autocommit=True,
-            options=f"-csearch_path={args.schema}",
-        ) as conn:
-            print(f"loading {args.size:,} policies…", flush=True)
-            loaded = load(conn, args.size, dt.date.today(), random.Random(7))
-            print(f"loaded in {loaded['seconds']} s; running the report…", flush=True)
-            job_id = queue_job(conn, loaded["organisation_id"])
-            ran = subprocess.run(
-                [sys.executable, __file__, "--child-job", str(job_id), "--child-url", url],
-                capture_output=True,
-                text=True,
-                env={**os.environ, "LOG_LEVEL": "WARNING"},
-                check=False,
-            )
-            if ran.returncode != 0:
-                print(ran.stderr[-3000:], file=sys.stderr)
-                return 1
-            run = json.loads(ran.stdout.strip().splitlines()[-1])
-            if run["status"] != "succeeded":
-                print(f"the job did not succeed: {run}", file=sys.stderr)
-                return 1
-            stored = data_dir / "files" / run["storage_key"]
-            if not stored.exists():
-                stored = next(data_dir.rglob(Path(run["storage_key"]).name))
-            check = check_workbook(stored, conn, loaded["organisation_id"])
-        result = {
-            "size": args.size,
-            "postgres": postgres,
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-            "load": loaded,
-            "run": run,
-            "check": check,
-            "goal_rss_mb": GOAL_RSS_MB,
-        }
-        (RESULTS / f"reports-{args.size}.json").write_text(json.dumps(result, indent=2))
-        print(summary(result))
-        ok = check["total_count"] == check["sql_count"] and run["progress"][0] == run["progress"][1]
-        return 0 if ok else 1
+        with fresh_schema(args.postgres_url, args.schema, keep=args.keep) as postgres:
+            return _run(args, data_dir, postgres)
     finally:
         if not args.keep:
-            with admin_connection(args.postgres_url) as admin:
-                admin.execute(f'DROP SCHEMA IF EXISTS "{args.schema}" CASCADE')
-            import shutil
-
             shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace, data_dir: Path, postgres: str) -> int:
+    url = schema_url(args.postgres_url, args.schema)
+    migrated_app(url)
+    with schema_connection(args.postgres_url, args.schema) as conn:
+        print(f"loading {args.size:,} policies…", flush=True)
+        loaded = load(conn, args.size, dt.date.today(), random.Random(7))
+        print(f"loaded in {loaded['seconds']} s; running the report…", flush=True)
+        job_id = queue_job(conn, loaded["organisation_id"])
+        ran = subprocess.run(
+            [sys.executable, __file__, "--child-job", str(job_id), "--child-url", url],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "LOG_LEVEL": "WARNING"},
+            check=False,
+        )
+        if ran.returncode != 0:
+            print(ran.stderr[-3000:], file=sys.stderr)
+            return 1
+        run = json.loads(ran.stdout.strip().splitlines()[-1])
+        if run["status"] != "succeeded":
+            print(f"the job did not succeed: {run}", file=sys.stderr)
+            return 1
+        stored = data_dir / "files" / run["storage_key"]
+        if not stored.exists():
+            stored = next(data_dir.rglob(Path(run["storage_key"]).name))
+        check = check_workbook(stored, conn, loaded["organisation_id"])
+    result = {
+        "size": args.size,
+        "postgres": postgres,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "load": loaded,
+        "run": run,
+        "check": check,
+        "goal_rss_mb": GOAL_RSS_MB,
+    }
+    (RESULTS / f"reports-{args.size}.json").write_text(json.dumps(result, indent=2))
+    print(summary(result))
+    ok = check["total_count"] == check["sql_count"] and run["progress"][0] == run["progress"][1]
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
