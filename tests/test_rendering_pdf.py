@@ -376,3 +376,86 @@ def test_time_limit_covers_the_pdf_conversion(context: dict, engine: str) -> Non
     else:
         pytest.fail(f"no timeout: the render finished after {time.monotonic() - started:.2f} s")
     assert time.monotonic() - started < 2.0
+
+
+def test_weasyprint_keeps_one_font_configuration_per_thread(context: dict) -> None:
+    from app.services.rendering import pdf
+
+    plain = "<p>Bonjour</p>"
+    first = pdf._font_config(plain)
+    assert pdf._font_config(plain) is first
+    other: list = []
+    worker = threading.Thread(target=lambda: other.append(pdf._font_config(plain)))
+    worker.start()
+    worker.join()
+    assert other[0] is not first  # Pango's font maps are not shared between threads
+    # A document's own fonts would stay in a shared configuration: it gets its own.
+    own_fonts = "<style>@font-face { font-family: X; src: url(data:,) }</style><p>x</p>"
+    assert pdf._font_config(own_fonts) is not first
+    assert pdf._font_config(plain) is first
+
+
+def test_a_conversion_stopped_half_way_leaves_the_next_one_whole(context: dict) -> None:
+    from app.services.rendering import pdf
+
+    engine = pdf.WeasyPrintEngine()
+    real_html = engine._html
+
+    class StoppedHalfWay:
+        def __init__(self, **kwargs: object) -> None:
+            pass
+
+        def write_pdf(self, **kwargs: object) -> bytes:
+            raise RenderTimeout()
+
+    pdf._font_config("<p></p>")  # this thread's configuration exists
+    engine._html = StoppedHalfWay
+    with pytest.raises(RenderTimeout):
+        engine.convert("<p>x</p>")
+    # The interrupted conversion's configuration is dropped; the next one is right.
+    assert getattr(pdf._thread_fonts, "config", None) is None
+    engine._html = real_html
+    assert "Bonjour" in pdf_text(engine.convert("<p>Bonjour</p>"))
+    assert pdf._thread_fonts.config is not None
+
+
+IMPORTED_BEFORE_THE_LIMIT = """
+import sys
+
+from app.services.rendering import pipeline, render, sample_context
+
+seen = []
+timed = pipeline.run_with_time_limit
+
+
+def spy(work, seconds):
+    seen.append("weasyprint.text.fonts" in sys.modules)
+    return timed(work, seconds)
+
+
+pipeline.run_with_time_limit = spy
+render("<p>{{ policy.number }}</p>", "pdf", sample_context(None), engine="weasyprint")
+print(seen)
+"""
+
+
+def test_weasyprint_is_imported_before_the_time_limit_starts() -> None:
+    # A limit striking in the middle of WeasyPrint's first import (the first render of a
+    # process) left it half-imported for the process's whole life ("module 'pycparser'
+    # has no attribute 'c_ast'" on every later PDF). A fresh process shows the order.
+    import os
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(  # noqa: S603 (our own interpreter and script)
+        [sys.executable, "-c", IMPORTED_BEFORE_THE_LIMIT],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[True]"
