@@ -131,6 +131,38 @@ def test_superadmin_beyond_the_threshold_is_asked_to_narrow_the_filters(
         assert db.session.query(Job).count() == 0
 
 
+def test_superadmin_with_the_agency_filter_gets_a_job_for_that_agency(
+    app, http, login, make_user, make_organisation, small_threshold
+):
+    chosen, other = make_organisation(), make_organisation()
+    add_policies(app, chosen, 4, prefix="CHOSEN")
+    add_policies(app, other, 4, prefix="OTHER")
+    login(make_user("SUPERADMIN", other))
+    response = http.get(f"/policyview/export/csv?_flt_0_organisation={chosen}")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/jobview/list/")
+    _job_id, document_id, status, _params = _the_job(app)
+    assert status is JobStatus.succeeded
+    with app.app_context():
+        assert db.session.query(Job).one().organisation_id == chosen
+        assert db.session.get(Document, document_id).organisation_id == chosen
+    text = http.get(f"/documentview/download/{document_id}").get_data().decode("utf-8-sig")
+    numbers = sorted(line.split(";")[0] for line in text.splitlines()[1:])
+    assert numbers == [f"CHOSEN-00{n}" for n in range(4)]
+
+
+def test_the_agency_filter_cannot_reach_another_agency(
+    app, http, login, make_user, make_organisation
+):
+    user = make_user("MANAGER")
+    add_policies(app, user_organisation(app, user), 2, prefix="OWN")
+    other = make_organisation()
+    add_policies(app, other, 2, prefix="OTHER")
+    login(user)
+    rows = csv_rows(http.get(f"/policyview/export/csv?_flt_0_organisation={other}"))
+    assert len(rows) == 1  # the header alone
+
+
 def test_export_producer_refuses_forged_parameters(app, make_user):
     from app.services.errors import InvalidRequestError
     from app.services.exports.jobs import check

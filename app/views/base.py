@@ -33,6 +33,8 @@ from app.views.fields import parse_id
 log = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 100
+# FAB's list argument "agency equal to" (filter 0 of a relation) on lists that offer it.
+AGENCY_FILTER = "_flt_0_organisation"
 MAX_PAGE = 100_000
 PAGE_ARG = re.compile(r"^(page|psize)_(.+)$")
 NUMBER = re.compile(r"^[0-9]{1,6}$")

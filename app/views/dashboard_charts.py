@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _
 from app.models import DocumentStatus, LineOfBusiness, PolicyStatus
 from app.services.dashboard import DashboardData, Scope
 from app.services.dashboard.charts import ColumnChart, HBarChart, column_chart, hbar_chart
+from app.views.base import AGENCY_FILTER
 from app.views.labels import enum_label
 
 INSURERS_SHOWN = 12
@@ -77,7 +78,7 @@ def policy_list_url(scope: Scope, **filters: Any) -> str:
     The agency goes in too: SUPERADMIN's list shows every agency's policies otherwise.
     """
     if scope.organisation_id is not None:
-        filters.setdefault("_flt_0_organisation", scope.organisation_id)
+        filters.setdefault(AGENCY_FILTER, scope.organisation_id)
     if scope.company_id is not None:
         filters.setdefault("_flt_0_company", scope.company_id)
     return url_for("PolicyView.list", **filters)

@@ -40,6 +40,7 @@ from app.services.exports import (
 )
 from app.services.exports.writers import csv_chunks, xlsx_file
 from app.services.scope import current_user, visible_organisation_id
+from app.views.base import AGENCY_FILTER
 from app.views.labels import COLUMN_LABELS, money_formatter
 from app.views.responses import content_disposition
 
@@ -159,18 +160,22 @@ def start_export_job(plan: ExportPlan, fmt: str) -> Response:
     """Too many rows for one answer: a job writes the file, the Jobs screen follows it."""
     name = plan.export.name
     limit = current_app.config["EXPORT_SYNC_MAX_ROWS"]
+    organisation_id = None
     if visible_organisation_id() is None:
-        # A job covers one organisation; this list spans all of them (SUPERADMIN).
-        flash(
-            _(
-                "%(count)d rows across every organisation: exports beyond %(limit)d rows run"
-                " for one organisation. Narrow the filters.",
-                count=plan.total,
-                limit=limit,
-            ),
-            "warning",
-        )
-        return redirect(url_for(f"{name}.list"))
+        # A job covers one organisation; this list spans all of them (SUPERADMIN),
+        # unless its agency filter (the policy list's) picks one.
+        organisation_id = _chosen_agency(plan.args)
+        if organisation_id is None:
+            flash(
+                _(
+                    "%(count)d rows across every organisation: exports beyond %(limit)d rows"
+                    " run for one organisation. Narrow the filters.",
+                    count=plan.total,
+                    limit=limit,
+                ),
+                "warning",
+            )
+            return redirect(url_for(f"{name}.list"))
     from app.models import JobKind
     from app.services.exports.jobs import PRODUCER
     from app.services.reports import start_tabular_job
@@ -180,7 +185,13 @@ def start_export_job(plan: ExportPlan, fmt: str) -> Response:
     params = {"view": name, "format": fmt, "args": [list(pair) for pair in plan.args]}
     try:
         job = start_tabular_job(
-            session, user, job_kind=JobKind.export, name=PRODUCER, params=params, output_format=fmt
+            session,
+            user,
+            job_kind=JobKind.export,
+            name=PRODUCER,
+            params=params,
+            output_format=fmt,
+            organisation_id=organisation_id,
         )
     except DomainError as error:
         session.rollback()
@@ -197,6 +208,15 @@ def start_export_job(plan: ExportPlan, fmt: str) -> Response:
     link = url_for("JobView.show", pk=job.id)
     flash(Markup('{} <a href="{}">{}</a>').format(message, link, _("Follow the job")), "info")
     return redirect(url_for("JobView.list"))
+
+
+def _chosen_agency(args: Sequence[tuple[str, str]]) -> int | None:
+    """The one agency an "agency equal to" filter of the list names, if exactly one."""
+    chosen = {value for key, value in args if key == AGENCY_FILTER}
+    if len(chosen) != 1:
+        return None
+    value = chosen.pop()
+    return int(value) if value.isdigit() else None
 
 
 def register_export(name: str, factory: Callable[[], ListExport]) -> None:
