@@ -207,7 +207,8 @@ def test_infinite_loop_stops_within_the_time_limit(context: dict) -> None:
     with pytest.raises(RenderTimeout) as caught:
         html(body, context, timeout=1)
     elapsed = time.monotonic() - started
-    assert 0.9 < elapsed < 1.5
+    # The loop would run for hours; the slack is for a CI machine running two legs at once.
+    assert 0.9 < elapsed < 3
     assert "time limit" in caught.value.message
 
 
@@ -220,7 +221,7 @@ def test_time_limit_comes_from_the_app_config(app, context: dict) -> None:
             started = time.monotonic()
             with pytest.raises(RenderTimeout):
                 html(body, context)
-            assert time.monotonic() - started < 1.5
+            assert time.monotonic() - started < 3  # the default limit is 30 s
     finally:
         app.config["RENDER_TIMEOUT_SECONDS"] = previous
 
