@@ -32,7 +32,7 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from werkzeug.wrappers import Response
 
-from app.api.custom import SpecFixes
+from app.api.custom import SpecFixes, field_errors
 from app.api.interface import ListQueryInterface
 from app.api.query import QueryArgumentError, check_filters, check_page_args
 from app.api.rison import rebuild_route
@@ -57,11 +57,6 @@ def parse_pk(raw: Any, bound: int = 2**63 - 1) -> int | None:
         return None
     value = int(text)
     return value if value <= bound else None
-
-
-def field_errors(errors: dict[str, str]) -> dict[str, list[str]]:
-    """Shape model errors like marshmallow's, so clients parse one format."""
-    return {field: [message] for field, message in errors.items()}
 
 
 class OrganisationModelRestApi(SpecFixes, ModelRestApi):
@@ -229,12 +224,6 @@ class OrganisationModelRestApi(SpecFixes, ModelRestApi):
         if set(error.errors) == {GENERAL}:
             return self.response_422(message=str(error.errors[GENERAL]))
         return self.response_422(message=field_errors(error.errors))
-
-    def domain_refusal(self, error: DomainError) -> Response:
-        """A service's refusal (app/services/errors.py): its status, message or field messages."""
-        if error.errors and set(error.errors) != {GENERAL}:
-            return self.response(error.status, message=field_errors(error.errors))
-        return self.response(error.status, message=error.message)
 
     def delete_headless(self, pk: Any) -> Response:
         item = self.scoped_item(pk)

@@ -163,10 +163,7 @@ class ReportApi(CustomApi):
         except ValidationError as error:
             return self.response_422(message=error.messages)
         except DomainError as error:
-            if error.errors:
-                messages = {field: [str(text)] for field, text in error.errors.items()}
-                return self.response(error.status, message=messages)
-            return self.response(error.status, message=error.message)
+            return self.domain_refusal(error)
         except SQLAlchemyError:
             db.session.rollback()
             return self.response(503, message=_("The database is unavailable, try again later."))
