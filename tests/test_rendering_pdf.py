@@ -381,18 +381,35 @@ def test_time_limit_covers_the_pdf_conversion(context: dict, engine: str) -> Non
 def test_weasyprint_keeps_one_font_configuration_per_thread(context: dict) -> None:
     from app.services.rendering import pdf
 
-    plain = "<p>Bonjour</p>"
-    first = pdf._font_config(plain)
-    assert pdf._font_config(plain) is first
+    engine = pdf.WeasyPrintEngine()
+    engine.convert("<p>Bonjour</p>")
+    first = pdf._font_config()
+    engine.convert("<p>Encore</p>")
+    assert pdf._font_config() is first
     other: list = []
-    worker = threading.Thread(target=lambda: other.append(pdf._font_config(plain)))
+    worker = threading.Thread(target=lambda: other.append(pdf._font_config()))
     worker.start()
     worker.join()
     assert other[0] is not first  # Pango's font maps are not shared between threads
-    # A document's own fonts would stay in a shared configuration: it gets its own.
-    own_fonts = "<style>@font-face { font-family: X; src: url(data:,) }</style><p>x</p>"
-    assert pdf._font_config(own_fonts) is not first
-    assert pdf._font_config(plain) is first
+
+
+@pytest.mark.parametrize("at_rule", ["@font-face", "@FONT-FACE", r"@font-fac\65 "])
+def test_a_document_with_its_own_fonts_leaves_them_to_itself(context: dict, at_rule: str) -> None:
+    # Another agency's later document must not find this document's fonts, whatever
+    # way the at-rule is spelled.
+    from app.services.rendering import pdf
+
+    engine = pdf.WeasyPrintEngine()
+    engine.convert("<p>Avant</p>")
+    shared = pdf._font_config()
+    own_fonts = (
+        f"<style>{at_rule} {{ font-family: 'DejaVu Sans'; src: url(data:font/ttf;base64,AAAA) }}"
+        "</style><p>x</p>"
+    )
+    engine.convert(own_fonts)
+    assert getattr(pdf._thread_fonts, "config", None) is None
+    assert "Après" in pdf_text(engine.convert("<p>Après</p>"))
+    assert pdf._font_config() is not shared
 
 
 def test_a_conversion_stopped_half_way_leaves_the_next_one_whole(context: dict) -> None:
@@ -408,7 +425,7 @@ def test_a_conversion_stopped_half_way_leaves_the_next_one_whole(context: dict) 
         def write_pdf(self, **kwargs: object) -> bytes:
             raise RenderTimeout()
 
-    pdf._font_config("<p></p>")  # this thread's configuration exists
+    pdf._font_config()  # this thread's configuration exists
     engine._html = StoppedHalfWay
     with pytest.raises(RenderTimeout):
         engine.convert("<p>x</p>")

@@ -14,6 +14,7 @@ Both get HTML that ``sanitize_html`` already stripped of every URL but data:.
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 import threading
@@ -54,22 +55,33 @@ def _refused_url_fetcher():  # noqa: ANN202 (WeasyPrint's class, imported lazily
 _thread_fonts = threading.local()
 
 
-def _font_config(html: str) -> Any:
-    """This thread's FontConfiguration, or a fresh one for a document with its own fonts.
+def _font_config() -> Any:
+    """This thread's FontConfiguration (fonts seen by one document at a time).
 
     Building one loads Fontconfig's font list and starts an empty Pango font map:
     about a quarter of a one-page render here. Kept per thread, since Pango's font
-    maps are not shared across threads; a document's @font-face fonts would be added
-    to it for good, so such a document gets a configuration of its own.
+    maps are not shared across threads.
     """
-    from weasyprint.text.fonts import FontConfiguration  # imported by WeasyPrintEngine()
-
-    if "@font-face" in html.lower():
-        return FontConfiguration()
     config = getattr(_thread_fonts, "config", None)
     if config is None:
-        config = _thread_fonts.config = FontConfiguration()
+        config = _thread_fonts.config = _own_fonts_class()()
     return config
+
+
+@functools.cache
+def _own_fonts_class() -> type:
+    from weasyprint.text.fonts import FontConfiguration
+
+    class OwnFontsNoted(FontConfiguration):
+        """Notes when a document brings fonts of its own (@font-face)."""
+
+        document_fonts = False
+
+        def add_font_face(self, rule_descriptors: Any, url_fetcher: Any) -> Any:
+            self.document_fonts = True
+            return super().add_font_face(rule_descriptors, url_fetcher)
+
+    return OwnFontsNoted
 
 
 class WeasyPrintEngine:
@@ -80,12 +92,12 @@ class WeasyPrintEngine:
         # middle of the first import would leave WeasyPrint half-imported for the
         # process's whole life.
         from weasyprint import HTML
-        from weasyprint.text.fonts import FontConfiguration  # noqa: F401 (see _font_config)
 
+        _own_fonts_class()
         self._html = HTML
 
     def convert(self, html: str) -> bytes:
-        font_config = _font_config(html)
+        font_config = _font_config()
         document = self._html(string=html, base_url=None, url_fetcher=_refused_url_fetcher())
         try:
             return document.write_pdf(font_config=font_config)
@@ -94,6 +106,11 @@ class WeasyPrintEngine:
             # written: the next render starts from a new configuration.
             _thread_fonts.config = None
             raise
+        finally:
+            if font_config.document_fonts:
+                # Its fonts would stay in the configuration (and could stand in for the
+                # fonts of another agency's documents): the next render starts afresh.
+                _thread_fonts.config = None
 
 
 class PdfkitEngine:
