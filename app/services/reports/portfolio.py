@@ -159,15 +159,20 @@ def produce_portfolio(session: Session, request: TabularRequest) -> Tabular:
                 column_widths=(18, 30, 24, 18, 14, 9, 14, 14, 12),
                 number_formats={4: MONEY},  # dates get openpyxl's yyyy-mm-dd by themselves
             ),
-            Sheet(
-                title=_("Summary"),
-                header=[_("Breakdown"), _("Name"), _("Currency"), _("Policies"), _("Premium")],
-                rows=lambda: iter(summary),
-                total=len(summary),
-                column_widths=(22, 30, 9, 12, 16),
-                number_formats={4: MONEY},
-            ),
+            _summary_sheet(summary),
         ],
+    )
+
+
+def _summary_sheet(totals: list[tuple[Any, ...]]) -> Sheet:
+    """Both reports' last sheet: (breakdown, name, currency, policies, premium) rows."""
+    return Sheet(
+        title=_("Summary"),
+        header=[_("Breakdown"), _("Name"), _("Currency"), _("Policies"), _("Premium")],
+        rows=lambda: iter(totals),
+        total=len(totals),
+        column_widths=(22, 30, 9, 12, 16),
+        number_formats={4: MONEY},
     )
 
 
@@ -266,14 +271,7 @@ def produce_premiums(session: Session, request: TabularRequest) -> Tabular:
                 column_widths=(10, 30, 9, 12, 16),
                 number_formats={4: MONEY},
             ),
-            Sheet(
-                title=_("Summary"),
-                header=[_("Breakdown"), _("Name"), _("Currency"), _("Policies"), _("Premium")],
-                rows=lambda: iter(totals),
-                total=len(totals),
-                column_widths=(22, 30, 9, 12, 16),
-                number_formats={4: MONEY},
-            ),
+            _summary_sheet(totals),
         ],
     )
 
