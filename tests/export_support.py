@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator
 from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
 
 from openpyxl import load_workbook
-from sqlalchemy import event
 
 from app.extensions import db
 
@@ -92,22 +89,6 @@ def list_rows(http: Any, path: str, columns: int) -> list[list[str]]:
 
 def column(rows: list[list[Any]], index: int) -> list[Any]:
     return [row[index] for row in rows]
-
-
-@contextlib.contextmanager
-def counted_queries(app: Any) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def add_policies(app: Any, organisation_id: int, how_many: int, *, prefix: str = "P") -> None:

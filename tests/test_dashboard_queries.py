@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from app.models import DocumentStatus, JobStatus, LineOfBusiness, PolicyStatus
 from tests.dashboard_support import Agency
-from tests.test_screens_queries import counted_queries
+from tests.test_screens_support import counted_queries
 
 CHARTS = 7  # status, insurer, line, premiums, expiring, documents, failed jobs
 FILTER_CHOICES = 1  # the insurers of the filter select (+1 for SUPERADMIN's agencies)

@@ -10,7 +10,8 @@ import pytest
 from app.extensions import db
 from app.models import AuditLog, Company
 from tests.conftest import user_organisation
-from tests.export_support import add_policies, column, counted_queries, csv_rows, xlsx_sheet
+from tests.export_support import add_policies, column, csv_rows, xlsx_sheet
+from tests.test_screens_support import counted_queries
 
 LISTS = ("/policyview", "/clientview", "/companyview", "/documentview", "/audit")
 

@@ -3,31 +3,13 @@ number of rows (no query per row for the client and the insurer)."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from decimal import Decimal
-
-from sqlalchemy import event
 
 from app.extensions import db
 from app.models import LineOfBusiness, Policy
 from tests.conftest import user_organisation
-
-
-@contextlib.contextmanager
-def counted_queries(app):
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+from tests.test_screens_support import counted_queries
 
 
 def _add_policies(app, organisation_id, how_many, start):

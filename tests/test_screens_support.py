@@ -5,16 +5,18 @@ No tests here; the other test_screens_* modules import these.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from babel.support import Translations
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from app.extensions import db
 
@@ -141,3 +143,20 @@ def french(message: str) -> str:
     translated = _french().gettext(message)
     assert translated != message, f"not in the French catalogue: {message!r}"
     return translated
+
+
+@contextlib.contextmanager
+def counted_queries(app: Any) -> Iterator[list[str]]:
+    """Every SQL statement the app's engine sends while the block runs."""
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
