@@ -11,7 +11,7 @@ import urllib.parse
 
 import pytest
 from cryptography.fernet import Fernet
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from app.extensions import db
@@ -27,6 +27,7 @@ from tests.api_documents_support import (
     published_template,
 )
 from tests.conftest import csrf_token, user_organisation
+from tests.fuzz_support import fuzz_settings, json_values
 
 STORE_KEY = "monassurance_file_store"  # app.extensions entry of app.services.storage
 
@@ -396,18 +397,7 @@ def test_answers_match_the_openapi_document(http, app, agency, template_a):
     assert "post" not in spec["paths"]["/api/v1/document/"]
 
 
-FUZZ = settings(
-    max_examples=40,
-    database=None,  # no .hypothesis folder in the work tree
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
-json_values = st.recursive(
-    json_scalars,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner),
-    max_leaves=6,
-)
+FUZZ = fuzz_settings(40)
 
 
 @FUZZ

@@ -11,10 +11,11 @@ import json
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import user_organisation
+from tests.fuzz_support import fuzz_settings
 
 RESOURCES = ("company", "client", "policy")
 SQL_WORDS = re.compile(
@@ -363,12 +364,7 @@ def test_bad_put_fields_answer_422_and_change_nothing(http, jwt, ids, field, val
 
 # --- fuzz -------------------------------------------------------------------------
 
-FUZZ = settings(
-    max_examples=60,
-    database=None,  # no .hypothesis folder in the work tree
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+FUZZ = fuzz_settings(60)
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
 json_values = st.recursive(
     json_scalars,

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from app.extensions import db
@@ -20,6 +20,7 @@ from tests.api_documents_support import (
     published_template,
 )
 from tests.conftest import csrf_token, user_organisation
+from tests.fuzz_support import fuzz_settings, json_values
 
 PREVIEW_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
@@ -421,17 +422,7 @@ def test_answers_match_the_openapi_document(http, agency, make_user, auth_header
     assert set(operations["responses"]["200"]["content"]) >= {"text/html", "application/pdf"}
 
 
-FUZZ = settings(
-    max_examples=25,
-    database=None,  # no .hypothesis folder in the work tree
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner),
-    max_leaves=6,
-)
+FUZZ = fuzz_settings(25)
 jinja_bits = st.sampled_from(
     ["{{", "}}", "{%", "%}", "{#", "#}", " if ", " for x in ", "endif", "|money", "\n", "policy."]
 )

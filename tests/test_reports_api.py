@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from app.extensions import db
 from app.models import Job, JobStatus
 from tests.conftest import user_organisation
+from tests.fuzz_support import fuzz_settings, json_values
 from tests.reports_support import fr, seed_policies, sheet_rows, workbook_of
 from tests.test_api_openapi import check
 
@@ -189,18 +190,7 @@ def test_started_jobs_leave_their_row_and_an_audit_line(http, app, agency):
         assert entry.object_id == str(job_id) and entry.organisation_id == agency["organisation"]
 
 
-FUZZ = settings(
-    max_examples=40,
-    database=None,  # no .hypothesis folder in the work tree
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
-json_values = st.recursive(
-    json_scalars,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner),
-    max_leaves=6,
-)
+FUZZ = fuzz_settings(40)
 
 
 @FUZZ
