@@ -6,7 +6,7 @@ Usage:
     BENCH_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test python bench/reports.py
 
 In a dedicated PostgreSQL schema (created, then dropped unless --keep): migrate, and
-load with COPY the dashboard benchmark's data set (bench/dashboard.py: an agency of N
+load with COPY the dashboard benchmark's data set (bench/portfolio_schema.py: an agency of N
 policies, N/2 clients, 24 insurers, a neighbour agency of N/20 policies). A queued
 portfolio-report job is written for the agency, then a fresh child process (so the
 loader's memory does not count) builds the app and runs the job as the Huey task
@@ -44,7 +44,7 @@ for folder in (ROOT, BENCH_DIR):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-from dashboard import (  # noqa: E402
+from portfolio_schema import (  # noqa: E402
     DEFAULT_POSTGRES_URL,
     fresh_schema,
     load,
@@ -68,7 +68,7 @@ def rss_mb(field: str) -> float:
 def child(url: str, job_id: int) -> int:
     """Run the job in this (fresh) process; print what was measured as JSON."""
     os.environ["DATABASE_URL"] = url
-    from dashboard import build_app
+    from portfolio_schema import build_app
 
     app = build_app(url)
     from app.extensions import db
