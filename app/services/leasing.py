@@ -38,10 +38,10 @@ from sqlalchemy.orm import Session
 
 from app.models.base import utcnow
 from app.services import audit
+from app.services.batches import in_lists
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-ID_CHUNK = 500  # ids per UPDATE ... IN (...)
 # user:password@ in a connection URL quoted by an error: never into the logs
 _CREDENTIALS = re.compile(r"(://[^:/@\s]*):[^@/\s]*@")
 SWEEP_LIMIT = 1000  # rows handled per run: a huge backlog drains over several runs
@@ -90,10 +90,10 @@ def _mark_sent(session: Session, model: Any, row_ids: list[int]) -> None:
     # which the worker's claim turns into a no-op.
     now = utcnow()
     try:
-        for start in range(0, len(row_ids), ID_CHUNK):
+        for chunk in in_lists(row_ids):
             session.execute(
                 update(model)
-                .where(model.id.in_(row_ids[start : start + ID_CHUNK]))
+                .where(model.id.in_(chunk))
                 .values(enqueued_at=now)
                 .execution_options(synchronize_session=False)
             )

@@ -8,7 +8,6 @@ stays queued and the sweeper enqueues it later, so the caller still gets 202.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from flask import current_app
@@ -28,6 +27,7 @@ from app.models import (
     TemplateVersion,
 )
 from app.services import audit
+from app.services.batches import in_lists
 from app.services.documents.queries import valid_id
 from app.services.documents.queueing import enqueue_renders
 from app.services.errors import InvalidRequestError, NotFoundError
@@ -39,7 +39,6 @@ COMPATIBLE_FORMATS = {
     OutputFormat.pdf: (OutputFormat.html, OutputFormat.pdf),
     OutputFormat.xlsx: (OutputFormat.xlsx,),
 }
-ID_CHUNK = 500  # ids per IN (...) list: far below every database's limit
 
 
 def request_document(
@@ -246,7 +245,7 @@ def _policy_organisations(
         raise NotFoundError(_("Policy not found."))
     scope = visible_organisation_id(user)
     found: dict[int, int] = {}
-    for chunk in _chunks(policy_ids):
+    for chunk in in_lists(policy_ids):
         query = select(Policy.id, Policy.organisation_id).where(Policy.id.in_(chunk))
         if scope is not None:
             query = query.where(Policy.organisation_id == scope)
@@ -264,11 +263,6 @@ def _policy_organisations(
     if template.organisation_id not in (None, organisation_id):
         raise NotFoundError(_("Template not found."))
     return organisation_id
-
-
-def _chunks(ids: list[int]) -> Iterable[list[int]]:
-    for start in range(0, len(ids), ID_CHUNK):
-        yield ids[start : start + ID_CHUNK]
 
 
 # --- rows ------------------------------------------------------------------------

@@ -8,7 +8,7 @@ app.services.validation.check_references, done in bulk instead of once per row).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
@@ -16,13 +16,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Client, Company, Policy
+from app.services.batches import in_lists
 from app.services.imports.common import RowError
 from app.services.imports.values import normalise
 
 if TYPE_CHECKING:
     from app.services.imports.rows import RowPlan
-
-CHUNK = 500  # ids per IN (...): well under every database's parameter limit
 
 
 def resolve_clients(
@@ -119,7 +118,5 @@ def _ambiguous_client() -> str:
     )
 
 
-def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
-    items = sorted(values)
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
+def _chunks(values: Iterable[str]) -> Iterator[Sequence[str]]:
+    return in_lists(sorted(values))

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from app import metrics
 from app.models.base import ModelValidationError
 from app.services import audit
+from app.services.batches import in_lists
 from app.services.imports.common import ImportRefusedError
-from app.services.imports.references import CHUNK
 from app.services.imports.rows import MODELS, Validation
 
 log = logging.getLogger(__name__)
@@ -48,10 +48,8 @@ def apply(
     model = MODELS[validation.kind]
     ids = [plan.existing_id for plan in validation.rows if plan.existing_id is not None]
     existing = {}
-    for start in range(0, len(ids), CHUNK):
-        query = select(model).where(
-            model.organisation_id == organisation_id, model.id.in_(ids[start : start + CHUNK])
-        )
+    for chunk in in_lists(ids):
+        query = select(model).where(model.organisation_id == organisation_id, model.id.in_(chunk))
         existing.update({row.id: row for row in session.scalars(query)})
     created = updated = 0
     try:

@@ -45,14 +45,13 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from app.models import Document, PurgeRun
+from app.services.batches import in_lists
 from app.services.purge.items import ORPHAN, PurgeItem, PurgeScope
 from app.services.storage import FileStore
 
 log = logging.getLogger(__name__)
 
 ORPHAN_REASON = "stored file with no document row"
-# Ids per IN (...) query: far below SQLite's and PostgreSQL's bound-parameter limits.
-CHUNK = 500
 
 
 def parse_key(key: str) -> tuple[int, int]:
@@ -113,8 +112,8 @@ def rows_present(session: Session, pairs: Iterable[tuple[int, int]]) -> set[tupl
     wanted = list(pairs)
     session.commit()  # a fresh snapshot, whatever the isolation level
     present: set[tuple[int, int]] = set()
-    for start in range(0, len(wanted), CHUNK):
-        ids = {document_id for document_id, _org in wanted[start : start + CHUNK]}
+    for chunk in in_lists(wanted):
+        ids = {document_id for document_id, _org in chunk}
         rows = session.execute(
             select(Document.id, Document.organisation_id).where(Document.id.in_(ids))
         )
