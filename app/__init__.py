@@ -28,6 +28,9 @@ def create_app(config: Any | None = None) -> Flask:
     from app.ops.requests import init_request_hooks
 
     init_request_hooks(app)
+    from app.input_text import init_input_text
+
+    init_input_text(app)  # NUL and lone surrogates refused at every door
 
     from app.services import audit
 

@@ -46,8 +46,6 @@ log = logging.getLogger(__name__)
 
 # "²".isdigit() is True and int() accepts other scripts' digits: use an ASCII pattern.
 PK_PATTERN = re.compile(r"^[1-9][0-9]{0,18}$")
-# Our resources take small JSON objects; refuse large bodies before parsing them.
-MAX_BODY_BYTES = 256 * 1024
 
 
 def parse_pk(raw: Any, bound: int = 2**63 - 1) -> int | None:
@@ -245,8 +243,7 @@ class OrganisationModelRestApi(SpecFixes, ModelRestApi):
 
     # --- helpers --------------------------------------------------------------
     def _json_object(self) -> dict[str, Any] | Response:
-        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-            return self.response(413, message=_("The request body is too large."))
+        # Size, nesting and text were checked before (app/api/json_guard.py).
         if not request.is_json:
             return self.response_400(message=_("The request body must be JSON."))
         body = request.get_json(silent=True)

@@ -4,7 +4,8 @@
   default is an HTML page, useless to a script).
 - ``?q=`` is parsed once here: FAB's ``@rison`` decorator catches only
   ``ParserException``, so ``(page:1e+16)`` (ValueError) or deep nesting
-  (RecursionError) answered 500.
+  (RecursionError) answered 500. Its strings follow the rule of app/input_text.py.
+- Bodies pass the body guard (app/api/json_guard.py): size, nesting, text.
 - FAB exempts its API blueprints from CSRF and accepts the browser session
   (``allow_browser_login``). A state-changing call authenticated by the session
   cookie must therefore carry the CSRF token in ``X-CSRFToken``; calls with a
@@ -20,14 +21,18 @@ import urllib.parse
 from typing import Any
 
 import prison
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from wtforms import ValidationError as CSRFValidationError
 
-API_PREFIX = "/api/"
+from app.api.errors import API_PREFIX, json_error
+from app.api.json_guard import body_refusal
+from app.input_text import MESSAGE as UNSTORABLE_TEXT
+from app.input_text import all_storable, json_strings
+
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_HEADERS = ("X-CSRFToken", "X-CSRF-Token")
 # Authenticates by the credentials in its body and answers tokens in its body:
@@ -35,13 +40,6 @@ CSRF_HEADERS = ("X-CSRFToken", "X-CSRF-Token")
 CSRF_EXEMPT_PATHS = frozenset({"/api/v1/security/login"})
 MAX_Q_LENGTH = 8_000
 MAX_Q_DEPTH = 8
-
-
-def json_error(status: int, message: str | dict[str, Any], **headers: str) -> Response:
-    response = jsonify(message=message)
-    response.status_code = status
-    response.headers.update(headers)
-    return response
 
 
 def parse_q(raw: str) -> Any:
@@ -79,9 +77,15 @@ def check_api_request() -> Response | None:
     raw_q = request.args.get("q")
     if raw_q:
         try:
-            parse_q(raw_q)
+            q = parse_q(raw_q)
         except Exception:  # noqa: BLE001 (any parser failure is the client's input)
             return json_error(400, _("The q argument is not valid rison or JSON."))
+        # The JSON form may spell a NUL as an escape the raw argument does not show.
+        if not all_storable(json_strings(q)):
+            return json_error(400, str(UNSTORABLE_TEXT))
+    refused = body_refusal()
+    if refused is not None:
+        return json_error(*refused)
     if (
         request.method in WRITE_METHODS
         and request.path not in CSRF_EXEMPT_PATHS

@@ -24,7 +24,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from app import permissions
-from app.api.base import MAX_BODY_BYTES
 from app.api.bodies import Id
 from app.api.custom import CustomApi
 from app.extensions import db
@@ -173,8 +172,6 @@ class ReportApi(CustomApi):
 
     def _body(self) -> dict[str, Any] | Response:
         """The JSON object sent, {} when nothing was sent; anything else answers 422."""
-        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-            return self.response(413, message=_("The request body is too large."))
         if not request.get_data(cache=True):
             return {}
         body = request.get_json(silent=True) if request.is_json else None
