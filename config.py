@@ -202,6 +202,7 @@ class Config:
     FAB_CREATE_DB = False  # Alembic owns the schema
     FAB_UPDATE_PERMS = False  # synced once by `flask monassurance sync-roles`
     FAB_ADD_SECURITY_API = False  # users and roles get organisation-aware APIs of our own
+    FAB_ADD_MENU_API = False  # for single-page front ends: our screens render their menu
     FAB_API_SWAGGER_UI = True
     FAB_SECURITY_MANAGER_CLASS = "app.security.MonAssuranceSecurityManager"
     FAB_INDEX_VIEW = "app.views.home.HomeView"

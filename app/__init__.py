@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
-from flask_appbuilder import AppBuilder
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -38,7 +37,10 @@ def create_app(config: Any | None = None) -> Flask:
 
     with app.app_context():
         _tune_sqlite()
-        appbuilder = AppBuilder(update_perms=False)
+        from app.routes import MonAssuranceAppBuilder
+
+        # Registers only the FAB routes the product uses (app/routes.py).
+        appbuilder = MonAssuranceAppBuilder(update_perms=False)
         appbuilder.init_app(app, db.session)
         from app.registry import register_all
 

@@ -9,6 +9,13 @@ import re
 
 import pytest
 
+from app.extensions import db
+from app.models import AppUser, AuditLog, Document, Job, JobKind, JobStatus
+from app.models.delivery import PurgeRun
+from app.services import audit
+from tests.conftest import ROLES, login_screen, user_organisation
+from tests.links_support import stored_document
+
 # Public on purpose: login and language switch, operator probes, static files, the API spec.
 PUBLIC_ROUTES = {
     "/",
@@ -85,3 +92,174 @@ def test_protected_list_routes_answer_401_or_login_redirect(app):
 @pytest.mark.parametrize("rule", sorted(PUBLIC_ROUTES))
 def test_public_routes_still_exist(app, rule):
     assert rule in {r.rule for r in app.url_map.iter_rules()}, f"{rule} is allow-listed but gone"
+
+
+# --- Logged in: no route answers 5xx ------------------------------------------------------
+# Each role logs in once and GETs every route, its path variables filled with a row of its
+# own agency, a row of another agency and hostile strings. A 5xx is a crash: FAB routes the
+# product does not use (a ModelView's /download/<filename> answered 500) must be gone.
+
+# Which rows a route's <pk> names, by the route's first path segments.
+PK_KINDS = [
+    (re.compile(r"^/(clientview|api/v1/client|history/<[^>]+>)/"), "client"),
+    (re.compile(r"^/(policyview|api/v1/policy|documentview/generate)/"), "policy"),
+    (re.compile(r"^/(companyview|api/v1/company)/"), "company"),
+    (re.compile(r"^/(documentview|api/v1/document|links)/"), "document"),
+    (re.compile(r"^/(jobview|api/v1/job)/"), "job"),
+    (re.compile(r"^/(templateview|api/v1/template)/"), "template"),
+    (re.compile(r"^/(users|api/v1/user|api/v1/auth/users)/"), "user"),
+    (re.compile(r"^/(organisationview|api/v1/organisation)/"), "organisation"),
+    (re.compile(r"^/(audit|api/v1/audit)/"), "audit"),
+    (re.compile(r"^/purge/"), "purge"),
+]
+ID_VARIABLES = {"pk", "user_id"}
+# Plausible values first: the walk varies one variable at a time from the first values.
+PLAUSIBLE = {
+    "version": ("v1",),
+    "fmt": ("csv", "xlsx"),
+    "extension": ("csv", "xlsx"),
+    "locale": ("fr",),
+    "kind": ("client", "policy", "company"),
+    "subject": ("client", "policy"),
+    "number": ("1",),
+    "filename": ("x", "js/lookup-select.js"),
+}
+HOSTILE = ("x", "../etc/passwd", "99999999999999999999")
+VARIABLE = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+# Logging out would end the walk's session.
+NOT_WALKED = {"/logout/"}
+
+
+def agency_rows(app, organisation_id: int, suffix: str, portfolio, user_id: int) -> dict[str, int]:
+    """The id of one row of every kind a route's <pk> can name, in this agency."""
+    rows = dict(portfolio(organisation_id, suffix))
+    rows["document"] = stored_document(app, organisation_id)
+    with app.app_context():
+        job = Job(
+            organisation_id=organisation_id,
+            owner_id=user_id,
+            kind=JobKind.render,
+            status=JobStatus.succeeded,
+            document_id=rows["document"],
+        )
+        run = PurgeRun(trigger="manual", organisation_id=organisation_id, status="done")
+        db.session.add_all([job, run])
+        actor = audit.Actor(user_id, "tests", organisation_id)
+        audit.record(
+            db.session,
+            "update",
+            "Client",
+            rows["client"],
+            actor=actor,
+            organisation_id=organisation_id,
+        )
+        db.session.commit()
+        audit_id = db.session.query(AuditLog.id).filter_by(organisation_id=organisation_id)
+        rows.update(
+            job=job.id,
+            purge=run.id,
+            user=user_id,
+            organisation=organisation_id,
+            template=db.session.get(Document, rows["document"]).template_id,
+            audit=audit_id.first()[0],
+        )
+    return rows
+
+
+def account_id(app, username: str) -> int:
+    with app.app_context():
+        return db.session.query(AppUser.id).filter_by(username=username).scalar()
+
+
+@pytest.fixture
+def two_agencies(app, make_user, make_organisation, portfolio):
+    """A user of each role in agency A; one row of every kind in A and in B."""
+    users = {"USER": make_user("USER")}
+    own = user_organisation(app, users["USER"])
+    users.update({role: make_user(role, own) for role in ROLES if role != "USER"})
+    other = make_organisation()
+    stranger = make_user("USER", other)
+    return {
+        "users": users,
+        "own": agency_rows(app, own, "A", portfolio, account_id(app, users["USER"])),
+        "other": agency_rows(app, other, "B", portfolio, account_id(app, stranger)),
+    }
+
+
+def variable_values(rule: str, name: str, own: dict[str, int], other: dict[str, int]) -> tuple:
+    if name in ID_VARIABLES:
+        kind = next((kind for pattern, kind in PK_KINDS if pattern.match(rule)), None)
+        ids = (str(own[kind]), str(other[kind])) if kind else ("1",)
+        return (*ids, *HOSTILE)
+    return (*PLAUSIBLE.get(name, ()), *HOSTILE)
+
+
+def fill(rule: str, values: dict[str, str]) -> str:
+    return VARIABLE.sub(lambda m: values[m.group(1)], rule)
+
+
+def walked_paths(app, own: dict[str, int], other: dict[str, int]) -> list[str]:
+    """Every GET route, each variable in turn taking each of its values (the others plausible)."""
+    paths = set()
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.rule in NOT_WALKED:
+            continue
+        values = {
+            name: variable_values(rule.rule, name, own, other)
+            for name in VARIABLE.findall(rule.rule)
+        }
+        base = {name: choices[0] for name, choices in values.items()}
+        paths.add(fill(rule.rule, base))
+        for name, choices in values.items():
+            paths.update(fill(rule.rule, {**base, name: value}) for value in choices[1:])
+    return sorted(paths)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_route_answers_5xx_to_a_logged_in_get(app, http, two_agencies, role):
+    assert login_screen(http, two_agencies["users"][role]).status_code == 200
+    statuses, crashes = {}, []
+    for path in walked_paths(app, two_agencies["own"], two_agencies["other"]):
+        try:
+            statuses[path] = http.get(path).status_code
+        except Exception as error:  # TESTING propagates what would be a 500
+            crashes.append(f"GET {path} raised {type(error).__name__}: {error}")
+            continue
+        if statuses[path] >= 500:
+            crashes.append(f"GET {path} -> {statuses[path]}")
+    assert not crashes, "\n".join(crashes)
+    # Guard the guard: the walk reached the role's own rows and was not logged out.
+    assert statuses[f"/clientview/show/{two_agencies['own']['client']}"] == 200
+    assert statuses[f"/documentview/show/{two_agencies['own']['document']}"] == 200
+
+
+# FAB routes the product does not use (app/routes.py): gone even for SUPERADMIN, who holds
+# every permission. The ones the screens use stay.
+UNUSED_FAB_ROUTES = [
+    "/clientview/download/x",  # FAB's file download: answered 500 (no UPLOAD_FOLDER)
+    "/users/download/x",
+    "/roles/download/x",
+    "/clientview/action/x/1",  # actions, on views that declare none
+    "/groups/action/x/1",
+    "/permissions/show/1",  # routes behind a permission the view does not declare
+    "/viewmenus/edit/1",
+    "/userstatschartview/chart/",  # Google Charts from a CDN: blank under our CSP
+    "/api/v1/menu/",  # for single-page front ends
+]
+USED_ENDPOINTS = [
+    "DocumentView.download",
+    "DocumentApi.download",
+    "PolicyView.action",
+    "PolicyView.action_post",
+    "OrganisationUserView.action",
+    "RoleModelView.action_post",
+    "PermissionModelView.list",
+]
+
+
+def test_unused_fab_routes_answer_404_and_used_ones_stay(app, http, make_user):
+    assert login_screen(http, make_user("SUPERADMIN")).status_code == 200
+    answers = {path: http.get(path).status_code for path in UNUSED_FAB_ROUTES}
+    assert answers == dict.fromkeys(UNUSED_FAB_ROUTES, 404)
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert set(USED_ENDPOINTS) <= endpoints

@@ -281,7 +281,6 @@ FAB_SECURITY_SCREENS = [
     "/viewmenus/list/",
     "/permissionviews/list/",
     "/groups/list/",
-    "/userstatschartview/chart/",
 ]
 
 
