@@ -106,6 +106,8 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
             env_str("DATABASE_URL", f"sqlite:///{folder / 'monassurance.db'}")
         )
+        # Seconds to wait for a PostgreSQL connection before the door answers 503.
+        self.DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5)
         self.REDIS_URL = env_str("REDIS_URL")
         self.STORAGE_URL = env_str("STORAGE_URL", f"osfs://{folder / 'files'}")
         # Fernet keys, newest first: the first encrypts, all decrypt (rotation).
@@ -188,6 +190,32 @@ class Config:
         self._ratelimit_storage_uri = value
 
     @property
+    def RATELIMIT_STORAGE_OPTIONS(self) -> dict[str, object]:  # noqa: N802 (Flask config key)
+        """Short Redis timeouts: a hung Redis costs a second, then limits fall back to memory."""
+        from app.ops.outages import rate_limit_storage_options
+
+        return rate_limit_storage_options(self.RATELIMIT_STORAGE_URI)
+
+    @property
+    def SQLALCHEMY_ENGINE_OPTIONS(self) -> dict[str, object]:  # noqa: N802 (Flask config key)
+        """Test each pooled connection before use: after a database restart or a cut
+        connection the pool hands out a live one instead of failing the first use."""
+        override = getattr(self, "_engine_options", None)
+        if override is not None:
+            return override
+        options: dict[str, object] = {"pool_pre_ping": True}
+        if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql") and (
+            "connect_timeout=" not in self.SQLALCHEMY_DATABASE_URI
+        ):
+            # An unreachable host answers 503 in seconds rather than after TCP's minutes.
+            options["connect_args"] = {"connect_timeout": self.DATABASE_CONNECT_TIMEOUT}
+        return options
+
+    @SQLALCHEMY_ENGINE_OPTIONS.setter
+    def SQLALCHEMY_ENGINE_OPTIONS(self, value: dict[str, object] | None) -> None:  # noqa: N802
+        self._engine_options = value
+
+    @property
     def AUTH_DB_FAKE_PASSWORD_HASH_CHECK(self) -> str:  # noqa: N802 (Flask config key)
         """A hash of the real method, so unknown users cost as much as wrong passwords."""
         return _fake_hash(self.PASSWORD_HASH_METHOD)
@@ -215,6 +243,10 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis away: judge limits in each process's memory, never fail the request
+    # (app/ops/outages.py, docs/operations.md "When a service is down").
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
     AUTH_RATE_LIMITED = True  # FAB's HTML login form, limited to AUTH_RATE_LIMIT per IP
     # API keys: FAB's table and checks (app/services/api_keys.py). A key carries
     # 256 random bits, so its stored hash needs no stretching: a light one keeps

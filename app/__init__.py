@@ -24,12 +24,16 @@ def create_app(config: Any | None = None) -> Flask:
     migrate.init_app(app, db, directory=_migrations_folder())
     csrf.init_app(app)  # before AppBuilder: FAB does not protect its forms itself
 
+    from app.ops.outages import init_outages
     from app.ops.requests import init_request_hooks
 
     init_request_hooks(app)
     from app.input_text import init_input_text
 
     init_input_text(app)  # NUL and lone surrogates refused at every door
+    # Before AppBuilder: its after-request hooks (the limiter's Retry-After) then run
+    # first, and a 503's Retry-After is ours.
+    init_outages(app)
 
     from app.services import audit
 

@@ -56,6 +56,23 @@ QUEUE_DEPTH = Gauge(
     multiprocess_mode="livemostrecent",
 )
 
+# --- outages (issue 11): app/ops/outages.py -------------------------------------------
+RATE_LIMIT_STORAGE_LOST = Counter(
+    "rate_limit_storage_lost_total",
+    "Times the rate-limit storage (Redis) stopped answering and limits fell back to memory",
+)
+# 1 in each process judging limits in memory; "livemax": 1 when any live worker does.
+RATE_LIMIT_IN_MEMORY = Gauge(
+    "rate_limit_in_memory",
+    "1 while rate limits are judged in this process's memory because Redis does not answer",
+    multiprocess_mode="livemax",
+)
+SERVICE_UNAVAILABLE = Counter(
+    "service_unavailable_responses_total",
+    "Requests answered 503 because a dependency did not answer, by dependency",
+    ["dependency"],
+)
+
 
 def refresh_live_gauges() -> None:
     """Set the gauges read at scrape time; needs an app context. Never raises."""

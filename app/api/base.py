@@ -38,6 +38,7 @@ from app.api.query import QueryArgumentError, check_filters, check_page_args
 from app.api.rison import rebuild_route
 from app.api.schemas import harden_schema, integer_bound
 from app.models.base import GENERAL, ModelValidationError
+from app.ops.outages import DATABASE_DOWN
 from app.services.errors import DomainError
 from app.services.scope import ORGANISATION_BASE_FILTERS, organisation_for_new_rows
 from app.services.validation import validate_item
@@ -254,6 +255,8 @@ class OrganisationModelRestApi(SpecFixes, ModelRestApi):
     def _database_error(self, error: SQLAlchemyError) -> Response:
         """Answer a database refusal without leaking SQL, and log it for operators."""
         self.datamodel.session.rollback()
+        if isinstance(error, DATABASE_DOWN):
+            raise error  # the database is away: 503 with Retry-After (app/ops/outages.py)
         if isinstance(error, IntegrityError):
             log.info("integrity error on %s: %s", self.resource_name, error.orig)
             return self.response_422(message=self.integrity_message(error))

@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response
 from wtforms import Form
 
 from app.models.base import ModelValidationError
+from app.ops.outages import DATABASE_DOWN
 from app.services.scope import ORGANISATION_BASE_FILTERS, current_user, organisation_for_new_rows
 from app.services.validation import validate_item
 from app.views.fields import parse_id
@@ -71,6 +72,8 @@ class GuardedModelView(ModelView):
         self._check_list_arguments()
         try:
             return super()._list(**kwargs)
+        except DATABASE_DOWN:
+            raise  # not the user's request: 503 (app/ops/outages.py)
         except SQLAlchemyError:
             # A filter value the column cannot hold (an unknown enum value, text for a
             # number on PostgreSQL): the user's request is wrong, not the server.
