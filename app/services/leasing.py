@@ -16,7 +16,12 @@ started_at, finished_at, error) and follow the same rules:
 - a worker's attempt ends one way for every kind of row (``settle_attempt``):
   deterministic errors fail at once, trouble that may pass (storage, database, the
   worker stopping) goes back to queued (``requeue_or_fail``) until the attempts are
-  spent, a lost lease writes nothing.
+  spent, a lost lease writes nothing;
+- a connection found dead (the database restarted, the network cut it) is not
+  the row's fault: the claim, or the attempt's work under the same lease, runs
+  once more at once (``once_more_on_disconnect``), so it costs no attempt and no
+  wait for the sweeper. The engine also tests pooled connections before use
+  (``pool_pre_ping``, config.py), which catches most of them earlier.
 
 Each caller adds its own conditions (e.g. "a report or export job").
 """
@@ -33,7 +38,7 @@ from typing import Any, TypeVar
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.models.base import utcnow
@@ -250,6 +255,29 @@ def fail_exhausted(
     return True
 
 
+def once_more_on_disconnect(session: Session, label: str, step: Callable[[], T]) -> T:
+    """Run ``step``; if it found its database connection dead, run it once more at once.
+
+    SQLAlchemy discards a connection it finds dead, with the pool's older ones,
+    so the second run gets a fresh connection. Only for steps that can run
+    twice: a claim (its UPDATE was not committed, or the second one finds the
+    row taken) and an attempt's work under the lease it already holds (a
+    document's file is overwritten, a job delivers in one conditional commit).
+    """
+    try:
+        return step()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        session.rollback()
+        log.warning(
+            "%s: the database connection was lost (%s); trying again at once",
+            label,
+            type(error.orig).__name__ if error.orig is not None else type(error).__name__,
+        )
+        return step()
+
+
 def settle_attempt(
     session: Session,
     label: str,
@@ -262,14 +290,15 @@ def settle_attempt(
 ) -> T | None:
     """Run one attempt of a claimed row's work; its result, or None once settled otherwise.
 
-    ``final`` errors fail the row with their message; storage and database errors and
-    a stopping worker (SIGTERM) hand it back through ``retry``; any other error is
+    ``final`` errors fail the row with their message; a dead database connection is
+    tried again at once, under the same lease and attempt; storage and database
+    errors and a stopping worker (SIGTERM) hand it back through ``retry``; any other error is
     logged and goes to ``retry`` or ``fail`` as ``retry_unexpected`` says.
     """
     from app.services.storage import StorageError
 
     try:
-        return work()
+        return once_more_on_disconnect(session, label, work)
     except LeaseLostError:
         log.warning("%s: lease lost to another worker; its result stands", label)
     except final as error:

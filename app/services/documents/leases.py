@@ -97,7 +97,7 @@ class LeaseKeeper:
         self.seconds = seconds
         self.lost = threading.Event()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=self.name(), daemon=True)
+        self._thread: threading.Thread | None = None
 
     # A job that works itself (app/services/reports/runs.py) holds its lease the same
     # way: a subclass names its row and its renewal.
@@ -117,12 +117,16 @@ class LeaseKeeper:
         )
 
     def __enter__(self) -> LeaseKeeper:
+        # A thread per entry: an attempt's work may run twice (leasing.once_more_on_disconnect).
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=self.name(), daemon=True)
         self._thread.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self._stop.set()
-        self._thread.join(timeout=10)
+        if self._thread is not None:
+            self._thread.join(timeout=10)
 
     def renew(self) -> bool:
         """Extend the lease now; False when the row is no longer ours."""

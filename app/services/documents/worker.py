@@ -45,7 +45,10 @@ def run_render(document_id: int) -> None:
     """
     config = current_app.config
     with Session(db.engine) as session:
-        claim = claim_document(session, document_id)
+        label = f"document {document_id}"
+        claim = leasing.once_more_on_disconnect(
+            session, label, lambda: claim_document(session, document_id)
+        )
         if claim is None:
             return
         keeper = LeaseKeeper(db.engine, claim, config["DOCUMENT_LEASE_SECONDS"])
@@ -56,7 +59,7 @@ def run_render(document_id: int) -> None:
 
         result = leasing.settle_attempt(
             session,
-            f"document {document_id}",
+            label,
             produce,
             final=(UnrenderableError, RenderError),
             fail=lambda reason: settle_failed(session, claim, reason),

@@ -112,7 +112,9 @@ def claim_job(session: Session, job_id: int) -> JobClaim | None:
 def run_tabular_job(job_id: int) -> None:
     """Run a queued report or export job if it is ours to do; idempotent."""
     with Session(db.engine) as session:
-        claim = claim_job(session, job_id)
+        claim = leasing.once_more_on_disconnect(
+            session, f"job {job_id}", lambda: claim_job(session, job_id)
+        )
         if claim is None:
             return
         job_type = claim.producer or "unknown"
