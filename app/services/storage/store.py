@@ -244,6 +244,10 @@ def open_store(
         raise StorageError(f"cannot open the file store: {error}") from error
     except fs.opener.errors.UnsupportedProtocol as error:
         raise StorageError(f"unsupported STORAGE_URL scheme: {error}") from error
+    if url.startswith("s3:"):
+        from app.services.storage.s3 import S3FileStore
+
+        return S3FileStore(filesystem, codec)
     return FileStore(filesystem, codec)
 
 
