@@ -127,6 +127,7 @@ def relay(database_url):
     relay.cut()
 
 
+@pytest.mark.postgres
 @needs_postgres
 def test_a_cut_database_answers_503_then_the_api_recovers_at_once(
     app, http, build_app, database_url, relay, staff

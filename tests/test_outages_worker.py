@@ -21,7 +21,10 @@ from tests.conftest import TEST_DATABASE_URL, user_organisation
 from tests.documents_support import create_template, document_row, load_user, recording_queue
 from tests.outage_support import TcpRelay, relayed_url
 
-pytestmark = pytest.mark.skipif(not TEST_DATABASE_URL, reason="cuts PostgreSQL connections")
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not TEST_DATABASE_URL, reason="cuts PostgreSQL connections"),
+]
 build_app = outage_support.build_app
 RETRIED = "trying again at once"
 
