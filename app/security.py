@@ -6,6 +6,13 @@ from typing import Any
 
 from flask import Flask, g, has_request_context, request
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.views import (
+    PermissionModelView,
+    PermissionViewModelView,
+    RoleModelView,
+    UserGroupModelView,
+    ViewMenuModelView,
+)
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_login import user_logged_out
@@ -16,6 +23,7 @@ from app.api.security import MonAssuranceSecurityApi
 from app.extensions import limiter
 from app.models.user import AppUser
 from app.services import api_keys, audit, tokens
+from app.views.related import scoped_screen
 from app.views.users import (
     OrganisationUserView,
     PolicyResetMyPasswordView,
@@ -51,6 +59,12 @@ class MonAssuranceSecurityManager(SecurityManager):
     # FAB's user statistics chart loads Google Charts from a CDN, which our
     # Content-Security-Policy blocks (a blank page), and 500s on a bad group_by.
     userstatschartview = None
+    # FAB's security screens (SUPERADMIN's): their relation selects go through the scope too.
+    rolemodelview = scoped_screen(RoleModelView)
+    groupmodelview = scoped_screen(UserGroupModelView)
+    permissionmodelview = scoped_screen(PermissionModelView)
+    viewmenumodelview = scoped_screen(ViewMenuModelView)
+    permissionviewmodelview = scoped_screen(PermissionViewModelView)
 
     # --- audit of authentication events (same function as every other audit entry) ---
     def on_user_login(self, user: AppUser) -> None:

@@ -35,6 +35,7 @@ from werkzeug.wrappers import Response
 from app.api.custom import SpecFixes, field_errors
 from app.api.interface import ListQueryInterface
 from app.api.query import QueryArgumentError, check_filters, check_page_args
+from app.api.related import ScopedRelatedValues
 from app.api.rison import rebuild_route
 from app.api.schemas import harden_schema, integer_bound
 from app.models.base import GENERAL, ModelValidationError
@@ -58,7 +59,7 @@ def parse_pk(raw: Any, bound: int = 2**63 - 1) -> int | None:
     return value if value <= bound else None
 
 
-class OrganisationModelRestApi(SpecFixes, ModelRestApi):
+class OrganisationModelRestApi(ScopedRelatedValues, SpecFixes, ModelRestApi):
     """ModelRestApi scoped to the caller's organisation, hardened against bad input."""
 
     base_filters = ORGANISATION_BASE_FILTERS

@@ -17,12 +17,13 @@ from app.models import AuditLog, Client, Policy
 from app.models.audit import AUDIT_FIELDS
 from app.services.scope import ORGANISATION_BASE_FILTERS, visible_organisation_id
 from app.views.exports import ExportMixin
+from app.views.related import ScopedRelatedFields
 
 EXPORT_COLUMNS = list(AUDIT_FIELDS)
 HISTORY_SUBJECTS: dict[str, type] = {"client": Client, "policy": Policy}
 
 
-class AuditLogView(ExportMixin, ModelView):
+class AuditLogView(ExportMixin, ScopedRelatedFields, ModelView):
     class_permission_name = permissions.AUDIT_LOG
     method_permission_name = permissions.SCREEN_METHODS
     # Append-only: no add, edit or delete route exists, whoever asks.

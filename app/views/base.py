@@ -3,6 +3,8 @@
 FAB's ModelView, with the doors closed that it leaves open:
 - rows outside the user's organisation answer 404 on show, edit, delete and
   actions (FAB's action routes load rows without the base filters);
+- relation selects of the add, edit and search forms offer only rows the user
+  may see (app/views/related.py; FAB's own queries ignore the base filters);
 - invalid input re-renders the form with the user's values and a message beside
   each field, instead of FAB's flash-and-redirect that loses what was typed;
 - model validation errors (raised while the form is copied onto the row), unique
@@ -30,6 +32,7 @@ from app.ops.outages import DATABASE_DOWN
 from app.services.scope import ORGANISATION_BASE_FILTERS, current_user, organisation_for_new_rows
 from app.services.validation import validate_item
 from app.views.fields import parse_id
+from app.views.related import ScopedRelatedFields
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +44,7 @@ PAGE_ARG = re.compile(r"^(page|psize)_(.+)$")
 NUMBER = re.compile(r"^[0-9]{1,6}$")
 
 
-class GuardedModelView(ModelView):
+class GuardedModelView(ScopedRelatedFields, ModelView):
     """FAB's ModelView with the doors above closed; see the module docstring."""
 
     page_size = 25

@@ -41,7 +41,6 @@ from app.views.fields import EnumSelectField, LookupSelectField
 from app.views.generation import GeneratePage
 from app.views.interface import ListInterface
 from app.views.labels import date_formatter, enum_formatter
-from app.views.templates import VISIBLE_TEMPLATES
 
 SIZE_UNITS = (_("%(size)s B"), _("%(size)s KB"), _("%(size)s MB"), _("%(size)s GB"))
 
@@ -208,7 +207,6 @@ class DocumentView(ExportMixin, GeneratePage, GuardedModelView):
         "finished_at",
     ]
     search_columns = ["status", "template", "policy", "format", "job_id", "created_at"]
-    search_form_query_rel_fields = {"template": VISIBLE_TEMPLATES}
     search_form_extra_fields = {
         "status": EnumSelectField(_("Status"), enum_class=DocumentStatus),
         "format": EnumSelectField(_("Format"), enum_class=OutputFormat),

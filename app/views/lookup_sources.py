@@ -14,6 +14,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import Client, Company, Policy
+from app.services.scope import visible_rows_clause
 
 PAGE_SIZE = 20
 MAX_TERM_LENGTH = 100
@@ -74,9 +75,9 @@ def _like_pattern(word: str) -> str:
 
 def _scoped(source: LookupSource, organisation_id: int | None) -> Select:
     query = select(source.model)
-    if organisation_id is not None:  # None: a platform operator who sees every organisation
-        query = query.where(source.model.organisation_id == organisation_id)
-    return query
+    clause = visible_rows_clause(source.model, organisation_id)
+    # None: a platform operator who sees every organisation.
+    return query if clause is None else query.where(clause)
 
 
 def search(

@@ -25,7 +25,6 @@ from app.models import (
     PolicyStatus,
 )
 from app.models.base import ModelValidationError
-from app.services.organisations import ORGANISATION_SELF_FILTERS
 from app.views.base import OrganisationModelView
 from app.views.exports import ExportMixin
 from app.views.fields import EnumSelectField, LocalizedDecimalField, LookupSelectField, parse_id
@@ -125,10 +124,9 @@ class PolicyView(ExportMixin, OrganisationModelView):
         "premium",
         "payment_frequency",
         # So SUPERADMIN's dashboard links narrow to the agency it chose; everyone else's
-        # choice is their own agency (search_form_query_rel_fields below).
+        # choice is their own agency (the scope of relation selects, app/views/related.py).
         "organisation",
     ]
-    search_form_query_rel_fields = {"organisation": ORGANISATION_SELF_FILTERS}
     order_columns = [
         "number",
         "line_of_business",

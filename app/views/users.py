@@ -35,7 +35,6 @@ from wtforms.validators import DataRequired, EqualTo, StopValidation
 from app.extensions import db
 from app.models import AppUser
 from app.models.base import ModelValidationError
-from app.services.organisations import ORGANISATION_SELF_FILTERS
 from app.services.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
 from app.services.roles import ADMIN, MANAGER, SUPERADMIN, USER
 from app.services.scope import current_user
@@ -203,9 +202,6 @@ class OrganisationUserView(GuardedModelView, UserDBModelView):
         "conf_password": confirmation_field(),
     }
     edit_form_extra_fields = {"role": ROLE_FIELD}
-    add_form_query_rel_fields = {"organisation": ORGANISATION_SELF_FILTERS}
-    edit_form_query_rel_fields = add_form_query_rel_fields
-    search_form_query_rel_fields = add_form_query_rel_fields
 
     # --- show: FAB's own route, with the id checked first -----------------------
     @expose("/show/<pk>", methods=["GET"])

@@ -11,12 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import or_
 from sqlalchemy.orm import Query, Session
 
 from app.models import Template
 from app.services.errors import ForbiddenError, NotFoundError
-from app.services.scope import is_superadmin, visible_organisation_id
+from app.services.scope import is_superadmin, visible_organisation_id, visible_rows_clause
 
 MAX_ID = 2**31 - 1  # ids are SQL INTEGER: a larger one matches nothing (PostgreSQL refuses it)
 
@@ -29,12 +28,8 @@ def valid_id(value: object) -> bool:
 def templates_query(session: Session, user: Any) -> Query:
     """The templates ``user`` may read: their organisation's and the shared ones; SUPERADMIN all."""
     query = session.query(Template)
-    organisation_id = visible_organisation_id(user)
-    if organisation_id is None:
-        return query
-    return query.filter(
-        or_(Template.organisation_id == organisation_id, Template.organisation_id.is_(None))
-    )
+    clause = visible_rows_clause(Template, visible_organisation_id(user))
+    return query if clause is None else query.filter(clause)
 
 
 def visible_template(session: Session, user: Any, template_id: int) -> Template | None:
