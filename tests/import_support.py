@@ -6,6 +6,7 @@ import csv
 import io
 import re
 import shutil
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,32 @@ def xlsx_bytes(headers: list[str], rows: list[list[Any]]) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def rewrite_sheet(data: bytes, change: Any) -> bytes:
+    """The workbook with its first sheet's XML passed through ``change`` (bytes -> bytes)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for part in source.infolist():
+            content = source.read(part.filename)
+            if part.filename == "xl/worksheets/sheet1.xml":
+                content = change(content)
+            target.writestr(part, content)
+    return buffer.getvalue()
+
+
+def with_dimension(data: bytes, ref: str) -> bytes:
+    """The workbook with a lying ``<dimension ref=...>``, as careless (or hostile) writers make."""
+
+    def change(xml: bytes) -> bytes:
+        changed, found = re.subn(
+            rb'<dimension ref="[^"]*"\s*/>', f'<dimension ref="{ref}"/>'.encode(), xml
+        )
+        assert found == 1, xml[:300]
+        return changed
+
+    return rewrite_sheet(data, change)
 
 
 def upload(http: FlaskClient, kind: str, data: bytes, name: str, *, token: bool = True) -> Any:

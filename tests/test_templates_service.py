@@ -427,6 +427,22 @@ def test_xlsx_template_previews_as_a_workbook_or_as_html_tables(people, ctx, por
         templates.preview(db.session, manager, template, output="pdf")
 
 
+def test_a_workbook_shown_as_html_reads_every_row_whatever_its_dimension_says(ctx):
+    """The HTML preview reads the workbook back: its declared range must not cut rows or columns."""
+    from openpyxl import Workbook
+
+    from app.services.templates.preview import workbook_as_html
+    from tests.import_support import with_dimension
+
+    workbook = Workbook()
+    for number in range(1, 6):
+        workbook.active.append([f"A{number}", f"B{number}", f"C{number}"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    page = workbook_as_html(with_dimension(buffer.getvalue(), "B2:B3"), title="t").data.decode()
+    assert all(f"<td>{col}{row}</td>" in page for col in "ABC" for row in range(1, 6)), page
+
+
 # --- diff ----------------------------------------------------------------------------------
 
 

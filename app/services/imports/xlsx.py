@@ -6,6 +6,11 @@ size, so the check holds), the number of parts and the compression ratio, which 
 zip bombs. XML entity bombs are stopped by expat itself (>= 2.4 limits amplification).
 Formula cells are refused, not evaluated nor taken as text: a formula's cached value
 may be stale or absent, and importing "=A1+B1" as a client's name helps nobody.
+
+Nor is the sheet's own account of its size trusted: the declared used range
+(``<dimension ref="A1:B2"/>``) is forgotten and rows are read from A1 until they end,
+so the row limit counts the rows really there. Row numbers and cell references, which
+openpyxl pads up to, are bounded (Excel's last row, MAX_COLUMNS columns).
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ log = logging.getLogger(__name__)
 
 MAX_PARTS = 1_000
 MAX_RATIO = 200  # XML of a real sheet compresses 10-30x; bombs go far beyond
+MAX_COLUMNS = 256  # Excel 2003's width; an import file needs a dozen columns
+EXCEL_MAX_ROWS = 1_048_576
 
 
 def read_xlsx(data: bytes, limits: Limits) -> Table:
@@ -37,9 +44,10 @@ def read_xlsx(data: bytes, limits: Limits) -> Table:
         log.info("unreadable XLSX upload", exc_info=True)
         raise ImportRefusedError(_("This file is not a valid XLSX workbook.")) from None
     try:
-        if not workbook.worksheets:
+        sheet = _first_visible_sheet(workbook)
+        if sheet is None:
             raise ImportRefusedError(_("The workbook has no sheet."))
-        return collect_rows(_rows(workbook.worksheets[0]), limits)
+        return collect_rows(_rows(sheet), limits)
     except ImportRefusedError:
         raise
     except Exception:
@@ -70,8 +78,37 @@ def check_zip(data: bytes, limits: Limits) -> None:
         )
 
 
+def _first_visible_sheet(workbook: Any) -> Any:
+    """The first sheet the user sees: a hidden sheet before it is not what they mean to import."""
+    return next((s for s in workbook.worksheets if s.sheet_state == "visible"), None)
+
+
 def _rows(sheet: Any) -> Iterator[tuple[int, list[Any]]]:
-    for number, row in enumerate(sheet.iter_rows(), start=1):
+    """The sheet's rows from A1 on, lazily: the row limit stops the reading, not the sheet's end."""
+    # In read-only mode openpyxl reads only the rows and columns the sheet's <dimension>
+    # names, from its first cell: a wrong or forged range would drop data silently and
+    # hide rows from the row limit. Forget it, and start at A1 whatever it says.
+    sheet.reset_dimensions()
+    for number, row in enumerate(sheet.iter_rows(min_row=1, min_col=1), start=1):
+        if number > EXCEL_MAX_ROWS:
+            # Reached only through a forged row number: openpyxl yields an empty row for
+            # every number skipped, so r="2000000000" alone would keep us here for hours.
+            raise ImportRefusedError(_("This file is not a valid XLSX workbook."))
+        if len(row) > MAX_COLUMNS:
+            # openpyxl pads a row up to its last cell's column: one far cell per row would
+            # make thousands of values per row. The last cell is always a real one.
+            from openpyxl.utils import get_column_letter
+
+            raise ImportRefusedError(
+                _(
+                    "Cell %(cell)s lies beyond column %(column)s: at most %(n)d columns are "
+                    "read. Delete the columns after the last one you use (even empty cells "
+                    "may hold formatting) and upload the file again.",
+                    cell=getattr(row[-1], "coordinate", f"row {number}"),
+                    column=get_column_letter(MAX_COLUMNS),
+                    n=MAX_COLUMNS,
+                )
+            )
         values = []
         for cell in row:
             if getattr(cell, "data_type", None) == "f":

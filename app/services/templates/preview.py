@@ -127,7 +127,10 @@ def workbook_as_html(data: bytes, *, title: str) -> RenderedFile:
             parts.append(f"<h2>{html.escape(sheet.title)}</h2><table>")
             shown = 0
             hidden = 0
-            for row in sheet.iter_rows(values_only=True):
+            # The declared <dimension> would limit what read-only mode reads: ours writes
+            # none today, but the preview must show what the workbook holds, not what it says.
+            sheet.reset_dimensions()
+            for row in sheet.iter_rows(min_row=1, min_col=1, values_only=True):
                 if shown >= PREVIEW_MAX_ROWS:
                     hidden += 1
                     continue
