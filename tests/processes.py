@@ -229,7 +229,7 @@ def pids_using(data_dir: Path) -> list[int]:
     return found
 
 
-def wait_until_gone(data_dir: Path, timeout: float = 10) -> list[int]:
+def wait_until_gone(data_dir: Path, timeout: float = 30) -> list[int]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         left = pids_using(data_dir)

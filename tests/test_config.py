@@ -6,13 +6,14 @@ import os
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from werkzeug.security import check_password_hash, generate_password_hash
+from flask import Flask
+from werkzeug.security import check_password_hash
 
 import config as settings
+from app.services.passwords import hash_password
 from config import Config, normalise_database_url
 from tests.conftest import PASSWORD, api_token
 
@@ -74,11 +75,19 @@ def test_production_hashes_passwords_at_owasp_strength(fresh_env):
     assert config.FAB_PASSWORD_HASH_METHOD == OWASP_SCRYPT
     # Unknown users are checked against a hash of the same cost (no timing oracle).
     assert config.AUTH_DB_FAKE_PASSWORD_HASH_CHECK.startswith(OWASP_SCRYPT + "$")
-    started = time.monotonic()
-    hashed = generate_password_hash("s3cret", method=OWASP_SCRYPT)
+    # A hash made by the app carries OWASP's minimum cost for scrypt (N=2^17, r=8, p=1),
+    # and werkzeug can check it (hashlib needs maxmem for 128 MiB). What the cost takes in
+    # seconds is measured by bench/passwords.py, not asserted here.
+    site = Flask(__name__)
+    site.config.from_object(config)
+    with site.app_context():
+        hashed = hash_password("s3cret")
+    method, salt, _digest = hashed.split("$")
+    name, n, r, p = method.split(":")
+    assert (name, int(n), int(r), int(p)) == ("scrypt", 2**17, 8, 1)
+    assert len(salt) >= 16
     assert check_password_hash(hashed, "s3cret")
     assert not check_password_hash(hashed, "s3cret!")
-    assert time.monotonic() - started < 10  # N=2^17 needs 128 MiB and well under a second
 
 
 def test_tests_use_a_cheap_hash(fresh_env):
@@ -99,9 +108,7 @@ def test_login_works_with_the_production_hash(app, http, make_user, monkeypatch)
     with app.app_context():
         stored = db.session.query(AppUser).filter_by(username=user).one().password
     assert stored.startswith(OWASP_SCRYPT + "$")
-    started = time.monotonic()
     assert api_token(http, user, PASSWORD)
-    assert time.monotonic() - started < 10
     refused = http.post(
         "/api/v1/security/login",
         json={"username": user, "password": "wrong", "provider": "db", "refresh": False},

@@ -104,7 +104,7 @@ class RedisServer:
         import redis
 
         client = redis.Redis.from_url(self.url, socket_timeout=1)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30  # a bound on the wait: it starts in milliseconds
         while True:
             try:
                 if client.ping():
@@ -197,7 +197,7 @@ READY = {"format": "html", "status": "ready"}
 RENDER_STARTED = "Executing app.tasks.documents.render_document"
 
 
-def worker_metrics(port: int, until, timeout: float = 10) -> str:
+def worker_metrics(port: int, until, timeout: float = 30) -> str:
     """The consumer's /metrics, read again until ``until(body)`` holds (or the timeout)."""
     deadline = time.monotonic() + timeout
     while True:

@@ -73,7 +73,7 @@ def test_run_py_first_start_second_start_and_worker_death(tmp_path):
         pids = child_pids(output)
         assert set(pids) == {"Huey consumer", "web server"}
 
-        wait_for_http(base_url + "health", 10, first)
+        wait_for_http(base_url + "health", 30, first)
         token = api_login(base_url, username, password)
         assert policy_count(base_url, token) == demo.POLICY_COUNT
         status, page = http("GET", base_url + "login/")  # no Accept-Language: the default

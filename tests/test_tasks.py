@@ -47,12 +47,11 @@ def test_ping_worker_fails_without_consumer_then_a_real_consumer_answers(tmp_pat
     with backing_services() as services:
         env = queue_env(tmp_path, queue, services)
 
-        # Nobody consumes yet: the operator is told, with exit code 1.
-        started = time.monotonic()
+        # Nobody consumes yet: the operator is told, with exit code 1. The message names the
+        # wait the command used (1 s, not its 10 s default); flask() bounds a hang at 60 s.
         unanswered = flask("monassurance", "ping-worker", "--timeout", "1", env=env)
         assert unanswered.returncode == 1
         assert "no worker answered within 1 s" in unanswered.stderr
-        assert time.monotonic() - started < 30
 
         # The production command line, as documented in run.py.
         consumer = Proc(
