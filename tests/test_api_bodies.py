@@ -14,7 +14,7 @@ import re
 import pytest
 from werkzeug.routing import Rule
 
-from app.api.json_guard import MAX_BODY_BYTES, MAX_BODY_DEPTH
+from app.api.json_guard import MAX_BODY_BYTES, MAX_BODY_DEPTH, nesting_exceeds
 from app.models import Client
 from tests.conftest import PASSWORD, user_organisation
 from tests.test_screens_support import client_form, count_rows, flashes, post_form
@@ -82,6 +82,24 @@ def test_brackets_inside_strings_do_not_count_as_nesting(http, jwt):
     quoted = '{"last_name": "\\"' + "[" * 300 + '", "city": "x"}'
     response = http.post("/api/v1/client/", data=quoted, headers={**jwt, **JSON})
     assert response.status_code == 422, response.get_data(as_text=True)  # too long, not too deep
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "exceeds"),
+    [
+        ("[]", 1, False),
+        ("[[]]", 1, True),
+        ('{"a": {"b": [1, {"c": []}]}}', 5, False),
+        ('{"a": {"b": [1, {"c": []}]}}', 4, True),
+        ('["[[[[", "{{{{"]', 1, False),
+        ('["\\"[[[[", "x"]', 1, False),  # an escaped quote does not end the string
+        ('["\\\\", [[]]]', 2, True),  # an escaped backslash does
+        ("[]" * 1000, 1, False),
+        ("[" * 100_000, 32, True),  # unterminated: counted all the same
+    ],
+)
+def test_nesting_is_counted_outside_strings(text, limit, exceeds):
+    assert nesting_exceeds(text, limit) is exceeds
 
 
 @pytest.mark.parametrize("path", ["/api/v1/security/login", "/api/v1/auth/api-keys"])

@@ -8,7 +8,9 @@ from flask import Flask
 def init_api(app: Flask) -> None:
     """Wire the API checks and assets; call after AppBuilder is initialised."""
     from app.api.docs import api_docs
+    from app.api.errors import init_refusals
     from app.api.guards import init_api_guards
 
     init_api_guards(app)
+    init_refusals(app)
     app.register_blueprint(api_docs)

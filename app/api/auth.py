@@ -17,7 +17,7 @@ import datetime as dt
 from typing import Any
 
 from flask import current_app, request
-from flask_appbuilder.api import BaseApi, expose, protect, safe
+from flask_appbuilder.api import BaseApi, expose, protect
 from flask_appbuilder.security.sqla.models import ApiKey
 from flask_babel import gettext as _
 from flask_jwt_extended import get_jwt
@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response
 
 from app import permissions
 from app.api.base import parse_pk
+from app.api.doors import safe
 from app.models import AppUser
 from app.models.auth import AuthSession
 from app.services import api_keys, audit, tokens

@@ -4,7 +4,8 @@ FAB's ModelRestApi answers 500 on a number of malformed inputs (design.md §6).
 This class closes them once for every resource: strict ids on every ``/<pk>``
 route, typed and bounded query arguments, JSON objects only, schemas that
 follow the columns, model validation errors as 422 with per-field messages,
-database errors without SQL text, the organisation scope on every read and
+database errors without SQL text (refusals are raised and answered once,
+app/api/errors.py), the organisation scope on every read and
 write, and an OpenAPI description that matches the responses.
 
 It is also faster than FAB's defaults (docs/benchmarks.md): lists count and
@@ -16,35 +17,31 @@ checked as an anonymous visitor before.
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.api.schemas import get_info_schema, get_item_schema, get_list_schema
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
-from marshmallow import ValidationError
 from marshmallow.fields import Field
 from sqlalchemy import inspect
-from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from app.api.custom import SpecFixes, field_errors
+from app.api import doors
+from app.api.custom import SpecFixes
+from app.api.doors import json_object
 from app.api.interface import ListQueryInterface
 from app.api.query import QueryArgumentError, check_filters, check_page_args
 from app.api.related import ScopedRelatedValues
 from app.api.rison import rebuild_route
 from app.api.schemas import harden_schema, integer_bound
 from app.models.base import GENERAL, ModelValidationError
-from app.ops.outages import DATABASE_DOWN
-from app.services.errors import DomainError
 from app.services.scope import ORGANISATION_BASE_FILTERS, organisation_for_new_rows
 from app.services.validation import validate_item
-
-log = logging.getLogger(__name__)
 
 # "²".isdigit() is True and int() accepts other scripts' digits: use an ASCII pattern.
 PK_PATTERN = re.compile(r"^[1-9][0-9]{0,18}$")
@@ -72,6 +69,10 @@ class OrganisationModelRestApi(ScopedRelatedValues, SpecFixes, ModelRestApi):
     # FAB routes GET on "/<int:pk>" but PUT and DELETE on "/<pk>": "-1" or "²" then
     # answers an HTML 405 for GET. One pattern for all three lets parse_pk decide.
     get = rebuild_route(ModelRestApi.get, get_item_schema, url="/<pk>")
+    # The writes, whose refusals (raised) reach the one handler (app/api/errors.py).
+    post = rebuild_route(ModelRestApi.post)
+    put = rebuild_route(ModelRestApi.put)
+    delete = rebuild_route(ModelRestApi.delete)
 
     def __init__(self) -> None:
         # Every resource lists through ListQueryInterface; one that chose another
@@ -143,13 +144,9 @@ class OrganisationModelRestApi(ScopedRelatedValues, SpecFixes, ModelRestApi):
 
     # --- writes ---------------------------------------------------------------
     def post_headless(self) -> Response:
-        body = self._json_object()
-        if isinstance(body, Response):
-            return body
+        body = json_object()
         session = self.datamodel.session
-        created: list[Any] = []
-
-        def create() -> None:
+        with self.transaction():
             item = self.add_model_schema.load(body)
             item.organisation_id = organisation_for_new_rows()
             if item.organisation_id is None:
@@ -159,12 +156,6 @@ class OrganisationModelRestApi(ScopedRelatedValues, SpecFixes, ModelRestApi):
             validate_item(session, item)
             self.pre_add(item)
             session.add(item)
-            created.append(item)
-
-        refused = self.commit_or_refuse(create)
-        if refused is not None:
-            return refused
-        item = created[0]
         self.post_add(item)
         return self.response(
             201,
@@ -176,97 +167,43 @@ class OrganisationModelRestApi(ScopedRelatedValues, SpecFixes, ModelRestApi):
         item = self.scoped_item(pk)
         if item is None:
             return self.response_404()
-        body = self._json_object()
-        if isinstance(body, Response):
-            return body
+        body = json_object()
         session = self.datamodel.session
-
-        def update() -> None:
-            # Autoflush would write half-loaded values before validation has run.
-            with session.no_autoflush:
-                data = self._merge_update_item(item, body)
-                self.edit_model_schema.load(data, instance=item)
-                validate_item(session, item)
-                self.pre_update(item)
-
-        refused = self.commit_or_refuse(update)
-        if refused is not None:
-            return refused
+        # Autoflush would write half-loaded values before validation has run.
+        with self.transaction(), session.no_autoflush:
+            data = self._merge_update_item(item, body)
+            self.edit_model_schema.load(data, instance=item)
+            validate_item(session, item)
+            self.pre_update(item)
         self.post_update(item)
         return self.response(200, result=self.edit_model_schema.dump(item, many=False))
+
+    def delete_headless(self, pk: Any) -> Response:
+        item = self.scoped_item(pk)
+        if item is None:
+            return self.response_404()
+        # Deleting can only break references (SQLite and PostgreSQL word it differently).
+        with self.transaction(lambda error: _("This record is still used by other records.")):
+            self.pre_delete(item)
+            self.datamodel.session.delete(item)
+        self.post_delete(item)
+        return self.response(200, message="OK")
 
     def scoped_item(self, pk: Any) -> Any | None:
         """The row with this id if the caller's organisation may see it, else None."""
         parsed = parse_pk(pk, self.pk_bound)
         return self.datamodel.get(parsed, self._base_filters) if parsed else None
 
-    def commit_or_refuse(self, work: Callable[[], None]) -> Response | None:
-        """Run ``work`` and commit; on a refusal roll back and answer it (one mapping for all)."""
-        session = self.datamodel.session
-        try:
-            work()
-            session.commit()
-        except ValidationError as error:
-            session.rollback()
-            return self.response_422(message=error.messages)
-        except ModelValidationError as error:
-            session.rollback()
-            return self.refusal(error)
-        except DomainError as error:
-            session.rollback()
-            return self.domain_refusal(error)
-        except SQLAlchemyError as error:
-            return self._database_error(error)
-        return None
+    def transaction(
+        self, integrity_message: doors.IntegrityMessage | None = None
+    ) -> AbstractContextManager[None]:
+        """``doors.transaction`` on this API's session; constraints say ``integrity_message``."""
+        return doors.transaction(
+            self.datamodel.session,
+            integrity_message or self.integrity_message,
+            self.resource_name,
+        )
 
-    def refusal(self, error: ModelValidationError) -> Response:
-        """422 for a domain refusal: a general message alone, else field -> messages."""
-        if set(error.errors) == {GENERAL}:
-            return self.response_422(message=str(error.errors[GENERAL]))
-        return self.response_422(message=field_errors(error.errors))
-
-    def delete_headless(self, pk: Any) -> Response:
-        item = self.scoped_item(pk)
-        if item is None:
-            return self.response_404()
-        session = self.datamodel.session
-        try:
-            self.pre_delete(item)
-            session.delete(item)
-            session.commit()
-        except IntegrityError:
-            # Deleting can only break references (SQLite and PostgreSQL word it differently).
-            session.rollback()
-            return self.response_422(message=_("This record is still used by other records."))
-        except SQLAlchemyError as error:
-            return self._database_error(error)
-        self.post_delete(item)
-        return self.response(200, message="OK")
-
-    # --- helpers --------------------------------------------------------------
-    def _json_object(self) -> dict[str, Any] | Response:
-        # Size, nesting and text were checked before (app/api/json_guard.py).
-        if not request.is_json:
-            return self.response_400(message=_("The request body must be JSON."))
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            return self.response_400(message=_("The request body must be a JSON object."))
-        return body
-
-    def _database_error(self, error: SQLAlchemyError) -> Response:
-        """Answer a database refusal without leaking SQL, and log it for operators."""
-        self.datamodel.session.rollback()
-        if isinstance(error, DATABASE_DOWN):
-            raise error  # the database is away: 503 with Retry-After (app/ops/outages.py)
-        if isinstance(error, IntegrityError):
-            log.info("integrity error on %s: %s", self.resource_name, error.orig)
-            return self.response_422(message=self.integrity_message(error))
-        if isinstance(error, DataError):
-            log.info("data error on %s: %s", self.resource_name, error.orig)
-            return self.response_422(message=_("A value is out of range for its field."))
-        log.exception("database error on %s", self.resource_name)
-        return self.response(503, message=_("The database is unavailable, try again later."))
-
-    def integrity_message(self, error: IntegrityError) -> str | dict[str, list[str]]:
+    def integrity_message(self, error: IntegrityError) -> str | dict[str, str]:
         """Override to turn a known constraint into a field message."""
         return _("This record conflicts with an existing one.")

@@ -1,22 +1,14 @@
 """What every API class shares, model resources (app/api/base.py) and custom doors
-(jobs, reports, links, imports) alike: Bearer-first login, the spec fixes, and the
-answer to a service's refusal."""
+(jobs, reports, links, imports) alike: Bearer-first login and the spec fixes.
+A service's refusal is raised and answered once (app/api/errors.py)."""
 
 from __future__ import annotations
 
 from apispec import APISpec
 from flask import current_app, has_request_context, request
 from flask_appbuilder.api import BaseApi
-from werkzeug.wrappers import Response
 
 from app.api.openapi import fix_error_responses, fix_resource_paths
-from app.models.base import GENERAL
-from app.services.errors import DomainError
-
-
-def field_errors(errors: dict[str, str]) -> dict[str, list[str]]:
-    """Shape model errors like marshmallow's, so clients parse one format."""
-    return {field: [message] for field, message in errors.items()}
 
 
 def bearer_request() -> bool:
@@ -41,8 +33,7 @@ class BearerFirst:
 
 
 class SpecFixes(BearerFirst):
-    """An API with a route base of its own: its part of the spec gets our fixes,
-    and a service's refusal gets one answer."""
+    """An API with a route base of its own: its part of the spec gets our fixes."""
 
     route_base: str
 
@@ -57,12 +48,6 @@ class SpecFixes(BearerFirst):
             self.route_base,
             api_key_enabled=current_app.config.get("FAB_API_KEY_ENABLED", False),
         )
-
-    def domain_refusal(self, error: DomainError) -> Response:
-        """A service's refusal (app/services/errors.py): its status, message or field messages."""
-        if error.errors and set(error.errors) != {GENERAL}:
-            return self.response(error.status, message=field_errors(error.errors))  # type: ignore[attr-defined]
-        return self.response(error.status, message=error.message)  # type: ignore[attr-defined]
 
 
 class BearerFirstApi(BearerFirst, BaseApi):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_appbuilder.api import expose, protect, safe
+from flask_appbuilder.api import expose, protect
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response
 from app import permissions
 from app.api.base import OrganisationModelRestApi, parse_pk
 from app.api.bodies import Id, StrictBoolean
-from app.api.doors import call
+from app.api.doors import json_object, safe
 from app.api.files import attachment_response
 from app.models import Document, OutputFormat
 from app.services import documents as service
@@ -176,18 +176,10 @@ class DocumentApi(OrganisationModelRestApi):
             422:
               $ref: '#/components/responses/422'
         """
-        body = self._json_object()
-        if isinstance(body, Response):
-            return body
-        session = self._session()
-
-        def request_document() -> Document:
+        body = json_object()
+        with self.transaction():
             data = GenerateSchema().load(body)
-            return service.request_document(session, current_user(), **data)
-
-        document = call(self, request_document)
-        if isinstance(document, Response):
-            return document
+            document = service.request_document(self._session(), current_user(), **data)
         response = self.response(202, id=document.id, status=document.status.value)
         response.headers["Location"] = f"{self.route_base}/{document.id}"
         return response
@@ -226,18 +218,10 @@ class DocumentApi(OrganisationModelRestApi):
             422:
               $ref: '#/components/responses/422'
         """
-        body = self._json_object()
-        if isinstance(body, Response):
-            return body
-        session = self._session()
-
-        def request_batch() -> Any:
+        body = json_object()
+        with self.transaction():
             data = GenerateBatchSchema().load(body)
-            return service.request_batch(session, current_user(), **data)
-
-        job = call(self, request_batch)
-        if isinstance(job, Response):
-            return job
+            job = service.request_batch(self._session(), current_user(), **data)
         response = self.response(
             202, job_id=job.id, status=job.status.value, total=job.progress_total
         )
@@ -293,10 +277,8 @@ class DocumentApi(OrganisationModelRestApi):
         parsed = parse_pk(pk, self.pk_bound)
         if parsed is None:
             return self.response_404()
-        session = self._session()
-        download = call(self, lambda: service.open_download(session, current_user(), parsed))
-        if isinstance(download, Response):
-            return download
+        with self.transaction():  # the download is audited
+            download = service.open_download(self._session(), current_user(), parsed)
         return attachment_response(
             download.chunks,
             download.media_type,

@@ -11,16 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from flask_appbuilder.api import expose, protect, safe
+from flask_appbuilder.api import expose, protect
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from app import permissions
 from app.api.custom import BearerFirstApi
+from app.api.doors import safe
 from app.extensions import db
 from app.services import imports
-from app.services.errors import DomainError
 from app.services.scope import current_user
 
 FORM_OVERHEAD = 64 * 1024
@@ -146,18 +146,15 @@ class _ImportApi(BearerFirstApi):
         data = upload.stream.read(limits.max_bytes + 1)
         if len(data) > limits.max_bytes:
             return self.response(413, message=imports.too_large_message(limits))
-        try:
-            validation, outcome = imports.run_bytes(
-                db.session,
-                self.kind,
-                data,
-                upload.filename,
-                current_user(),
-                dry_run=dry_run_text in TRUE,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            return self.response(error.status, message=error.message)
+        # The service commits the import, or rolls it back (a dry run, a refusal).
+        validation, outcome = imports.run_bytes(
+            db.session,
+            self.kind,
+            data,
+            upload.filename,
+            current_user(),
+            dry_run=dry_run_text in TRUE,
+        )
         columns = [
             {"column": c.header, "field": c.field.name if c.field else None}
             for c in validation.mapping.columns

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from flask_appbuilder.api import expose, protect, safe
+from flask_appbuilder.api import expose, protect
 from flask_babel import gettext as _
 from marshmallow import Schema, fields
 from werkzeug.wrappers import Response
@@ -25,10 +25,12 @@ from app import permissions
 from app.api.base import parse_pk
 from app.api.bodies import MAX_ID
 from app.api.custom import CustomApi
+from app.api.doors import safe
 from app.api.schemas import UtcDateTime
 from app.extensions import db
 from app.models import Job, JobKind, JobStatus
 from app.services import documents as service
+from app.services.errors import MalformedRequestError
 from app.services.scope import current_user
 
 KINDS = [kind.value for kind in JobKind]
@@ -137,10 +139,7 @@ class JobApi(CustomApi):
                   schema:
                     $ref: '#/components/schemas/JobListSchema'
         """
-        arguments = self._list_arguments()
-        if isinstance(arguments, Response):
-            return arguments
-        page, page_size, filters = arguments
+        page, page_size, filters = self._list_arguments()
         query = service.jobs_query(db.session, current_user())
         for column, value in filters.items():
             query = query.filter(getattr(Job, column) == value)
@@ -148,13 +147,11 @@ class JobApi(CustomApi):
         jobs = query.order_by(Job.id.desc()).offset(page * page_size).limit(page_size).all()
         return self.response(200, count=count, result=[describe_job(job) for job in jobs])
 
-    def _list_arguments(self) -> tuple[int, int, dict[str, Any]] | Response:
-        """page, page_size and filters from the query string; a bad one answers 400."""
+    def _list_arguments(self) -> tuple[int, int, dict[str, Any]]:
+        """page, page_size and filters from the query string (MalformedRequestError: 400)."""
         unknown = sorted(set(request.args) - LIST_ARGUMENTS)
         if unknown:
-            return self.response_400(
-                message=_("Unknown argument: %(names)s.", names=", ".join(unknown))
-            )
+            raise MalformedRequestError(_("Unknown argument: %(names)s.", names=", ".join(unknown)))
         raw_page = request.args.get("page", "0")
         # parse_pk reads ids (from 1); a page index may also be 0.
         page = 0 if raw_page == "0" else parse_pk(raw_page, MAX_PAGE)
@@ -165,7 +162,7 @@ class JobApi(CustomApi):
                 pages=MAX_PAGE,
                 size=self.max_page_size,
             )
-            return self.response_400(message=message)
+            raise MalformedRequestError(message)
         filters: dict[str, Any] = {}
         for name, choices, enum_class in (
             ("status", STATUSES, JobStatus),
@@ -175,10 +172,8 @@ class JobApi(CustomApi):
             if value is None:
                 continue
             if value not in choices:
-                return self.response_400(
-                    message=_(
-                        "%(name)s is one of: %(choices)s.", name=name, choices=", ".join(choices)
-                    )
+                raise MalformedRequestError(
+                    _("%(name)s is one of: %(choices)s.", name=name, choices=", ".join(choices))
                 )
             filters[name] = enum_class(value)
         return page, page_size, filters

@@ -15,16 +15,17 @@ import re
 from typing import Any
 
 from flask import request, url_for
-from flask_appbuilder.api import expose, protect, safe
+from flask_appbuilder.api import expose, protect
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app import permissions
 from app.api.base import parse_pk
 from app.api.custom import BearerFirstApi
+from app.api.doors import safe, transaction
 from app.extensions import db
 from app.services import links
-from app.services.errors import DomainError
+from app.services.errors import MalformedRequestError
 from app.services.links.clock import iso_utc
 from app.services.scope import current_user
 
@@ -89,21 +90,11 @@ class LinkApi(BearerFirstApi):
         document_id = parse_pk(pk, MAX_ID)
         if document_id is None:
             return self.response_404()
-        arguments = _link_arguments()
-        if isinstance(arguments, Response):
-            return arguments
-        ttl, single_use = arguments
-        try:
+        ttl, single_use = _link_arguments()
+        with transaction(db.session):
             issued = links.issue_link(
                 db.session, current_user(), document_id, ttl=ttl, single_use=single_use
             )
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            return self.response(error.status, message=error.message)
-        except links.KeyConfigError:
-            db.session.rollback()
-            return self.response(503, message=_("Signed links are not available right now."))
         url = url_for("download.download_link", token=issued.token, _external=True)
         return self.response(200, url=url, expires_at=iso_utc(issued.expires_at))
 
@@ -142,12 +133,8 @@ class LinkApi(BearerFirstApi):
         document_id = parse_pk(pk, MAX_ID)
         if document_id is None:
             return self.response_404()
-        try:
+        with transaction(db.session):
             document = links.revoke_links(db.session, current_user(), document_id)
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            return self.response(error.status, message=error.message)
         return self.response(
             200,
             message=_("Every link of this document was revoked."),
@@ -155,20 +142,18 @@ class LinkApi(BearerFirstApi):
         )
 
 
-def _link_arguments() -> tuple[int | None, bool] | Response:
-    """``ttl`` and ``single_use`` from the query string, or a 400 answer."""
-    from app.api.guards import json_error
-
+def _link_arguments() -> tuple[int | None, bool]:
+    """``ttl`` and ``single_use`` from the query string (MalformedRequestError: 400)."""
     unknown = set(request.args) - {"ttl", "single_use"}
     if unknown:
-        return json_error(400, _("Unknown argument: %(name)s.", name=sorted(unknown)[0]))
+        raise MalformedRequestError(_("Unknown argument: %(name)s.", name=sorted(unknown)[0]))
     ttl: Any = None
     raw_ttl = request.args.get("ttl")
     if raw_ttl is not None:
         if not SECONDS.match(raw_ttl):
-            return json_error(400, _("ttl must be a whole number of seconds."))
+            raise MalformedRequestError(_("ttl must be a whole number of seconds."))
         ttl = int(raw_ttl)  # the bounds are the service's (LinkRequestError: 400)
     raw_single = (request.args.get("single_use") or "false").lower()
     if raw_single not in TRUE | FALSE:
-        return json_error(400, _("single_use must be true or false."))
+        raise MalformedRequestError(_("single_use must be true or false."))
     return ttl, raw_single in TRUE

@@ -9,8 +9,6 @@ contact, mediator) are optional and printed on the agency's documents.
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
@@ -18,8 +16,8 @@ from werkzeug.wrappers import Response
 
 from app import permissions
 from app.api.base import OrganisationModelRestApi
+from app.api.doors import json_object
 from app.models import Organisation
-from app.models.base import ModelValidationError
 from app.services.organisations import (
     LETTERHEAD_FIELDS,
     ORGANISATION_SELF_FILTERS,
@@ -45,44 +43,26 @@ class OrganisationApi(OrganisationModelRestApi):
 
     def post_headless(self) -> Response:
         # The base class gives new rows the caller's organisation: an organisation has none.
-        body = self._json_object()
-        if isinstance(body, Response):
-            return body
+        body = json_object()
         session = self.datamodel.session
-        created: list[Organisation] = []
-
-        def create() -> None:
+        with self.transaction():
             item = self.add_model_schema.load(body)
             check_organisation(session, item)
             session.add(item)
-            created.append(item)
-
-        refused = self.commit_or_refuse(create)
-        if refused is not None:
-            return refused
-        item = created[0]
         return self.response(201, id=item.id, result=self.show_model_schema.dump(item))
 
     def pre_update(self, item: Organisation) -> None:
         check_organisation(self.datamodel.session, item)
 
-    def delete_headless(self, pk: Any) -> Response:
-        item = self.scoped_item(pk)
-        if item is None:
-            return self.response_404()
-        try:
-            check_deletable(self.datamodel.session, item)
-        except ModelValidationError as error:
-            self.datamodel.session.rollback()
-            return self.response_422(message=" ".join(str(m) for m in error.errors.values()))
-        return super().delete_headless(pk)
+    def pre_delete(self, item: Organisation) -> None:
+        check_deletable(self.datamodel.session, item)
 
-    def integrity_message(self, error: IntegrityError) -> str | dict[str, list[str]]:
+    def integrity_message(self, error: IntegrityError) -> str | dict[str, str]:
         text = str(error.orig).lower()
         if "orias" in text:
-            return {"orias_number": [_("An agency with this ORIAS number already exists.")]}
+            return {"orias_number": _("An agency with this ORIAS number already exists.")}
         if "name" in text:
-            return {"name": [_("An agency with this name already exists.")]}
+            return {"name": _("An agency with this name already exists.")}
         if "foreign key" in text:
             return _("This agency still has users or data: it cannot be deleted.")
         return super().integrity_message(error)

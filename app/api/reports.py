@@ -16,19 +16,19 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from flask_appbuilder.api import expose, protect, safe
+from flask_appbuilder.api import expose, protect
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
-from marshmallow import Schema, ValidationError, fields, validate
-from sqlalchemy.exc import SQLAlchemyError
+from marshmallow import Schema, fields, validate
 from werkzeug.wrappers import Response
 
 from app import permissions
 from app.api.bodies import Id
 from app.api.custom import CustomApi
+from app.api.doors import safe, transaction
 from app.extensions import db
 from app.models import JobKind
-from app.services.errors import DomainError
+from app.services.errors import InvalidRequestError
 from app.services.reports import start_tabular_job
 from app.services.reports.portfolio import PORTFOLIO, PREMIUMS
 from app.services.scope import current_user
@@ -153,28 +153,19 @@ class ReportApi(CustomApi):
         return self._start(PREMIUMS)
 
     def _start(self, name: str) -> Response:
-        body = self._body()
-        if isinstance(body, Response):
-            return body
-        try:
-            data = ReportFiltersSchema().load(body)
-            job_id = start_report(name, data)
-        except ValidationError as error:
-            return self.response_422(message=error.messages)
-        except DomainError as error:
-            return self.domain_refusal(error)
-        except SQLAlchemyError:
-            db.session.rollback()
-            return self.response(503, message=_("The database is unavailable, try again later."))
+        body = _filters_body()
+        with transaction(db.session):
+            job_id = start_report(name, ReportFiltersSchema().load(body))
         response = self.response(202, job_id=job_id)
         response.headers["Location"] = f"{JOB_ROUTE}/{job_id}"
         return response
 
-    def _body(self) -> dict[str, Any] | Response:
-        """The JSON object sent, {} when nothing was sent; anything else answers 422."""
-        if not request.get_data(cache=True):
-            return {}
-        body = request.get_json(silent=True) if request.is_json else None
-        if not isinstance(body, dict):
-            return self.response_422(message=_("The request body must be a JSON object."))
-        return body
+
+def _filters_body() -> dict[str, Any]:
+    """The JSON object sent, {} when nothing was sent; anything else answers 422."""
+    if not request.get_data(cache=True):
+        return {}
+    body = request.get_json(silent=True) if request.is_json else None
+    if not isinstance(body, dict):
+        raise InvalidRequestError(_("The request body must be a JSON object."))
+    return body

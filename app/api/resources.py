@@ -52,9 +52,9 @@ class CompanyApi(OrganisationModelRestApi):
     order_columns = ["id", "name", "code"]
     base_order = ("name", "asc")
 
-    def integrity_message(self, error: IntegrityError) -> str | dict[str, list[str]]:
+    def integrity_message(self, error: IntegrityError) -> str | dict[str, str]:
         if "code" in str(error.orig):
-            return {"code": [_("An insurer with this code already exists.")]}
+            return {"code": _("An insurer with this code already exists.")}
         return super().integrity_message(error)
 
 
@@ -142,9 +142,9 @@ class PolicyApi(OrganisationModelRestApi):
     ]
     base_order = ("expiry_date", "asc")
 
-    def integrity_message(self, error: IntegrityError) -> str | dict[str, list[str]]:
+    def integrity_message(self, error: IntegrityError) -> str | dict[str, str]:
         if "number" in str(error.orig):
-            return {"number": [_("A policy with this number already exists.")]}
+            return {"number": _("A policy with this number already exists.")}
         return super().integrity_message(error)
 
     def post_add(self, item: Policy) -> None:

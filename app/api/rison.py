@@ -9,8 +9,9 @@ word: the same parsing (rison, then JSON when FAB_API_ALLOW_JSON_QS allows it)
 and the same 400 messages.
 
 ``rebuild_route`` re-declares one of FAB's routes around its undecorated body
-with this decorator instead of FAB's: same URL, same permission, same
-response-key merge functions, same docstring (hence the same OpenAPI text).
+with this decorator instead of FAB's, and our ``@safe`` instead of FAB's: same
+URL, same permission, same response-key merge functions, same docstring (hence
+the same OpenAPI text).
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ from typing import Any
 import jsonschema
 import prison
 from flask import current_app, request
-from flask_appbuilder.api import expose, safe
+from flask_appbuilder.api import expose
 from flask_appbuilder.const import API_URI_RIS_KEY
 from flask_appbuilder.security.decorators import permission_name, protect
 from werkzeug.wrappers import Response
+
+from app.api.doors import safe
 
 View = Callable[..., Response]
 
@@ -66,13 +69,18 @@ def rison_args(schema: dict[str, Any]) -> Callable[[View], View]:
     return decorator
 
 
-def rebuild_route(fab_route: View, schema: dict[str, Any], url: str | None = None) -> View:
-    """FAB's route ``fab_route`` again, checking ``q`` with ``rison_args(schema)``.
+def rebuild_route(
+    fab_route: View, schema: dict[str, Any] | None = None, url: str | None = None
+) -> View:
+    """FAB's route ``fab_route`` again, with our ``@safe`` (app/api/doors.py), and
+    checking ``q`` with ``rison_args(schema)`` when the route reads one.
 
     ``url`` replaces the route's path (FAB's item route only accepts ``<int:pk>``).
     """
     body = inspect.unwrap(fab_route)  # the undecorated method, with its merge functions
-    route = protect()(safe(permission_name(fab_route._permission_name)(rison_args(schema)(body))))
+    if schema is not None:
+        body = rison_args(schema)(body)
+    route = protect()(safe(permission_name(fab_route._permission_name)(body)))
     ((fab_url, methods),) = fab_route._urls
     route = expose(url or fab_url, methods=methods)(route)
     route.__doc__ = fab_route.__doc__

@@ -14,7 +14,7 @@ refresh token and answers a new pair. Both are rate limited (app/api/limits.py).
 from __future__ import annotations
 
 from flask import request
-from flask_appbuilder.api import expose, safe
+from flask_appbuilder.api import expose
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.schemas import login_post
 from flask_babel import gettext as _
@@ -24,6 +24,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from app.api import limits
+from app.api.doors import safe
 from app.extensions import limiter
 from app.services import tokens
 

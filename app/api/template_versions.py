@@ -1,23 +1,21 @@
 """The version routes of /api/v1/template/: versions, publish, preview, diff.
 
 A mixin of TemplateApi (app/api/templates.py), which provides ``_template`` (the
-scoped, strictly parsed load) and ``_session``. Each route parses its input,
-calls one function of app.services.templates and maps the answer; refusals are
-mapped once (app/api/doors.py).
+scoped, strictly parsed load), ``_session`` and ``transaction``. Each route
+parses its input, calls one function of app.services.templates and answers;
+refusals are raised and answered once (app/api/errors.py).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import request
-from flask_appbuilder.api import expose, protect, safe
+from flask_appbuilder.api import expose, protect
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.api.base import parse_pk
-from app.api.doors import call
+from app.api.doors import json_object, safe
 from app.api.files import preview_response
 from app.api.template_schemas import (
     MAX_NUMBER,
@@ -142,24 +140,16 @@ class TemplateVersionRoutes:
         template = self._template(pk)
         if template is None:
             return self.response_404()
-        body = self._json_object()
-        if isinstance(body, Response):
-            return body
-        session = self._session()
-
-        def save() -> TemplateVersion:
+        body = json_object()
+        with self.transaction():
             data = TemplateVersionCreateSchema().load(body)
-            return service.add_version(
-                session,
+            version = service.add_version(
+                self._session(),
                 current_user(),
                 template,
                 body=data["body"],
                 changelog=data.get("changelog"),
             )
-
-        version = call(self, save)
-        if isinstance(version, Response):
-            return version
         return self.response(
             201, **TemplateVersionSchema().dump(describe_version(version, template))
         )
@@ -197,18 +187,10 @@ class TemplateVersionRoutes:
         template = self._template(pk)
         if template is None:
             return self.response_404()
-        body = self._json_object()
-        if isinstance(body, Response):
-            return body
-        session = self._session()
-
-        def publish() -> TemplateVersion:
+        body = json_object()
+        with self.transaction():
             number = TemplatePublishSchema().load(body)["version"]
-            return service.publish(session, current_user(), template, number)
-
-        version = call(self, publish)
-        if isinstance(version, Response):
-            return version
+            version = service.publish(self._session(), current_user(), template, number)
         return self.response(
             200, id=template.id, published_version=version.number, version_id=version.id
         )
@@ -251,25 +233,17 @@ class TemplateVersionRoutes:
         template = self._template(pk)
         if template is None:
             return self.response_404()
-        body = self._json_object()
-        if isinstance(body, Response):
-            return body
-        session = self._session()
-
-        def render() -> Any:
+        body = json_object()
+        with self.transaction():
             options = TemplatePreviewSchema().load(body)
-            return service.preview(
-                session,
+            rendered = service.preview(
+                self._session(),
                 current_user(),
                 template,
                 version=options.get("version"),
                 policy_id=options.get("policy_id"),
                 output=options.get("output") or "html",
             )
-
-        rendered = call(self, render)
-        if isinstance(rendered, Response):
-            return rendered
         file_name = f"preview-{template.id}.{rendered.extension}"
         return preview_response(rendered.data, rendered.media_type, file_name)
 
@@ -309,8 +283,7 @@ class TemplateVersionRoutes:
                 )
             )
         a, b = numbers["a"], numbers["b"]
-        rows = call(self, lambda: service.diff_rows(template, a, b))
-        if isinstance(rows, Response):
-            return rows
+        with self.transaction():
+            rows = service.diff_rows(template, a, b)
         result = {"a": a, "b": b, "rows": [row.as_dict() for row in rows]}
         return self.response(200, **TemplateDiffSchema().dump(result))

@@ -1,8 +1,8 @@
 """/api/v1/template/: document templates, their versions, previews and diffs.
 
 A thin door over app.services.templates: each route parses its input, calls one
-service function and maps the result (or the refusal, app/api/doors.py) to a
-response.
+service function in one transaction and answers the result; refusals are raised
+and answered once (app/api/errors.py).
 
 - Lists and reads show the caller's organisation's templates and the shared ones
   (SUPERADMIN: all); any other id answers 404.
@@ -34,7 +34,7 @@ from werkzeug.wrappers import Response
 
 from app import permissions
 from app.api.base import OrganisationModelRestApi, parse_pk
-from app.api.doors import call
+from app.api.doors import json_object
 from app.api.template_schemas import (
     MAX_NUMBER,
     TEMPLATE_COLUMNS,
@@ -156,53 +156,36 @@ class TemplateApi(TemplateVersionRoutes, OrganisationModelRestApi):
 
     # --- create, change, delete -------------------------------------------------
     def post_headless(self) -> Response:
-        body = self._json_object()
-        if isinstance(body, Response):
-            return body
-        session = self._session()
-
-        def create() -> Template:
+        body = json_object()
+        with self.transaction():
             data = self.add_model_schema.load(body)
-            return service.create_template(session, current_user(), **data)
-
-        template = call(self, create)
-        if isinstance(template, Response):
-            return template
+            template = service.create_template(self._session(), current_user(), **data)
         return self.response(201, id=template.id, result=self._shown(template))
 
     def put_headless(self, pk: Any) -> Response:
         template = self.scoped_item(pk)
         if template is None:
             return self.response_404()
-        body = self._json_object()
-        if isinstance(body, Response):
-            return body
+        body = json_object()
         session = self._session()
-
-        def change() -> Template:
-            with session.no_autoflush:
-                data = self.edit_model_schema.load(body)
-                return update_template(session, current_user(), template, data)
-
-        changed = call(self, change)
-        if isinstance(changed, Response):
-            return changed
+        with self.transaction(), session.no_autoflush:
+            data = self.edit_model_schema.load(body)
+            changed = update_template(session, current_user(), template, data)
         return self.response(200, id=changed.id, result=self._shown(changed))
 
     def delete_headless(self, pk: Any) -> Response:
         template = self.scoped_item(pk)
         if template is None:
             return self.response_404()
-        removed = call(self, lambda: delete_template(self._session(), current_user(), template))
-        if isinstance(removed, Response):
-            return removed
+        with self.transaction():
+            delete_template(self._session(), current_user(), template)
         return self.response(200, message="OK")
 
     def _shown(self, template: Template) -> dict[str, Any]:
         return self.show_model_schema.dump(template)
 
-    def integrity_message(self, error: IntegrityError) -> str | dict[str, list[str]]:
+    def integrity_message(self, error: IntegrityError) -> str | dict[str, str]:
         # Two requests racing past the service's name check: the constraint decides.
         if "name" in str(error.orig).lower():
-            return {"name": [_("A template with this name already exists.")]}
+            return {"name": _("A template with this name already exists.")}
         return super().integrity_message(error)

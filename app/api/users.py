@@ -28,6 +28,7 @@ from werkzeug.wrappers import Response
 
 from app import permissions
 from app.api.base import OrganisationModelRestApi
+from app.api.doors import json_object
 from app.api.query import QueryArgumentError
 from app.models import AppUser
 from app.models.base import ModelValidationError
@@ -222,55 +223,37 @@ class UserApi(OrganisationModelRestApi):
 
     # --- writes ---------------------------------------------------------------
     def post_headless(self) -> Response:
-        body = self._json_object()
-        if isinstance(body, Response):
-            return body
-        session = self.datamodel.session
-        created: list[AppUser] = []
-        refused = self.commit_or_refuse(
-            lambda: created.append(create_user(session, current_user(), parse_body(body)))
-        )
-        if refused is not None:
-            return refused
-        user = created[0]
+        body = json_object()
+        with self.transaction():
+            user = create_user(self.datamodel.session, current_user(), parse_body(body))
         return self.response(201, id=user.id, result=self.show_model_schema.dump(user))
 
     def put_headless(self, pk: Any) -> Response:
         user = self.scoped_item(pk)
         if user is None:
             return self.response_404()
-        body = self._json_object()
-        if isinstance(body, Response):
-            return body
+        body = json_object()
         session = self.datamodel.session
-
-        def update() -> None:
-            with session.no_autoflush:
-                update_user(session, current_user(), user, parse_body(body))
-
-        refused = self.commit_or_refuse(update)
-        if refused is not None:
-            return refused
+        with self.transaction(), session.no_autoflush:
+            update_user(session, current_user(), user, parse_body(body))
         return self.response(200, id=user.id, result=self.show_model_schema.dump(user))
 
     def delete_headless(self, pk: Any) -> Response:
         user = self.scoped_item(pk)
         if user is None:
             return self.response_404()
-        session = self.datamodel.session
-        refused = self.commit_or_refuse(lambda: delete_user(session, current_user(), user))
-        if refused is not None:
-            return refused
+        with self.transaction():
+            delete_user(self.datamodel.session, current_user(), user)
         return self.response(200, message="OK")
 
     # --- helpers --------------------------------------------------------------
-    def integrity_message(self, error: IntegrityError) -> str | dict[str, list[str]]:
+    def integrity_message(self, error: IntegrityError) -> str | dict[str, str]:
         # Two requests racing past the duplicate check: the unique constraint decides.
         text = str(error.orig).lower()
         if "email" in text:
-            return {"email": [_("An account with this e-mail address already exists.")]}
+            return {"email": _("An account with this e-mail address already exists.")}
         if "username" in text:
-            return {"username": [_("This user name is already taken.")]}
+            return {"username": _("This user name is already taken.")}
         if "foreign key" in text:
             return _("This account is still referenced by other records: deactivate it instead.")
         return super().integrity_message(error)

@@ -1,6 +1,7 @@
 """Domain errors with an HTTP status and a user-facing message, mapped once per door.
 
-The API answers ``{"message": ...}`` with the status; screens flash the message.
+Services raise them; they are never returned. The API answers ``{"message": ...}``
+with the status, by one error handler (app/api/errors.py); screens flash the message.
 Field errors (``errors``) use the shape of ModelValidationError: field -> message.
 """
 
@@ -32,3 +33,15 @@ class ConflictError(DomainError):
 
 class InvalidRequestError(DomainError):
     status = 422
+
+
+class MalformedRequestError(DomainError):
+    """The request cannot be read at all (a body that is not a JSON object, a bad argument)."""
+
+    status = 400
+
+
+class UnavailableError(DomainError):
+    """A service the request needs is away (the database, a store, the signing keys)."""
+
+    status = 503

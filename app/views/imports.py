@@ -106,10 +106,7 @@ class ImportView(BaseView):
     @expose("/<string:token>", methods=["GET"])
     @has_access
     def import_preview(self, token: str) -> Any:
-        analysed = self._analysed(token)
-        if isinstance(analysed, Response):
-            return analysed
-        staged, validation = analysed
+        staged, validation = self._analysed(token)
         return self.render_template(
             "imports/preview.html",
             title=self.title,
@@ -124,10 +121,7 @@ class ImportView(BaseView):
     @expose("/<string:token>/errors.csv", methods=["GET"])
     @has_access
     def import_errors(self, token: str) -> Response:
-        analysed = self._analysed(token)
-        if isinstance(analysed, Response):
-            return analysed
-        staged, validation = analysed
+        staged, validation = self._analysed(token)
         errors = list(validation.errors)
         errors += [imports.RowError(1, "", problem) for problem in validation.mapping.problems()]
         label = gettext("errors")
@@ -185,16 +179,19 @@ class ImportView(BaseView):
         )
         return redirect(url_for(self.list_endpoint))
 
-    def _analysed(self, token: str) -> tuple[Any, Any] | Response:
-        """The staged upload and its validation, or the redirect to the form (flashed)."""
+    def _analysed(self, token: str) -> tuple[Any, Any]:
+        """The staged upload and its validation; else back to the form, the refusal flashed.
+
+        ``abort`` with the redirect ends the request here, so the routes read straight on.
+        """
         staged = self._staged(token)
         if staged is None:
-            return redirect(url_for(f"{self.endpoint}.import_form"))
+            abort(redirect(url_for(f"{self.endpoint}.import_form")))
         try:
             return staged, imports.analyse(db.session, staged)
         except DomainError as error:
             flash(error.message, "danger")
-            return redirect(url_for(f"{self.endpoint}.import_form"))
+            abort(redirect(url_for(f"{self.endpoint}.import_form")))
         finally:
             db.session.rollback()  # the analysis only read
 

@@ -80,12 +80,12 @@ class LinkView(BaseView):
                     single_use=form.single_use.data,
                 )
                 db.session.commit()
+            except links.LinksUnavailableError as error:
+                db.session.rollback()
+                flash(error.message, "danger")
             except DomainError as error:
                 db.session.rollback()
                 flash(error.message, "warning")
-            except links.KeyConfigError:
-                db.session.rollback()
-                flash(_("Signed links are not available right now."), "danger")
             else:
                 url = url_for("download.download_link", token=issued.token, _external=True)
                 expires_at = issued.expires_at

@@ -7,12 +7,19 @@
 - ``clock``: the one clock (tests move it).
 """
 
-from app.services.links.issue import IssuedLink, LinkRequestError, issue_link, revoke_links
+from app.services.links.issue import (
+    IssuedLink,
+    LinkRequestError,
+    LinksUnavailableError,
+    issue_link,
+    revoke_links,
+)
 from app.services.links.keys import EnvironmentKeysError, KeyConfigError
 from app.services.links.redeem import LinkDownload, LinkRefusedError, redeem_link
 
 __all__ = [
     "LinkRequestError",
+    "LinksUnavailableError",
     "IssuedLink",
     "KeyConfigError",
     "EnvironmentKeysError",

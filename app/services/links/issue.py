@@ -7,6 +7,7 @@ expires, is revoked, or (single use) has been used. Functions never commit.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,15 +19,21 @@ from sqlalchemy.orm import Session
 
 from app.models import Document, DocumentStatus
 from app.services import audit
-from app.services.errors import ConflictError, DomainError, NotFoundError
+from app.services.errors import ConflictError, DomainError, NotFoundError, UnavailableError
 from app.services.links import clock, keys
 from app.services.links.tokens import LinkClaims, sign
+
+log = logging.getLogger(__name__)
 
 
 class LinkRequestError(DomainError):
     """The caller asked for a link the rules do not allow (e.g. a lifetime out of bounds)."""
 
     status = 400
+
+
+class LinksUnavailableError(UnavailableError):
+    """The signing keys cannot be used: an operator's fix (logged), not the caller's."""
 
 
 @dataclass(frozen=True)
@@ -46,10 +53,7 @@ def link_lifetime(ttl: int | None, settings: Mapping[str, Any] | None = None) ->
     if ttl is None:
         return min(int(settings["LINK_TTL_SECONDS"]), longest)
     if isinstance(ttl, bool) or not isinstance(ttl, int) or not 1 <= ttl <= longest:
-        raise LinkRequestError(
-            _("ttl must be a number of seconds from 1 to %(max)d.", max=longest),
-            {"ttl": _("From 1 to %(max)d seconds.", max=longest)},
-        )
+        raise LinkRequestError(_("ttl must be a number of seconds from 1 to %(max)d.", max=longest))
     return ttl
 
 
@@ -64,13 +68,18 @@ def issue_link(
     """A signed link to a ready document the user may see. Audited as ``link.issued``.
 
     NotFoundError when the document is outside the user's organisation (or absent),
-    ConflictError when it is not ready, LinkRequestError for a lifetime out of bounds.
+    ConflictError when it is not ready, LinkRequestError for a lifetime out of bounds,
+    LinksUnavailableError when the signing keys cannot be used.
     """
     document = _visible(session, user, document_id)
     if document.status != DocumentStatus.ready or not document.storage_key:
         raise ConflictError(_("Only a ready document can be shared by a link."))
     lifetime = link_lifetime(ttl)
-    key = keys.signing_key(session)
+    try:
+        key = keys.signing_key(session)
+    except keys.KeyConfigError:
+        log.exception("signed links cannot be issued")
+        raise LinksUnavailableError(_("Signed links are not available right now.")) from None
     moment = clock.now()
     claims = LinkClaims(
         kid=key.kid,
