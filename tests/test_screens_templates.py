@@ -176,11 +176,44 @@ def test_versions_publish_preview_and_diff(app, http, manager, portfolio):
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "POL-7" in text
 
-    # Side by side: line 3 changed, the rest equal.
+    # Side by side: line 3 changed (its changed word marked), the rest equal.
     diff = page_text(http.get(f"/templateview/diff/{template_id}?a=1&b=2"))
     assert 'class="diff-replace"' in diff
-    assert "Contrat {{ policy.number }}" in diff and "Police {{ policy.number }}" in diff
+    assert '<mark class="diff-word">Contrat</mark> {{ policy.number }}' in diff
+    assert '<mark class="diff-word">Police</mark> {{ policy.number }}' in diff
     assert 'class="diff-equal"' in diff
+
+
+def test_diff_of_a_one_line_change_shows_that_hunk_its_words_and_a_jump_to_it(app, http, manager):
+    body = [f"<p>Ligne {n} du contrat {{{{ policy.number }}}}</p>" for n in range(1, 301)]
+    template_id = make_template(app, manager, body="\n".join(body), publish=False)
+    changed = list(body)
+    # The changed line carries markup that must stay text on the page.
+    changed[149] = '<p>Ligne 150 du avenant {{ policy.number }}<script>alert("x")</script></p>'
+    _add_version(http, template_id, "\n".join(changed))
+
+    response = http.get(f"/templateview/diff/{template_id}?a=1&b=2")
+    assert response.status_code == 200
+    page = page_text(response)
+    rows = re.findall(r'<tr class="diff-(equal|replace|insert|delete)"', page)
+    assert rows == ["equal"] * 3 + ["replace"] + ["equal"] * 3  # the hunk, 3 lines each side
+    assert "Ligne 1 du" not in page and "Ligne 300 du" not in page
+    assert len(page) < 20_000  # the whole file was about 300 rows, well over 100 kB
+    skipped = re.findall(r'<tr class="diff-skip"><td colspan="4">… ([^<]*)</td>', page)
+    assert skipped == ["146 lignes identiques", "147 lignes identiques"]
+
+    # The changed words are marked on each side, and only they; the template's markup
+    # reaches the page as text (escaped), never as markup.
+    raw = response.get_data(as_text=True)
+    marks = re.findall(r'<mark class="diff-word">(.*?)</mark>', raw, re.S)
+    escaped = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"
+    assert marks == ["mots modifiés", "contrat", "avenant", escaped]  # the legend, then the line
+    assert "<script>alert" not in raw
+
+    # A jump to the change, and the change carries the anchor.
+    assert re.search(r'<a href="#change-1">ligne 150</a>', page)
+    assert 'id="change-1"' in page
+    assert "1 modification :" in page
 
 
 def load_version(app, template_id, number):

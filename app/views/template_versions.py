@@ -210,10 +210,10 @@ class TemplateVersionPages:
         if "a" not in request.args and "b" not in request.args:
             numbers = sorted(choice.value for choice in choices)
             form.a.data, form.b.data = numbers[-2], numbers[-1]
-        rows = None
+        changes = None
         if form.validate():
             try:
-                rows = template_service.diff_rows(template, form.a.data, form.b.data)
+                changes = template_service.diff_hunks(template, form.a.data, form.b.data)
             except (ModelValidationError, DomainError) as error:
                 for message in error_messages(error):
                     flash(message, "danger")
@@ -221,7 +221,7 @@ class TemplateVersionPages:
             "documents/template_diff.html",
             doc_template=template,
             form=form,
-            rows=rows,
+            changes=changes,
             title=_("Compare versions of %(name)s", name=template.name),
         )
 

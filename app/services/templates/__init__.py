@@ -16,17 +16,19 @@ from app.services.templates.access import (
 from app.services.templates.authoring import add_version, create_template, publish
 from app.services.templates.builtin import BUILTINS, load_builtin_templates
 from app.services.templates.changes import delete_template, update_template
-from app.services.templates.diff import DiffRow, diff_rows
+from app.services.templates.diff import DiffRow, HunkDiff, diff_hunks, diff_rows
 from app.services.templates.preview import preview
 
 __all__ = [
     "BUILTINS",
     "DiffRow",
+    "HunkDiff",
     "add_version",
     "check_readable",
     "check_writable",
     "create_template",
     "delete_template",
+    "diff_hunks",
     "diff_rows",
     "load_builtin_templates",
     "may_read",
