@@ -17,15 +17,19 @@ from flask_babel import lazy_gettext as _
 
 from app.models import DocumentStatus, LineOfBusiness, PolicyStatus
 from app.services.dashboard import DashboardData, Scope
+from app.services.dashboard.activity import DailyCounts
 from app.services.dashboard.charts import ColumnChart, HBarChart, column_chart, hbar_chart
 from app.views.base import AGENCY_FILTER
 from app.views.labels import enum_label
 
 INSURERS_SHOWN = 12
 # viewBox widths matched to the cards' Bootstrap columns, so text keeps a readable size.
-NARROW = 380
-NARROW_LABELS = 100
+NARROW = 320
+HALF = 480
 DAILY_JOBS_WIDTH = 460
+# Up to three months, one column per day; beyond, a day would be a bar 1 px wide in
+# the card: one column per week.
+MAX_DAILY_COLUMNS = 92
 
 
 # A year of days holds thousands of small counts and dates to format. Babel parses
@@ -59,12 +63,17 @@ class Formats:
         return format_currency(amount, currency, locale=self.locale)
 
     def compact_money(self, amount: Decimal | int, currency: str) -> str:
-        """12,3 k € for axis ticks and column tops (the tooltip holds the exact amount)."""
-        if abs(amount) >= 1000:
-            return format_compact_currency(amount, currency, locale=self.locale, fraction_digits=1)
-        return format_compact_currency(
-            round(amount), currency, locale=self.locale, fraction_digits=0
-        )
+        """12,3 k € or 104 M € for axis ticks and column tops: three figures at most, so
+        the text fits over a column (the tooltip holds the exact amount)."""
+        if abs(amount) < 1000:
+            return format_compact_currency(
+                round(amount), currency, locale=self.locale, fraction_digits=0
+            )
+        unit = 1000
+        while abs(amount) >= unit * 1000 and unit < 10**12:
+            unit *= 1000
+        digits = 0 if abs(amount) / unit >= 100 else 1
+        return format_compact_currency(amount, currency, locale=self.locale, fraction_digits=digits)
 
     def date(self, day: dt.date, pattern: str) -> str:
         return _date(day, pattern, self.locale)
@@ -123,10 +132,11 @@ class DashboardCharts:
     premium_policies: int
     expiring: list[ExpiringLink]
     documents: ColumnChart
-    documents_ready: int
-    documents_failed: int
+    documents_ready: str
+    documents_failed: str
     failed_jobs: ColumnChart
-    failed_jobs_total: int
+    failed_jobs_total: str
+    weekly: bool  # the two activity charts have a column per week, not per day
 
 
 def build_charts(data: DashboardData) -> DashboardCharts:
@@ -143,7 +153,6 @@ def build_charts(data: DashboardData) -> DashboardCharts:
                 for status, count in data.by_status.items()
             ],
             width=NARROW,
-            label_width=NARROW_LABELS,
         ),
         by_line=hbar_chart(
             [
@@ -154,7 +163,8 @@ def build_charts(data: DashboardData) -> DashboardCharts:
                     policy_list_url(scope, _flt_0_line_of_business=line.value),
                 )
                 for line, count in data.by_line.items()
-            ]
+            ],
+            width=HALF,
         ),
         by_insurer=_insurer_chart(data, fmt),
         premiums=_premium_charts(data, fmt),
@@ -163,22 +173,19 @@ def build_charts(data: DashboardData) -> DashboardCharts:
             ExpiringLink(days, count, fmt.number(count), expiring_url(scope, days))
             for days, count in data.expiring.counts.items()
         ],
-        documents=_daily_chart(
+        documents=_activity_chart(
             fmt,
-            data.documents.days,
-            [data.documents.series[status.value] for status in _DOCUMENT_SERIES],
+            data.documents,
+            [status.value for status in _DOCUMENT_SERIES],
             [enum_label(status, DocumentStatus) for status in _DOCUMENT_SERIES],
         ),
-        documents_ready=data.documents.total(DocumentStatus.ready.value),
-        documents_failed=data.documents.total(DocumentStatus.failed.value),
-        failed_jobs=_daily_chart(
-            fmt,
-            data.failed_jobs.days,
-            [data.failed_jobs.series["failed"]],
-            [str(_("Failed jobs"))],
-            width=DAILY_JOBS_WIDTH,
+        documents_ready=fmt.number(data.documents.total(DocumentStatus.ready.value)),
+        documents_failed=fmt.number(data.documents.total(DocumentStatus.failed.value)),
+        failed_jobs=_activity_chart(
+            fmt, data.failed_jobs, ["failed"], [str(_("Failed jobs"))], width=DAILY_JOBS_WIDTH
         ),
-        failed_jobs_total=data.failed_jobs.total("failed"),
+        failed_jobs_total=fmt.number(data.failed_jobs.total("failed")),
+        weekly=_weekly(data.documents),
     )
 
 
@@ -201,12 +208,17 @@ def _insurer_chart(data: DashboardData, fmt: Formats) -> HBarChart:
         others = sum(row.policies for row in rest)
         label = str(_("%(num)d other insurers", num=len(rest)))
         items.append((label, others, fmt.number(others), None))
-    return hbar_chart(items)
+    return hbar_chart(items, width=HALF)
 
 
 def _premium_charts(data: DashboardData, fmt: Formats) -> list[MoneyChart]:
     months = data.premiums.months
-    labels = [fmt.date(month, "MMM yy") for month in months]
+    # "janv." over "2026": "janv. 26" under each of 12 columns would not fit side by side.
+    labels = [fmt.date(month, "MMM") for month in months]
+    years = [
+        fmt.date(month, "yyyy") if index == 0 or month.month == 1 else ""
+        for index, month in enumerate(months)
+    ]
     titles = [fmt.date(month, "MMMM yyyy") for month in months]
     charts = []
     for currency, values in data.premiums.by_currency.items():
@@ -218,22 +230,33 @@ def _premium_charts(data: DashboardData, fmt: Formats) -> list[MoneyChart]:
             value_text=lambda value, currency=currency: fmt.money(value, currency),
             tick_text=lambda value, currency=currency: fmt.compact_money(value, currency),
             top_text=lambda value, currency=currency: fmt.compact_money(value, currency),
+            sublabels=years,
         )
         charts.append(MoneyChart(currency, chart, fmt.money(sum(values), currency)))
     return charts
 
 
-def _daily_chart(
+def _weekly(counts: DailyCounts) -> bool:
+    return len(counts.days) > MAX_DAILY_COLUMNS
+
+
+def _activity_chart(
     fmt: Formats,
-    days: list[dt.date],
-    series: list[list[int]],
+    counts: DailyCounts,
+    names: list[str],
     legend: list[str],
     width: int = 640,
 ) -> ColumnChart:
+    """A column per day, or per week over a long period (titled "week of ...")."""
+    if _weekly(counts):
+        counts = counts.by_week()
+        titles = [str(_("Week of %(date)s", date=fmt.date(day, "long"))) for day in counts.days]
+    else:
+        titles = [fmt.date(day, "long") for day in counts.days]
     return column_chart(
-        [fmt.date(day, "d MMM") for day in days],
-        [fmt.date(day, "long") for day in days],
-        series,
+        [fmt.date(day, "d MMM") for day in counts.days],
+        titles,
+        [counts.series[name] for name in names],
         legend,
         value_text=fmt.number,
         tick_text=fmt.number,

@@ -21,6 +21,20 @@ class DailyCounts:
     def total(self, name: str) -> int:
         return sum(self.series[name])
 
+    def by_week(self) -> DailyCounts:
+        """The same counts summed per week (Monday to Sunday); ``days`` are each week's
+        first day in the period (the period's first day for a week it starts inside)."""
+        starts: list[dt.date] = []
+        series: dict[str, list[int]] = {name: [] for name in self.series}
+        for position, day in enumerate(self.days):
+            if not starts or day.weekday() == 0:
+                starts.append(day)
+                for values in series.values():
+                    values.append(0)
+            for name, values in series.items():
+                values[-1] += self.series[name][position]
+        return DailyCounts(days=starts, series=series)
+
 
 def period_days(scope: Scope) -> list[dt.date]:
     """Days in [start, min(end, tomorrow)): the future holds no documents yet."""

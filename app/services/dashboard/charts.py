@@ -14,13 +14,17 @@ from decimal import Decimal
 
 Number = int | Decimal
 
-# Horizontal bars: one row per category.
+# Horizontal bars: one row per category. Labels take the room their longest one
+# needs, up to a share of the width; a longer one is cut with "…" (its <title> and
+# the data table keep it whole).
 HBAR_WIDTH = 560
 HBAR_LABEL_WIDTH = 170
-HBAR_VALUE_WIDTH = 70
+HBAR_LABEL_SHARE = 0.45
+HBAR_MIN_LABEL_WIDTH = 60
+HBAR_MIN_VALUE_WIDTH = 40
 HBAR_ROW = 26
 HBAR_BAR = 18
-LABEL_CHARACTERS = 24
+HBAR_FONT = 12
 
 # Columns: a plot with a y axis on the left and labels under the columns.
 COLUMN_WIDTH = 640
@@ -30,8 +34,45 @@ PLOT_RIGHT = 12
 PLOT_TOP = 22
 PLOT_BOTTOM = 40
 Y_TICKS = 4
-MAX_X_LABELS = 12
 MAX_VALUE_LABELS = 31
+AXIS_FONT = 11
+VALUE_FONT = 10
+LABEL_GAP = 8  # between two labels of the x axis
+# A count of 1 beside a count of 100,000 still shows: no non-zero segment is thinner.
+MIN_SEGMENT_HEIGHT = 3
+MAX_COLUMN_WIDTH = 60  # one month or a week of days: a column, not a wall
+
+# Advance widths in em, close to DejaVu Sans / Helvetica: the server has no fonts to
+# measure with, and an estimate that errs wide keeps labels from overlapping.
+_NARROW = frozenset(" ,.:;'!|()[]-ijlft\u202f\u00a0/")
+_WIDE = frozenset("mwMW@%")
+
+
+def text_width(text: str, size: float) -> float:
+    """About how wide ``text`` is drawn at font ``size`` (in the SVG's user units)."""
+    ems = 0.0
+    for char in text:
+        if char in _NARROW:
+            ems += 0.34
+        elif char in _WIDE:
+            ems += 0.95
+        elif char.isupper():
+            ems += 0.72
+        elif char.isdigit() or char == "€":
+            ems += 0.64
+        else:
+            ems += 0.6
+    return ems * size
+
+
+def fit(text: str, room: float, size: float) -> str:
+    """``text``, or its start and "…" when it is wider than ``room``."""
+    if text_width(text, size) <= room:
+        return text
+    cut = text
+    while cut and text_width(cut + "…", size) > room:
+        cut = cut[:-1]
+    return cut.rstrip() + "…"
 
 
 @dataclass(slots=True)  # not frozen: a year of days builds thousands
@@ -43,6 +84,10 @@ class HBar:
     y: float
     width: float
     href: str | None = None
+
+    @property
+    def cut(self) -> bool:
+        return self.short_label != self.label
 
 
 @dataclass(frozen=True)
@@ -59,27 +104,31 @@ class HBarChart:
         return not any(bar.value for bar in self.bars)
 
 
-def shorten(text: str, limit: int = LABEL_CHARACTERS) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def hbar_chart(
     items: Sequence[tuple[str, Number, str, str | None]],
     *,
     width: int = HBAR_WIDTH,
-    label_width: int = HBAR_LABEL_WIDTH,
+    label_width: int | None = None,
 ) -> HBarChart:
     """Bars from (label, value, formatted value, link or None), in the order given.
 
     A narrow card gets a narrow ``width``, so its text is not scaled down to nothing.
+    ``label_width`` defaults to what the longest label needs, within limits.
     """
     largest = max((item[1] for item in items), default=0) or 1
-    room = width - label_width - HBAR_VALUE_WIDTH
-    characters = max(label_width // 7, 8)
+    if label_width is None:
+        needed = max((text_width(item[0], HBAR_FONT) for item in items), default=0) + 10
+        label_width = math.ceil(min(max(needed, HBAR_MIN_LABEL_WIDTH), width * HBAR_LABEL_SHARE))
+    # The value after the longest bar must fit too: 1 000 000 is wider than 12.
+    value_width = max(
+        max((text_width(item[2], HBAR_FONT) for item in items), default=0) + 12,
+        HBAR_MIN_VALUE_WIDTH,
+    )
+    room = width - label_width - value_width
     bars = [
         HBar(
             label=label,
-            short_label=shorten(label, characters),
+            short_label=fit(label, label_width - 10, HBAR_FONT),
             value=value,
             text=text,
             y=index * HBAR_ROW + (HBAR_ROW - HBAR_BAR) / 2,
@@ -105,6 +154,7 @@ class Segment:
 @dataclass(slots=True)  # not frozen: a year of days builds thousands
 class Column:
     label: str  # under the column (short)
+    sublabel: str  # a second line under the label (the year under a month), or ""
     heading: str  # the whole date or month, for tooltips and the data table
     title: str
     texts: list[str]  # each series' formatted value, for the data table
@@ -142,12 +192,15 @@ class ColumnChart:
 
 
 def nice_step(largest: float, ticks: int = Y_TICKS) -> float:
-    """A round step (1, 2 or 5 times a power of ten) so ``ticks`` steps cover ``largest``."""
+    """A round step (1, 2, 2.5 or 5 times a power of ten) so ``ticks`` steps cover
+    ``largest``. 2.5 keeps 100 000 from being drawn on a 200 000 axis (half the plot
+    empty); it is left out below 10, where counts would get ticks such as 7.5."""
     if largest <= 0:
         return 1
     raw = largest / ticks
     power = 10 ** math.floor(math.log10(raw))
-    for factor in (1, 2, 5, 10):
+    factors = (1, 2, 2.5, 5, 10) if power >= 10 else (1, 2, 5, 10)
+    for factor in factors:
         if raw <= factor * power:
             return max(factor * power, 1)
     return 10 * power
@@ -163,11 +216,13 @@ def column_chart(
     tick_text: Callable[[Number], str],
     top_text: Callable[[Number], str] | None = None,
     width: int = COLUMN_WIDTH,
+    sublabels: Sequence[str] | None = None,
 ) -> ColumnChart:
     """Stacked columns: ``series[s][i]`` is series s at column i (label i, tooltip title i).
 
     ``value_text`` formats tooltips and the data table, ``top_text`` the number shown
-    above each column (shorter, e.g. 12,3 k €), ``width`` suits the card's width.
+    above each column (shorter, e.g. 12,3 k €), ``width`` suits the card's width;
+    ``sublabels`` go on a second line under the labels ("" for none).
     """
     top_text = top_text or value_text
     count = len(labels)
@@ -177,11 +232,14 @@ def column_chart(
     plot_height = COLUMN_HEIGHT - PLOT_TOP - PLOT_BOTTOM
     bottom = COLUMN_HEIGHT - PLOT_BOTTOM
     slot = (width - PLOT_LEFT - PLOT_RIGHT) / max(count, 1)
-    bar_width = max(slot * 0.7, 1.0) if count <= 60 else max(slot * 0.9, 0.5)
-    label_every = max(math.ceil(count / max(MAX_X_LABELS * width // COLUMN_WIDTH, 2)), 1)
+    bar_width = min(max(slot * 0.7, 1.0) if count <= 60 else max(slot * 0.9, 0.5), MAX_COLUMN_WIDTH)
 
     def height_of(value: Number) -> float:
         return float(value) / ceiling * plot_height
+
+    # As many x labels as fit side by side; the others are in the tooltips and the table.
+    widest = max((text_width(label, AXIS_FONT) for label in labels), default=0)
+    label_every = max(math.ceil((widest + LABEL_GAP) / slot), 1)
 
     columns = []
     for i in range(count):
@@ -190,7 +248,7 @@ def column_chart(
             value = values[i]
             if not value:
                 continue
-            height = height_of(value)
+            height = max(height_of(value), MIN_SEGMENT_HEIGHT)
             top -= height
             segments.append(
                 Segment(
@@ -204,6 +262,7 @@ def column_chart(
         columns.append(
             Column(
                 label=labels[i],
+                sublabel=sublabels[i] if sublabels else "",
                 heading=titles[i],
                 # Only columns with something show in the data table.
                 texts=[value_text(values[i]) for values in series] if segments else [],
@@ -220,11 +279,16 @@ def column_chart(
         Tick(y=round(bottom - height_of(step * n), 2), text=tick_text(step * n))
         for n in range(Y_TICKS + 1)
     ]
+    # A number above each column only when every one fits over its column.
+    widest_value = max(
+        (text_width(column.total_text, VALUE_FONT) for column in columns if column.segments),
+        default=0,
+    )
     return ColumnChart(
         columns=columns,
         ticks=ticks,
         legend=list(legend),
-        show_values=count <= MAX_VALUE_LABELS,
+        show_values=count <= MAX_VALUE_LABELS and widest_value <= slot - 2,
         totals=totals,
         width=width,
         right=width - PLOT_RIGHT,

@@ -54,12 +54,14 @@ def parse_id(raw: str | None) -> int | None:
 
 
 def period_bounds(today: dt.date, months: int) -> tuple[dt.date, dt.date]:
-    """[first day of the month ``months - 1`` months ago, first day of next month)."""
+    """[first day of the month ``months - 1`` months ago, tomorrow): the last ``months``
+    months, this one included up to today. The rest of this month is the future: it
+    holds no documents yet, and policies taking effect then are not yet written business.
+    """
     index = today.year * 12 + today.month - 1
     first = index - (months - 1)
     start = dt.date(first // 12, first % 12 + 1, 1)
-    following = index + 1
-    return start, dt.date(following // 12, following % 12 + 1, 1)
+    return start, today + dt.timedelta(days=1)
 
 
 def resolve_filters(
