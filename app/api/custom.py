@@ -8,7 +8,7 @@ from apispec import APISpec
 from flask import current_app, has_request_context, request
 from flask_appbuilder.api import BaseApi
 
-from app.api.openapi import fix_error_responses, fix_resource_paths
+from app.api.openapi import add_shared_components, fix_error_responses, fix_resource_paths
 
 
 def bearer_request() -> bool:
@@ -40,6 +40,7 @@ class SpecFixes(BearerFirst):
     def add_apispec_components(self, api_spec: APISpec) -> None:
         super().add_apispec_components(api_spec)  # type: ignore[misc]
         fix_error_responses(api_spec)
+        add_shared_components(api_spec)
 
     def add_api_spec(self, api_spec: APISpec) -> None:
         super().add_api_spec(api_spec)  # type: ignore[misc]

@@ -262,17 +262,13 @@ class DocumentApi(OrganisationModelRestApi):
               content:
                 application/json:
                   schema:
-                    type: object
-                    properties:
-                      message: {type: string}
+                    $ref: '#/components/schemas/Message'
             503:
               description: The file store cannot be read right now; try again
               content:
                 application/json:
                   schema:
-                    type: object
-                    properties:
-                      message: {type: string}
+                    $ref: '#/components/schemas/Message'
         """
         parsed = parse_pk(pk, self.pk_bound)
         if parsed is None:

@@ -62,10 +62,7 @@ post:
       content:
         application/json:
           schema:
-            type: object
-            properties:
-              message:
-                type: string
+            $ref: '#/components/schemas/Message'
     422:
       description: The file cannot be read, or rows are invalid; nothing was written.
       content:

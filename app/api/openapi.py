@@ -52,6 +52,23 @@ SERVICE_UNAVAILABLE = {
     "description": "The database is unavailable",
     "content": {"application/json": {"schema": ERROR_BODY}},
 }
+# Named once here, referred to by $ref from the doors' docstrings and fixes instead
+# of being repeated in each: ``#/components/schemas/Message``, ``.../responses/429``.
+SHARED_SCHEMAS = {"Message": {"type": "object", "properties": {"message": {"type": "string"}}}}
+SHARED_RESPONSES = {
+    "429": {"description": "Too many attempts; see Retry-After"},
+    "503": SERVICE_UNAVAILABLE,
+}
+
+
+def add_shared_components(api_spec: APISpec) -> None:
+    """Register SHARED_SCHEMAS and SHARED_RESPONSES once in the document."""
+    for name, schema in SHARED_SCHEMAS.items():
+        if name not in api_spec.components.schemas:
+            api_spec.components.schema(name, schema)
+    for code, response in SHARED_RESPONSES.items():
+        if code not in api_spec.components.responses:
+            api_spec.components.response(code, response)
 
 
 def fix_error_responses(api_spec: APISpec) -> None:
@@ -82,7 +99,7 @@ def fix_resource_paths(api_spec: APISpec, route_base: str, *, api_key_enabled: b
             responses.setdefault("400", {"$ref": "#/components/responses/400"})
             responses.setdefault("401", {"$ref": "#/components/responses/401"})
             if method in ("post", "put", "delete"):
-                responses.setdefault("503", SERVICE_UNAVAILABLE)
+                responses.setdefault("503", {"$ref": "#/components/responses/503"})
 
 
 def _json_properties(response: dict[str, Any] | None) -> dict[str, Any] | None:

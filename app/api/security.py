@@ -87,7 +87,7 @@ class MonAssuranceSecurityApi(SecurityApi):
             401:
               $ref: '#/components/responses/401'
             429:
-              description: Too many attempts; see Retry-After
+              $ref: '#/components/responses/429'
         """
         if not request.is_json:
             return self.response_400(message=_("The request body must be JSON."))
@@ -144,7 +144,7 @@ class MonAssuranceSecurityApi(SecurityApi):
             401:
               $ref: '#/components/responses/401'
             429:
-              description: Too many attempts; see Retry-After
+              $ref: '#/components/responses/429'
           security:
             - jwt_refresh: []
         """

@@ -131,9 +131,7 @@ class TemplateVersionRoutes:
               content:
                 application/json:
                   schema:
-                    type: object
-                    properties:
-                      message: {type: string}
+                    $ref: '#/components/schemas/Message'
             422:
               $ref: '#/components/responses/422'
         """
