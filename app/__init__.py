@@ -35,6 +35,10 @@ def create_app(config: Any | None = None) -> Flask:
     # first, and a 503's Retry-After is ours.
     init_outages(app)
 
+    from app.views.site import init_site
+
+    init_site(app)  # before any template is compiled: empty values
+
     from app.services import audit
 
     audit.install()

@@ -76,15 +76,12 @@ class _ListTable(HTMLParser):
 
 
 def list_rows(http: Any, path: str, columns: int) -> list[list[str]]:
-    """The list screen's data cells, row by row (checkbox and action cells left out).
-
-    FAB prints an empty value as "None"; the export leaves the cell empty.
-    """
+    """The list screen's data cells, row by row (checkbox and action cells left out)."""
     response = http.get(path)
     assert response.status_code == 200, response.status_code
     parser = _ListTable()
     parser.feed(response.get_data(as_text=True))
-    return [["" if c == "None" else c for c in row[-columns:]] for row in parser.rows if row]
+    return [row[-columns:] for row in parser.rows if row]
 
 
 def column(rows: list[list[Any]], index: int) -> list[Any]:

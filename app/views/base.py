@@ -31,7 +31,7 @@ from app.models.base import ModelValidationError
 from app.ops.outages import DATABASE_DOWN
 from app.services.scope import ORGANISATION_BASE_FILTERS, current_user, organisation_for_new_rows
 from app.services.validation import validate_item
-from app.views.fields import parse_id
+from app.views.fields import name_blank_choices, parse_id
 from app.views.related import ScopedRelatedFields
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,11 @@ class GuardedModelView(ScopedRelatedFields, ModelView):
 
     def check_unique(self, item: Any) -> None:
         """Raise ModelValidationError when the item duplicates another row."""
+
+    def _init_forms(self) -> None:
+        super()._init_forms()
+        for form in (self.add_form, self.edit_form, self.search_form):
+            name_blank_choices(form)
 
     # --- CRUD doors ---------------------------------------------------------
     def _list(self, **kwargs: Any) -> Any:

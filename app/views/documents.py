@@ -40,7 +40,7 @@ from app.views.exports import ExportMixin
 from app.views.fields import EnumSelectField, LookupSelectField
 from app.views.generation import GeneratePage
 from app.views.interface import ListInterface
-from app.views.labels import date_formatter, enum_formatter
+from app.views.labels import date_formatter, enum_formatter, yes_no
 
 SIZE_UNITS = (_("%(size)s B"), _("%(size)s KB"), _("%(size)s MB"), _("%(size)s GB"))
 
@@ -87,10 +87,6 @@ def human_size(size: int | None) -> str:
 
 def text_or_blank(value: Any) -> str:
     return "" if value is None else str(value)
-
-
-def yes_no(value: Any) -> str:
-    return str(_("Yes") if value else _("No"))
 
 
 def _template_label(document: Document) -> str:

@@ -14,11 +14,13 @@ from typing import Any
 
 from babel.numbers import format_decimal
 from flask import request, url_for
+from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _
 from markupsafe import Markup
 from wtforms import DecimalField, Field, SelectField
+from wtforms.fields.core import UnboundField
 from wtforms.validators import StopValidation
 
 from app.extensions import db
@@ -168,3 +170,22 @@ class LocalizedDecimalField(DecimalField):
             raw = re.sub(r"[\s\u00a0\u202f]", "", valuelist[0]).replace(",", ".")
             valuelist = [raw]
         super().process_formdata(valuelist)
+
+
+# What an optional relation's empty choice reads: FAB gives it no label, and WTForms
+# then shows its value, "__None".
+BLANK_CHOICE = "—"
+
+
+def name_blank_choices(form_class: type | None) -> None:
+    """Give the empty choice of every optional relation select of a FAB form a label."""
+    if form_class is None:
+        return
+    for attribute in vars(form_class).values():
+        if (
+            isinstance(attribute, UnboundField)
+            and issubclass(attribute.field_class, QuerySelectField)
+            and attribute.kwargs.get("allow_blank")
+            and not attribute.kwargs.get("blank_text")
+        ):
+            attribute.kwargs["blank_text"] = BLANK_CHOICE

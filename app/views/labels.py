@@ -109,3 +109,8 @@ def date_formatter(value: Any) -> str:
     if isinstance(value, dt.date):
         return format_date(value, "short", locale=locale)
     return "" if value is None else str(value)
+
+
+def yes_no(value: Any) -> str:
+    """A boolean cell in words ("Oui"/"Non"), not Python's True/False."""
+    return str(_("Yes") if value else _("No"))

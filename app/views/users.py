@@ -50,6 +50,7 @@ from app.services.users import (
 )
 from app.views.base import GuardedModelView, show_errors
 from app.views.fields import parse_id
+from app.views.labels import yes_no
 
 ROLE_LABELS = {
     USER: _("User"),
@@ -63,6 +64,13 @@ PASSWORD_HELP = _(
     min=MIN_LENGTH,
     max=MAX_LENGTH,
 )
+
+
+def roles_label(roles: Any) -> str:
+    """A user's roles as words ("Responsable"), not the list's repr ("[MANAGER]")."""
+    return ", ".join(str(ROLE_LABELS.get(role.name, role.name)) for role in roles or ())
+
+
 # Where the service's field names differ from the form's.
 FORM_FIELD = {"organisation_id": "organisation"}
 
@@ -195,6 +203,7 @@ class OrganisationUserView(GuardedModelView, UserDBModelView):
         "active": _("An inactive account cannot log in; its history is kept."),
         "organisation": _("Required for every role except SUPERADMIN."),
     }
+    formatters_columns = {"roles": roles_label, "active": yes_no}
     validators_columns: dict[str, Any] = {}
     add_form_extra_fields = {
         "role": ROLE_FIELD,
