@@ -28,8 +28,8 @@ from app.views.organisations import OrganisationView
 from app.views.portfolio import ClientView, CompanyView, PolicyView
 from app.views.purge import PurgeView
 from app.views.reports import ReportView
+from app.views.security_screens import place_security_menus
 from app.views.templates import TemplateView
-from app.views.users import place_users_menu
 
 PORTFOLIO = "Portefeuille"
 DOCUMENTS = "Documents"
@@ -93,8 +93,6 @@ def register_all(appbuilder: AppBuilder) -> None:
         category_icon="fa-cogs",
     )
     appbuilder.add_view_no_menu(HistoryView)
-    # FAB registers the users screen (ours, see app/security.py) under "Security".
-    place_users_menu(appbuilder, ADMINISTRATION)
     appbuilder.add_view(
         OrganisationView,
         "Organisations",
@@ -118,6 +116,9 @@ def register_all(appbuilder: AppBuilder) -> None:
         icon="fa-key",
         category=ADMINISTRATION,
     )
+    # FAB registers its security screens (users: ours, see app/security.py) under
+    # "Security": they move here, users first, the technical ones (SUPERADMIN) last.
+    place_security_menus(appbuilder, ADMINISTRATION)
     appbuilder.add_api(LinkApi)
     init_download()
     for api in (

@@ -6,13 +6,7 @@ from typing import Any
 
 from flask import Flask, g, has_request_context, request
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.views import (
-    PermissionModelView,
-    PermissionViewModelView,
-    RoleModelView,
-    UserGroupModelView,
-    ViewMenuModelView,
-)
+from flask_appbuilder.security.views import PermissionModelView, ViewMenuModelView
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_login import user_logged_out
@@ -24,6 +18,11 @@ from app.extensions import limiter
 from app.models.user import AppUser
 from app.services import api_keys, audit, tokens
 from app.views.related import scoped_screen
+from app.views.security_screens import (
+    PermissionViewModelView,
+    RoleModelView,
+    UserGroupModelView,
+)
 from app.views.users import (
     OrganisationUserView,
     PolicyResetMyPasswordView,
@@ -59,7 +58,9 @@ class MonAssuranceSecurityManager(SecurityManager):
     # FAB's user statistics chart loads Google Charts from a CDN, which our
     # Content-Security-Policy blocks (a blank page), and 500s on a bad group_by.
     userstatschartview = None
-    # FAB's security screens (SUPERADMIN's): their relation selects go through the scope too.
+    # FAB's security screens (SUPERADMIN's): their relation selects go through the scope
+    # too, and the role, group and permission screens label their columns
+    # (app/views/security_screens.py).
     rolemodelview = scoped_screen(RoleModelView)
     groupmodelview = scoped_screen(UserGroupModelView)
     permissionmodelview = scoped_screen(PermissionModelView)

@@ -28,7 +28,7 @@ def test_login_page_and_menus_are_in_french(site: Site, browser_page: tuple[Page
     form = page.locator("form")
     expect(form.locator("label[for=username]")).to_have_text("Nom d'utilisateur:")
     expect(form.locator("label[for=password]")).to_have_text("Mot de passe:")
-    expect(form.locator("input[type=submit]")).to_have_value("S'enregistrer")
+    expect(form.locator("input[type=submit]")).to_have_value("Se connecter")
     shots("login-page")
 
     log_in(page, site, shots)
@@ -47,7 +47,7 @@ def test_login_page_and_menus_are_in_french(site: Site, browser_page: tuple[Page
     page.locator("#username").fill(site.username)
     page.locator("#password").fill("not the password")
     page.locator("input[type=submit]").click()
-    expect(page.locator(".alert")).to_contain_text("Login invalide. Essayez de nouveau.")
+    expect(page.locator(".alert")).to_contain_text("Nom d'utilisateur ou mot de passe incorrect.")
     expect(page.locator("a[href='/logout/']")).to_have_count(0)
     shots("wrong-password")
 
@@ -83,7 +83,7 @@ def test_client_policy_then_contract_pdf_downloaded(site: Site, browser_page: tu
     page.locator("#email").fill(f"chloe.{suffix.lower()}@example.com")
     page.locator("#city").fill("Lyon")
     shots("client-form")
-    page.get_by_role("button", name="Sauvegarder").click()
+    page.get_by_role("button", name="Enregistrer").click()
     expect(page.locator(".alert-success")).to_be_visible()
     shots("client-saved")
 
@@ -98,7 +98,7 @@ def test_client_policy_then_contract_pdf_downloaded(site: Site, browser_page: tu
     type_date(page, "expiry_date", today + dt.timedelta(days=365))
     page.locator("#premium").fill("432.10")
     shots("policy-form")
-    page.get_by_role("button", name="Sauvegarder").click()
+    page.get_by_role("button", name="Enregistrer").click()
     expect(page.locator(".alert-success")).to_be_visible()
     shots("policy-saved")
 

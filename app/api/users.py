@@ -207,7 +207,7 @@ class UserApi(OrganisationModelRestApi):
         payload = response.get_json()
         if response.status_code != 200 or "filters" not in payload:
             return response
-        for column, label in (("role", _("Role")), ("active", _("Active"))):
+        for column, label in (("role", _("Role")), ("active", _("Active account"))):
             payload["filters"][column] = [{"name": label, "operator": "eq"}]
         return self.response(200, **payload)
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
-from flask_appbuilder import AppBuilder, expose
+from flask_appbuilder import expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, Select2Widget
 from flask_appbuilder.security.decorators import has_access
@@ -192,7 +192,7 @@ class OrganisationUserView(GuardedModelView, UserDBModelView):
         "organisation": _("Organisation"),
         "roles": _("Role"),
         "role": _("Role"),
-        "active": _("Active"),
+        "active": _("Active account"),
         "password": _("Password"),
         "conf_password": _("Confirm password"),
         "last_login": _("Last login"),
@@ -345,25 +345,3 @@ class PolicyResetMyPasswordView(ResetMyPasswordView):
 
     class_permission_name = "ResetMyPasswordView"
     form = PolicyResetMyPasswordForm
-
-
-def place_users_menu(appbuilder: AppBuilder, category: str) -> None:
-    """Move FAB's "List Users" entry into ``category``, labelled "Users".
-
-    FAB registers its user screen under its own "Security" menu; the menu
-    entry keeps FAB's name, so its "menu_access" permission stays the same.
-    """
-    menu = appbuilder.menu
-    entry = menu.find("List Users")
-    if entry is None:
-        return
-    for parent in menu.get_list():
-        if entry in parent.childs:
-            parent.childs.remove(entry)
-    entry.label = _("Users")
-    entry.icon = "fa-user"
-    target = menu.find(category)
-    if target is None:
-        menu.add_category(category, icon="fa-cogs", label=_("Administration"))
-        target = menu.find(category)
-    target.childs.insert(0, entry)
