@@ -222,6 +222,7 @@ class Config:
 
     # --- Flask-AppBuilder -------------------------------------------------
     APP_NAME = "MonAssurance"
+    FAB_BASE_TEMPLATE = "layout.html"  # FAB's layout with our favicon (app/templates)
     APP_THEME = ""
     AUTH_TYPE = AUTH_DB
     AUTH_USER_REGISTRATION = False

@@ -37,7 +37,7 @@ def create_app(config: Any | None = None) -> Flask:
 
     from app.views.site import init_site
 
-    init_site(app)  # before any template is compiled: empty values
+    init_site(app)  # before any template is compiled: empty values, favicon
 
     from app.services import audit
 

@@ -16,7 +16,8 @@ from app.services import audit
 from tests.conftest import ROLES, login_screen, user_organisation
 from tests.links_support import stored_document
 
-# Public on purpose: login and language switch, operator probes, static files, the API spec.
+# Public on purpose: login and language switch, operator probes, static files. The API
+# spec and Swagger UI are not: they need a login (README, docs/api.md).
 PUBLIC_ROUTES = {
     "/",
     "/login/",
@@ -27,11 +28,11 @@ PUBLIC_ROUTES = {
     "/static/<path:filename>",
     "/static/appbuilder/<path:filename>",
     "/api/v1/security/login",
-    "/api/<version>/_openapi",
-    "/swagger/<version>",
     "/back",
     # A signed download link: the token in the path is the credential (app/views/download.py).
     "/d/<token>",
+    # The icon browsers ask for on every page.
+    "/favicon.ico",
 }
 # Anonymous-safe by nature: logging out when logged out only redirects.
 HARMLESS_ROUTES = {"/logout/"}
