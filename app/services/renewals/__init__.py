@@ -1,0 +1,1 @@
+"""Échéances and renewals: the cancellation-rights rules (``rules``) come first."""
