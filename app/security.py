@@ -95,8 +95,16 @@ class MonAssuranceSecurityManager(SecurityManager):
     # account must count from the next request on, in every process: nothing here
     # outlives the request. See app/api/access.py and docs/benchmarks.md.
     def get_user_by_id(self, pk: Any) -> AppUser | None:
-        # The roles come with the user (one statement): the organisation scope reads them.
-        return self.session.get(self.user_model, pk, options=[joinedload(self.user_model.roles)])
+        # The roles and the organisation come with the user (one statement): the scope
+        # reads the roles, every date on a screen the organisation's time zone.
+        return self.session.get(
+            self.user_model,
+            pk,
+            options=[
+                joinedload(self.user_model.roles),
+                joinedload(self.user_model.organisation),
+            ],
+        )
 
     def is_item_public(self, permission_name: str, view_name: str) -> bool:
         """FAB's answer (does the Public role hold it?), asked in one query."""

@@ -61,9 +61,9 @@ def test_csv_export_keeps_filters_and_scope(
     text = response.get_data(as_text=True).lstrip("\ufeff")
     rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
     assert rows, "the export is empty"
-    assert {row["Objet"] for row in rows} == {"Client"}
-    assert {row["Identifiant"] for row in rows} == {str(own["client"])}
-    update = next(row for row in rows if row["Action"] == "update")
+    assert {row["Code du type d'objet"] for row in rows} == {"Client"}
+    assert {row["Identifiant de l'objet"] for row in rows} == {str(own["client"])}
+    update = next(row for row in rows if row["Code de l'action"] == "update")
     assert '"city": [null, "Lyon"]' in update["Modifications"]
 
 

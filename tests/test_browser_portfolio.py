@@ -61,10 +61,12 @@ def pick_lookup(page: Page, field: str, search: str, choice: str) -> None:
 
 
 def type_date(page: Page, field: str, day: dt.date) -> None:
-    """Type a date key by key, as a user does: FAB's date picker drops a value set at once."""
-    page.locator(f"#{field}").press_sequentially(day.isoformat())
-    page.keyboard.press("Tab")  # leaves the field, which closes its picker
-    expect(page.locator(f"#{field}")).to_have_value(day.isoformat())
+    """Pick a date in the browser's own date input (no script picker: our CSP-safe widget);
+    the browser shows it in the reader's format and keeps the value ISO."""
+    date_input = page.locator(f"#{field}")
+    expect(date_input).to_have_attribute("type", "date")
+    date_input.fill(day.isoformat())
+    expect(date_input).to_have_value(day.isoformat())
 
 
 def test_client_policy_then_contract_pdf_downloaded(site: Site, browser_page: tuple[Page, Shots]):

@@ -4,6 +4,7 @@ same filters, search and order, every page, with readable values."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from app.extensions import db
 from app.models import AuditLog, Document, DocumentStatus, OutputFormat
@@ -148,22 +149,41 @@ def test_audit_export_matches_the_list_with_every_field(app, http, login, make_u
     login(manager)
     args = "_flt_0_object_type=Client&_oc_AuditLogView=action&_od_AuditLogView=desc"
     shown = list_rows(http, f"/audit/list/?{args}", 6)
+    # The screen in words, the object's name linked (sorted by the action's code).
     assert [cells[2:5] for cells in shown] == [
-        ["update", "Client", str(ids["client"])],
-        ["create", "Client", str(ids["client"])],
+        ["Modification", "Client", "Jeanne Martin1"],
+        ["Création", "Client", "Jeanne Martin1"],
     ]
     rows = csv_rows(http.get(f"/audit/export/csv?{args}"))
     header = rows[0]
-    assert header[:6] == ["Date (UTC)", "Utilisateur", "Cabinet", "Action", "Objet", "Identifiant"]
-    assert [row[3:6] for row in rows[1:]] == [cells[2:5] for cells in shown]
+    assert header[:9] == [
+        "Date",
+        "Date (UTC)",
+        "Utilisateur",
+        "Cabinet",
+        "Action",
+        "Code de l'action",
+        "Type d'objet",
+        "Code du type d'objet",
+        "Identifiant de l'objet",
+    ]
+    # The labels the list shows, with the codes beside them.
+    assert [[row[4], row[6]] for row in rows[1:]] == [cells[2:4] for cells in shown]
+    assert [[row[5], row[7], row[8]] for row in rows[1:]] == [
+        ["update", "Client", str(ids["client"])],
+        ["create", "Client", str(ids["client"])],
+    ]
     changes = rows[1][header.index("Modifications")]
     assert '"city": [null, "Lyon"]' in changes
     with app.app_context():
         created = db.session.query(AuditLog).filter_by(action="create", object_type="Client").one()
-        assert rows[2][0] == created.created_at.strftime("%Y-%m-%d %H:%M:%S")
+        utc = created.created_at.replace(microsecond=0)
+    assert rows[2][1] == utc.strftime("%Y-%m-%d %H:%M:%S")
+    local = utc.replace(tzinfo=dt.UTC).astimezone(ZoneInfo("Europe/Paris")).replace(tzinfo=None)
+    assert rows[2][0] == local.strftime("%Y-%m-%d %H:%M:%S")  # the screens' time zone
     sheet = xlsx_sheet(http.get(f"/audit/export/xlsx?{args}"))
     assert [cell.value for cell in sheet[1]][:4] == header[:4]
-    assert sheet["A2"].number_format == "yyyy-mm-dd hh:mm:ss"
+    assert sheet["A2"].number_format == "dd/mm/yyyy hh:mm"  # a date cell, shown day-first
 
 
 def test_list_screens_carry_their_arguments_to_the_export_buttons(app, http, login, make_user):

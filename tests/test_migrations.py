@@ -88,3 +88,35 @@ def test_upgrade_matches_the_models_and_downgrade_empties(tmp_path, database):
             with app.app_context():
                 db.session.remove()
                 db.engine.dispose()
+
+
+@pytest.mark.parametrize("database", DATABASES)
+def test_organisation_timezone_defaults_to_paris_and_downgrades_keeping_the_row(tmp_path, database):
+    from sqlalchemy import text
+
+    with database(tmp_path) as url:
+        app = create_app(make_config(SQLALCHEMY_DATABASE_URI=url))
+        try:
+            with app.app_context():
+                upgrade(revision="0008")
+                with db.engine.begin() as connection:
+                    connection.execute(
+                        text(
+                            "INSERT INTO organisation (name, orias_number, created_at, updated_at)"
+                            " VALUES ('Cabinet', '12345678', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                        )
+                    )
+                upgrade(revision="0009")
+                with db.engine.connect() as connection:
+                    zone = connection.execute(text("SELECT timezone FROM organisation")).scalar()
+                assert zone == "Europe/Paris"
+                downgrade(revision="0008")
+                with db.engine.connect() as connection:
+                    columns = {c["name"] for c in inspect(connection).get_columns("organisation")}
+                    names = connection.execute(text("SELECT name FROM organisation")).scalars()
+                    assert "timezone" not in columns
+                    assert list(names) == ["Cabinet"]
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()

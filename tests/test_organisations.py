@@ -201,3 +201,81 @@ def test_screen_refused_to_other_roles(app, http, login, make_user, role):
     ):
         assert http.get(path).status_code in (302, 403), path
     assert "/organisationview/list/" not in page_text(http.get("/"))
+
+
+# --- time zone ------------------------------------------------------------------------------
+
+
+def test_a_new_organisation_reads_paris_time_and_the_api_changes_it(app, http, operator):
+    headers = operator["headers"]
+    created = http.post(
+        "/api/v1/organisation/",
+        json={"name": "Cabinet Nord", "orias_number": "24681357"},
+        headers=headers,
+    )
+    assert created.status_code == 201, created.json
+    assert created.json["result"]["timezone"] == "Europe/Paris"
+    pk = created.json["id"]
+    changed = http.put(
+        f"/api/v1/organisation/{pk}", json={"timezone": "Indian/Reunion"}, headers=headers
+    )
+    assert changed.status_code == 200, changed.json
+    assert (
+        http.get(f"/api/v1/organisation/{pk}", headers=headers).json["result"]["timezone"]
+        == "Indian/Reunion"
+    )
+
+
+@pytest.mark.parametrize(
+    "zone", ["Mars/Olympus", "../../etc/passwd", "europe/paris", "", None, 3, "UTC+1"]
+)
+def test_an_unknown_time_zone_answers_422_and_changes_nothing(
+    app, http, operator, make_organisation, zone
+):
+    pk = make_organisation()
+    response = http.put(
+        f"/api/v1/organisation/{pk}", json={"timezone": zone}, headers=operator["headers"]
+    )
+    assert response.status_code == 422, response.json
+    assert "timezone" in str(response.json["message"])
+    from app.extensions import db
+    from app.models import Organisation
+
+    with app.app_context():
+        assert db.session.get(Organisation, pk).timezone == "Europe/Paris"
+
+
+def test_the_screen_offers_the_zones_and_saves_the_one_chosen(
+    app, http, login, operator, make_organisation
+):
+    login(operator["username"])
+    pk = make_organisation("Cabinet Océan")
+    form = page_text(http.get(f"/organisationview/edit/{pk}"))
+    assert '<option selected value="Europe/Paris">Europe/Paris</option>' in form
+    assert 'value="America/Guadeloupe"' in form
+    edited = post_form(
+        http,
+        f"/organisationview/edit/{pk}",
+        {
+            "name": "Cabinet Océan",
+            "orias_number": organisation(app, pk)["orias_number"],
+            "timezone": "America/Guadeloupe",
+        },
+    )
+    assert ("success", "Ligne modifiée") in flashes(edited), flashes(edited)
+    assert "America/Guadeloupe" in page_text(http.get(f"/organisationview/show/{pk}"))
+    refused = post_form(
+        http,
+        f"/organisationview/edit/{pk}",
+        {
+            "name": "Cabinet Océan",
+            "orias_number": organisation(app, pk)["orias_number"],
+            "timezone": "Mars/Olympus",
+        },
+    )
+    assert ("success", "Ligne modifiée") not in flashes(refused)
+    from app.extensions import db
+    from app.models import Organisation
+
+    with app.app_context():
+        assert db.session.get(Organisation, pk).timezone == "America/Guadeloupe"

@@ -119,3 +119,18 @@ def test_policy_list_counts_on_the_policy_table_alone(app, http, make_user, logi
     assert counts, statements
     for statement in counts:
         assert " join " not in statement.lower() and "from (select" not in statement.lower()
+
+
+def test_audit_log_names_its_objects_in_one_query_per_type(app, http, make_user, login):
+    """Each entry names its client, policy or insurer (linked): one query per object
+    type on the page, whatever the number of entries."""
+    manager = make_user("MANAGER")
+    organisation_id = user_organisation(app, manager)
+    login(manager)
+    _add_policies(app, organisation_id, 2, 0)  # audited: a creation entry per row
+    few = _queries_for(app, http, "/audit/list/?psize_AuditLogView=100")
+    _add_policies(app, organisation_id, 20, 2)
+    many = _queries_for(app, http, "/audit/list/?psize_AuditLogView=100")
+    assert many == few, (few, many)
+    page = http.get("/audit/list/?psize_AuditLogView=100").get_data(as_text=True)
+    assert page.count('href="/policyview/show/') == 22

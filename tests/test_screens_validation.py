@@ -60,7 +60,9 @@ POLICY_CASES = [
     pytest.param({"renewal_of_id": "987654321"}, "Ce contrat n'existe pas.", id="unknown-renewal"),
     pytest.param({"currency": "E1"}, "Utilisez un code ISO 4217, par exemple EUR.", id="currency"),
     pytest.param({"status": "archived"}, "Choix non valide", id="unknown-status"),
-    pytest.param({"effective_date": "31/02/2026"}, "N'est pas une date valide.", id="bad-date"),
+    pytest.param(
+        {"effective_date": "31/02/2026"}, "Saisissez une date valide (jj/mm/aaaa).", id="bad-date"
+    ),
 ]
 
 
@@ -80,7 +82,7 @@ def test_all_field_errors_are_reported_together(app, http, staff):
     )
     page = _refused(post_form(http, "/policyview/add", data), "La prime ne peut pas être négative.")
     assert "Utilisez un code ISO 4217, par exemple EUR." in page
-    assert "N'est pas une date valide." in page
+    assert "Saisissez une date valide (jj/mm/aaaa)." in page
     assert count_rows(app, Policy) == 1
 
 

@@ -4,7 +4,9 @@ Only SUPERADMIN holds this API's permissions (app/services/roles.py). A base
 filter still limits any other caller to their own organisation, should a role
 be granted read access one day. DELETE is refused (422) while the organisation
 has users or data. The letterhead fields (address, phone, e-mail, complaints
-contact, mediator) are optional and printed on the agency's documents.
+contact, mediator) are optional and printed on the agency's documents; the time
+zone (``timezone``, an IANA name such as Europe/Paris, the default) is the one
+its screens show times in, refused with 422 when unknown.
 """
 
 from __future__ import annotations
@@ -33,9 +35,10 @@ class OrganisationApi(OrganisationModelRestApi):
     datamodel = SQLAInterface(Organisation)
     base_filters = ORGANISATION_SELF_FILTERS
     list_columns = ["id", "name", "orias_number", "created_at", "updated_at"]
-    # The letterhead (optional) is shown and written one organisation at a time.
-    show_columns = [*list_columns, *LETTERHEAD_FIELDS]
-    add_columns = ["name", "orias_number", *LETTERHEAD_FIELDS]
+    # The letterhead (optional) and the time zone (IANA name, Europe/Paris by default)
+    # are shown and written one organisation at a time.
+    show_columns = [*list_columns, *LETTERHEAD_FIELDS, "timezone"]
+    add_columns = ["name", "orias_number", *LETTERHEAD_FIELDS, "timezone"]
     edit_columns = add_columns
     search_columns = ["name", "orias_number"]
     order_columns = ["id", "name", "orias_number", "created_at"]

@@ -10,6 +10,7 @@ from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from app.models.base import ModelValidationError, Timestamped
+from app.services.timezones import DEFAULT_TIMEZONE, TIMEZONE_MAX_LENGTH, is_valid_timezone
 
 # ORIAS registration numbers are 8 digits (registre unique des intermédiaires).
 ORIAS_PATTERN = re.compile(r"^[0-9]{8}$")  # ASCII only: \d also matches "８"
@@ -30,12 +31,28 @@ class Organisation(Timestamped, Model):
     # Where clients send a complaint, and the consumer mediator they may then turn to.
     complaints_contact: Mapped[str | None] = mapped_column(Text)
     mediator: Mapped[str | None] = mapped_column(Text)
+    # The IANA zone its people read times in (the database keeps UTC): app/services/timezones.py.
+    timezone: Mapped[str] = mapped_column(
+        String(TIMEZONE_MAX_LENGTH),
+        nullable=False,
+        default=DEFAULT_TIMEZONE,
+        server_default=DEFAULT_TIMEZONE,
+    )
 
     @validates("orias_number")
     def _check_orias(self, _key: str, value: str) -> str:
         value = (value or "").strip()
         if not ORIAS_PATTERN.match(value):
             raise ModelValidationError({"orias_number": str(_("An ORIAS number has 8 digits."))})
+        return value
+
+    @validates("timezone")
+    def _check_timezone(self, _key: str, value: str | None) -> str:
+        value = (value or "").strip()
+        if not is_valid_timezone(value):
+            raise ModelValidationError(
+                {"timezone": str(_("Choose a time zone from the list (e.g. Europe/Paris)."))}
+            )
         return value
 
     def __repr__(self) -> str:

@@ -88,3 +88,104 @@ def enum_label(value: enum.Enum | str | None, enum_class: type[enum.Enum]) -> st
         return ""
     member = value if isinstance(value, enum_class) else enum_class(value)
     return str(ENUM_LABELS[enum_class][member])
+
+
+# --- the audit trail's words ------------------------------------------------
+# Every action code the application writes (app/services/audit.py and its callers;
+# tests/test_audit_screen.py reads the code to check none is missing). The code stays
+# in the database, the API and the export's code column; screens show the label.
+ACTION_LABELS: dict[str, Any] = {
+    "create": _("Creation"),
+    "update": _("Change"),
+    "delete": _("Deletion"),
+    "login": _("Logged in"),
+    "login_failed": _("Login failed"),
+    "logout": _("Logged out"),
+    "logout_all": _("Logged out of every session"),
+    "session_revoked": _("Session revoked"),
+    "sessions_ended": _("Sessions ended by an administrator"),
+    "token_reuse": _("Refresh token reused: session revoked"),
+    "api_key_created": _("API key created"),
+    "api_key_revoked": _("API key revoked"),
+    "new_version": _("New template version"),
+    "publish": _("Template version published"),
+    "import": _("File imported"),
+    "export": _("List exported"),
+    "document.requested": _("Document requested"),
+    "document.batch_requested": _("Batch of documents requested"),
+    "document.ready": _("Document generated"),
+    "document.failed": _("Document generation failed"),
+    "document.download": _("Document downloaded"),
+    "document.purged": _("Document purged"),
+    "purge.run": _("Purge carried out"),
+    "link.issued": _("Signed link created"),
+    "link.revoked": _("Signed links revoked"),
+    "link.download": _("Downloaded through a signed link"),
+    "link.refused": _("Signed link refused"),
+    "signing_key.created": _("Signing key created"),
+    "signing_key.rotated": _("Signing key rotated"),
+    "report.requested": _("Report requested"),
+    "report.delivered": _("Report produced"),
+    "report.failed": _("Report failed"),
+    "export.requested": _("Export requested"),
+    "export.delivered": _("Export produced"),
+    "export.failed": _("Export failed"),
+}
+
+# The object types audit entries name (model class names, "User" for AppUser).
+OBJECT_LABELS: dict[str, Any] = {
+    "Organisation": _("Agency"),
+    "User": _("User"),
+    "Role": _("Role"),
+    "Company": _("Insurer"),
+    "Client": _("Client"),
+    "Policy": _("Policy"),
+    "Template": _("Template"),
+    "Document": _("Document"),
+    "Job": _("Job"),
+    "ApiKey": _("API key"),
+    "SigningKey": _("Signing key"),
+    "AuthSession": _("Session"),
+    "PurgeRun": _("Purge run"),
+    "AuditLog": _("Audit log"),
+}
+
+# Who acts when no user does: the names tasks and commands write as the entry's
+# username (with no user id). Kept equal to those modules' constants by a test.
+AUTOMATIC_TASK = _("Automatic task")
+SYSTEM_ACTORS: dict[str, Any] = {
+    "worker": AUTOMATIC_TASK,  # app/services/documents/outcomes.py
+    "report worker": AUTOMATIC_TASK,  # app/services/reports/runs.py
+    "sweeper": AUTOMATIC_TASK,  # app/services/leasing.py
+    "periodic": AUTOMATIC_TASK,  # app/tasks/purge.py
+    "cli": _("Command line"),  # app/cli_purge.py, app/cli_keys.py
+}
+# Actions whose username is what someone typed, never a system actor.
+TYPED_USERNAME_ACTIONS = frozenset({"login_failed"})
+
+
+def action_label(code: str | None) -> str:
+    """The words for an audit action code; an unknown code (an older release's) as it is."""
+    if not code:
+        return ""
+    label = ACTION_LABELS.get(code)
+    return str(label) if label is not None else code
+
+
+def object_label(object_type: str | None) -> str:
+    """The words for an audited object type; an unknown type as it is."""
+    if not object_type:
+        return ""
+    label = OBJECT_LABELS.get(object_type)
+    return str(label) if label is not None else object_type
+
+
+def actor_label(user_id: int | None, username: str | None, action: str | None = None) -> str:
+    """Who did it: the user's name, a task's label, or blank when nobody is known."""
+    if not username:
+        return ""
+    if user_id is None and action not in TYPED_USERNAME_ACTIONS:
+        system = SYSTEM_ACTORS.get(username)
+        if system is not None:
+            return str(system)
+    return username

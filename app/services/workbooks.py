@@ -8,8 +8,29 @@ exports, reports or renders fail would otherwise fill the temporary folder.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
+
+# Dates stay date cells (a spreadsheet sorts and computes them); their display follows
+# the reader's language like the screens: day-first in French, the month spelt in English.
+DATE_NUMBER_FORMATS = {
+    "fr": ("dd/mm/yyyy", "dd/mm/yyyy hh:mm"),
+    "en": ("d mmm yyyy", "d mmm yyyy hh:mm"),
+}
+
+
+def date_number_formats() -> tuple[str, str]:
+    """(date format, datetime format) of XLSX cells for the current language."""
+    from flask_babel import get_locale
+
+    language = getattr(get_locale(), "language", None)
+    return DATE_NUMBER_FORMATS.get(language or "fr", DATE_NUMBER_FORMATS["fr"])
+
+
+def date_number_format(value: dt.date, formats: tuple[str, str]) -> str:
+    """The format of one date or datetime cell, from ``date_number_formats()``."""
+    return formats[1] if isinstance(value, dt.datetime) else formats[0]
 
 
 @contextlib.contextmanager

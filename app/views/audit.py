@@ -1,57 +1,112 @@
 """The audit log screen (MANAGER: own organisation; SUPERADMIN: all) with its exports
-(app/views/exports.py), and the history of one client or policy for whoever may see that object."""
+(app/views/exports.py), and the history of one client or policy for whoever may see that object.
+
+Both show entries in words (app/views/audit_cells.py): local time, who, the action's
+label, the object's name linked to its page."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import abort
-from flask_appbuilder import BaseView, ModelView, expose, has_access
-from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_babel import lazy_gettext as _
 from sqlalchemy import select
+from wtforms import SelectField
 
 from app import permissions
 from app.extensions import db
 from app.models import AuditLog, Client, Policy
 from app.models.audit import AUDIT_FIELDS
 from app.services.scope import ORGANISATION_BASE_FILTERS, visible_organisation_id
+from app.services.vocabulary import ACTION_LABELS, OBJECT_LABELS, action_label, object_label
+from app.views.audit_cells import AuditListInterface, entry_cells
+from app.views.base import GuardedModelView
 from app.views.exports import ExportMixin
-from app.views.related import ScopedRelatedFields
 
-EXPORT_COLUMNS = list(AUDIT_FIELDS)
 HISTORY_SUBJECTS: dict[str, type] = {"client": Client, "policy": Policy}
+# The export is evidence: every field of each entry, the raw codes beside their labels,
+# and the time in UTC beside the local time (docs/operations.md, "Audit trail").
+EXPORT_COLUMNS = [
+    "created_at",
+    "created_at_utc",
+    "username",
+    "organisation_id",
+    "action_label",
+    "action",
+    "object_label",
+    "object_type",
+    "object_id",
+    "changes",
+    "request_id",
+    "ip",
+    "user_agent",
+]
 
 
-class AuditLogView(ExportMixin, ScopedRelatedFields, ModelView):
+def sorted_choices(labels: dict[str, Any]) -> Any:
+    """(code, label) pairs in the reader's alphabetical order, built for each form."""
+    return lambda: sorted(((code, str(label)) for code, label in labels.items()), key=_label)
+
+
+def _label(choice: tuple[str, str]) -> str:
+    return choice[1].casefold()
+
+
+class AuditLogView(ExportMixin, GuardedModelView):
     class_permission_name = permissions.AUDIT_LOG
     method_permission_name = permissions.SCREEN_METHODS
     # Append-only: no add, edit or delete route exists, whoever asks.
     include_route_methods = {"list", "show", "export"}
     route_base = "/audit"
-    datamodel = SQLAInterface(AuditLog)
+    datamodel = AuditListInterface(
+        AuditLog,
+        computed={
+            "created_at_utc": lambda entry: entry.created_at,
+            "action_label": lambda entry: action_label(entry.action),
+            "object_label": lambda entry: object_label(entry.object_type),
+        },
+    )
     base_filters = ORGANISATION_BASE_FILTERS
     list_title = _("Audit log")
     show_title = _("Audit entry")
     list_columns = ["created_at", "username", "action", "object_type", "object_id", "ip"]
-    show_columns = ["created_at", "username", "organisation_id", *EXPORT_COLUMNS[3:]]
+    show_columns = ["created_at", "username", "organisation_id", *AUDIT_FIELDS[3:]]
     search_columns = ["username", "action", "object_type", "object_id", "created_at"]
     order_columns = ["created_at", "username", "action", "object_type"]
     base_order = ("created_at", "desc")
+    # Searched by their words; the code is what the filter compares.
+    search_form_extra_fields = {
+        "action": SelectField(
+            _("Action"), choices=sorted_choices(ACTION_LABELS), widget=Select2Widget()
+        ),
+        "object_type": SelectField(
+            _("Object type"), choices=sorted_choices(OBJECT_LABELS), widget=Select2Widget()
+        ),
+    }
     label_columns = {
-        "created_at": _("Date (UTC)"),
+        "created_at": _("Date"),
+        "created_at_utc": _("Date (UTC)"),
         "username": _("User"),
         "organisation_id": _("Organisation"),
         "action": _("Action"),
-        "object_type": _("Object"),
-        "object_id": _("Id"),
+        "action_label": _("Action"),
+        "object_type": _("Object type"),
+        "object_label": _("Object type"),
+        "object_id": _("Object"),
         "changes": _("Changes"),
         "request_id": _("Request id"),
         "ip": _("IP address"),
         "user_agent": _("User agent"),
     }
-    # An audit export is evidence: every field of each entry, not only the list's.
     export_columns = EXPORT_COLUMNS
+    export_labels = {
+        "action": _("Action code"),
+        "object_type": _("Object type code"),
+        "object_id": _("Object id"),
+    }
+    export_utc_columns = ("created_at_utc",)
     export_file_stem = "audit-log"
 
 
@@ -77,10 +132,8 @@ class HistoryView(BaseView):
             .order_by(AuditLog.id.desc())
             .limit(500)
         )
-        entries = db.session.scalars(query).all()
-        return self.render_template(
-            "audit/history.html", item=item, subject=subject, entries=entries
-        )
+        rows = list(entry_cells(db.session.scalars(query).all()))
+        return self.render_template("audit/history.html", item=item, subject=subject, rows=rows)
 
 
 def _visible_item(model: type, pk: int) -> Any:

@@ -31,7 +31,8 @@ from app.models.base import ModelValidationError
 from app.ops.outages import DATABASE_DOWN
 from app.services.scope import ORGANISATION_BASE_FILTERS, current_user, organisation_for_new_rows
 from app.services.validation import validate_item
-from app.views.fields import name_blank_choices, parse_id
+from app.views.fields import name_blank_choices, parse_id, use_date_inputs
+from app.views.labels import date_formatter
 from app.views.related import ScopedRelatedFields
 
 log = logging.getLogger(__name__)
@@ -70,10 +71,22 @@ class GuardedModelView(ScopedRelatedFields, ModelView):
     def check_unique(self, item: Any) -> None:
         """Raise ModelValidationError when the item duplicates another row."""
 
+    def _init_properties(self) -> None:
+        super()._init_properties()
+        # Every date and datetime cell in the reader's format and time zone, even on
+        # screens that name no formatter for it (FAB prints ISO UTC with microseconds).
+        dates = {
+            name: date_formatter
+            for name in [*self.list_columns, *self.show_columns]
+            if self.datamodel.is_date(name) or self.datamodel.is_datetime(name)
+        }
+        self.formatters_columns = {**dates, **(self.formatters_columns or {})}
+
     def _init_forms(self) -> None:
         super()._init_forms()
         for form in (self.add_form, self.edit_form, self.search_form):
             name_blank_choices(form)
+            use_date_inputs(form)
 
     # --- CRUD doors ---------------------------------------------------------
     def _list(self, **kwargs: Any) -> Any:

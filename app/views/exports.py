@@ -58,6 +58,8 @@ class ExportMixin:
     # The columns exported (default: the list's); labels replacing the list's ones.
     export_columns: Sequence[str] | None = None
     export_labels: dict[str, Any] = {}
+    # Datetime columns written in UTC rather than in the reader's time zone.
+    export_utc_columns: Sequence[str] = ()
     export_file_stem = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -111,7 +113,8 @@ def list_export_of(view: Any) -> ListExport:
             labels: dict[Any, Any] = {}
             columns.append(ExportColumn(label, partial(_formatted, name, formatter, labels)))
         else:
-            columns.append(ExportColumn(label, partial(datamodel._get_attr_value, col=name)))
+            value = partial(datamodel._get_attr_value, col=name)
+            columns.append(ExportColumn(label, value, in_utc=name in view.export_utc_columns))
     return ListExport(
         name=view.__name__,
         file_stem=view.export_file_stem or datamodel.obj.__tablename__,

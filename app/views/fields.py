@@ -4,10 +4,14 @@
   + /lookup/<kind>); the page only ever holds the current choice, never a table.
 - EnumSelectField: an enum shown with translated labels.
 - LocalizedDecimalField: accepts "1 234,56" as typed in French as well as "1234.56".
+- LocalizedDateField / DateInputWidget: the browser's own date input (no script, so
+  it works under our Content-Security-Policy), shown in the reader's format, posting
+  ISO; ``use_date_inputs`` puts them in place of FAB's script date pickers.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import re
 from typing import Any
@@ -15,13 +19,19 @@ from typing import Any
 from babel.numbers import format_decimal
 from flask import request, url_for
 from flask_appbuilder.fields import QuerySelectField
-from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
+from flask_appbuilder.fieldwidgets import (
+    BS3TextFieldWidget,
+    DatePickerWidget,
+    DateTimePickerWidget,
+    Select2Widget,
+)
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _
 from markupsafe import Markup
-from wtforms import DecimalField, Field, SelectField
+from wtforms import DateField, DateTimeLocalField, DecimalField, Field, SelectField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import StopValidation
+from wtforms.widgets import html_params
 
 from app.extensions import db
 from app.services.scope import visible_organisation_id
@@ -189,3 +199,73 @@ def name_blank_choices(form_class: type | None) -> None:
             and not attribute.kwargs.get("blank_text")
         ):
             attribute.kwargs["blank_text"] = BLANK_CHOICE
+
+
+class DateInputWidget:
+    """``<input type="date">`` (or ``datetime-local``): the browser's picker, in its locale."""
+
+    def __init__(self, input_type: str = "date") -> None:
+        self.input_type = input_type
+
+    def __call__(self, field: Field, **kwargs: Any) -> Markup:
+        kwargs.setdefault("id", field.id)
+        kwargs.setdefault("name", field.name)
+        kwargs["class"] = f"form-control {kwargs.get('class', '')}".strip()
+        value = field._value() if hasattr(field, "_value") else ""
+        # html_params escapes every value (the typed text comes back here on errors).
+        params = html_params(type=self.input_type, value=value, **kwargs)
+        return Markup(f"<input {params}>")  # noqa: S704
+
+
+class LocalizedDateField(DateField):
+    """A date posted as ISO by the date input; typed day-first in French (10/12/2025)
+    where a browser has no date input. Never month-first: 10/12 is not 12 October."""
+
+    widget = DateInputWidget()
+    ISO = "%Y-%m-%d"
+    TYPED = {"fr": "%d/%m/%Y"}
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.data.isoformat() if isinstance(self.data, dt.date) else ""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        text = valuelist[0].strip() if valuelist else ""
+        self.data = None
+        if not text:
+            return
+        language = getattr(get_locale(), "language", "fr")
+        for pattern in (self.ISO, self.TYPED.get(language)):
+            if pattern is None:
+                continue
+            try:
+                self.data = dt.datetime.strptime(text, pattern).date()
+                return
+            except ValueError:
+                continue
+        raise ValueError(str(_("Enter a valid date.")))
+
+
+# FAB's widget class -> (our field class, our input type), for the forms FAB builds.
+DATE_INPUTS: dict[type, tuple[type, str]] = {
+    DatePickerWidget: (LocalizedDateField, "date"),
+    DateTimePickerWidget: (DateTimeLocalField, "datetime-local"),
+}
+
+
+def use_date_inputs(form_class: type | None) -> None:
+    """Give every date field FAB generated the browser's date input instead of FAB's
+    script picker (which posts yyyy-MM-dd typed in a text box, whatever the language)."""
+    if form_class is None:
+        return
+    for attribute in vars(form_class).values():
+        if not isinstance(attribute, UnboundField):
+            continue
+        widget = attribute.kwargs.get("widget")
+        replacement = DATE_INPUTS.get(type(widget))
+        if replacement is None:
+            continue
+        field_class, input_type = replacement
+        attribute.field_class = field_class
+        attribute.kwargs["widget"] = DateInputWidget(input_type)

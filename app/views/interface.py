@@ -5,6 +5,9 @@ the list screens need.
   list of 25 policies does not run 50 lazy loads for their client and insurer.
 - ``computed``: cell values built from the whole row (a premium with its
   currency), since FAB's formatters only see the column's own value.
+
+Its date filters read dates day-first and times in the reader's time zone
+(app/views/date_filters.py).
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ from typing import Any
 from sqlalchemy.orm import Query, selectinload
 
 from app.api.interface import ListQueryInterface
+from app.views.date_filters import LocalDateFilterConverter
 
 
 class ListInterface(ListQueryInterface):
+    filter_converter_class = LocalDateFilterConverter
+
     def __init__(
         self,
         obj: type,

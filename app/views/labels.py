@@ -6,19 +6,18 @@ serves every language: the string is looked up when the page is rendered.
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
-from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _
 from wtforms.fields.choices import SelectChoice
 
 from app.services.vocabulary import ENUM_LABELS, enum_label  # noqa: F401 (views import them from here)
+from app.views.dates import format_when
 
 # One label per column name, shared by every view that shows the column.
 COLUMN_LABELS: dict[str, Any] = {
@@ -102,13 +101,9 @@ def money_formatter(value: Any) -> str:
 
 
 def date_formatter(value: Any) -> str:
-    """A date as the reader writes it: 31/12/2026 in French, 12/31/26 in English."""
-    locale = str(get_locale() or "fr")
-    if isinstance(value, dt.datetime):
-        return format_datetime(value, "short", locale=locale)  # stored in UTC, shown in UTC
-    if isinstance(value, dt.date):
-        return format_date(value, "short", locale=locale)
-    return "" if value is None else str(value)
+    """A date or datetime as the reader writes it (app/views/dates.py): 31/12/2026 14:05
+    in French, 31 Dec 2026 14:05 in English, in the organisation's time zone."""
+    return format_when(value)
 
 
 def yes_no(value: Any) -> str:

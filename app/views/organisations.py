@@ -8,10 +8,11 @@ whatever their case, 8-digit ORIAS numbers, no delete while users or data remain
 
 from __future__ import annotations
 
+from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _
-from wtforms import StringField
-from wtforms.validators import InputRequired, Length, Regexp
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Regexp
 
 from app import permissions
 from app.models import Organisation
@@ -23,11 +24,17 @@ from app.services.organisations import (
     check_deletable,
     check_organisation,
 )
+from app.services.timezones import DEFAULT_TIMEZONE, timezone_names
 from app.views.base import GuardedModelView
 from app.views.labels import column_labels, date_formatter
 from app.views.users import OrganisationUserView
 
 ORIAS_HELP = _("8 digits, from the ORIAS register.")
+TIMEZONE_HELP = _("The agency's times (audit log, documents, jobs) are shown in this zone.")
+
+
+def _timezone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in timezone_names()]
 
 
 class OrganisationView(GuardedModelView):
@@ -42,9 +49,16 @@ class OrganisationView(GuardedModelView):
 
     list_columns = ["name", "orias_number", "created_at"]
     # The letterhead fields are optional: what the agency's documents print.
-    add_columns = ["name", "orias_number", *LETTERHEAD_FIELDS]
+    add_columns = ["name", "orias_number", *LETTERHEAD_FIELDS, "timezone"]
     edit_columns = add_columns
-    show_columns = ["name", "orias_number", *LETTERHEAD_FIELDS, "created_at", "updated_at"]
+    show_columns = [
+        "name",
+        "orias_number",
+        *LETTERHEAD_FIELDS,
+        "timezone",
+        "created_at",
+        "updated_at",
+    ]
     search_columns = ["name", "orias_number"]
     order_columns = ["name", "orias_number", "created_at"]
     base_order = ("name", "asc")
@@ -53,6 +67,7 @@ class OrganisationView(GuardedModelView):
         **column_labels("email", "created_at", "updated_at"),
         "complaints_contact": _("Complaints contact"),
         "mediator": _("Mediator"),
+        "timezone": _("Time zone"),
     }
     description_columns = {
         "orias_number": ORIAS_HELP,
@@ -60,6 +75,7 @@ class OrganisationView(GuardedModelView):
             "Where clients send a complaint (service, address, e-mail), printed on the DER."
         ),
         "mediator": _("The consumer mediator clients may turn to, with its address."),
+        "timezone": TIMEZONE_HELP,
     }
     # Our own fields instead of FAB's, whose Unique validator only says "Already exists.".
     add_form_extra_fields = {
@@ -68,6 +84,15 @@ class OrganisationView(GuardedModelView):
             _("ORIAS number"),
             [InputRequired(), Regexp(ORIAS_PATTERN, message=_("An ORIAS number has 8 digits."))],
             description=ORIAS_HELP,
+        ),
+        # DataRequired, not InputRequired: a form posted without it keeps the default.
+        "timezone": SelectField(
+            _("Time zone"),
+            [DataRequired()],
+            choices=_timezone_choices,
+            default=DEFAULT_TIMEZONE,
+            description=TIMEZONE_HELP,
+            widget=Select2Widget(),
         ),
     }
     edit_form_extra_fields = add_form_extra_fields

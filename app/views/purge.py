@@ -25,6 +25,7 @@ from app.services import purge as purge_service
 from app.services.errors import DomainError
 from app.services.purge.items import PurgeTotals
 from app.services.scope import current_user
+from app.services.vocabulary import actor_label
 from app.views.documents import human_size
 
 RUNS_SHOWN = 100
@@ -174,4 +175,5 @@ def _labels() -> dict[str, Any]:
         "triggers": TRIGGER_LABELS,
         "statuses": STATUS_LABELS,
         "human_size": human_size,
+        "actor": lambda run: actor_label(run.actor_id, run.actor_name),
     }

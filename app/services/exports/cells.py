@@ -1,8 +1,10 @@
 """Cell values of a list export, in the form both writers (CSV and XLSX) take.
 
 A list screen formats for the eye ("31/12/2026", "420,50 €"); an export is read
-by a spreadsheet, so dates stay dates (ISO text in CSV), amounts stay numbers
-(their currency in a column of its own), enums are translated labels. Text a
+by a spreadsheet, so dates stay dates (ISO text in CSV, date cells in XLSX shown
+in the reader's format), amounts stay numbers (their currency in a column of its
+own), enums are translated labels. Datetimes are the organisation's local time,
+like on the screens (docs/operations.md, "Dates and time zones"). Text a
 spreadsheet would run as a formula is neutralised here, once, for both formats.
 """
 
@@ -34,6 +36,8 @@ class ExportColumn:
 
     label: Any  # str or lazy string
     value: Callable[[Any], Any]
+    # Datetimes are written in the reader's time zone, unless the column says UTC.
+    in_utc: bool = False
 
 
 def neutralise(text: str) -> str:

@@ -9,9 +9,10 @@ shows, on every page. Page and page-size arguments are ignored.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask_appbuilder.models.filters import Filters
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Query, Session
 from app.services import audit
 from app.services.errors import InvalidRequestError
 from app.services.exports.cells import Cell, ExportColumn, cell
+from app.services.timezones import reader_zone, to_local
 
 # FAB's own patterns (flask_appbuilder.urltools): one digit picks the filter kind.
 FILTER_ARG = re.compile(r"^_flt_(\d)_(.+)$")
@@ -61,6 +63,8 @@ class ExportPlan:
     args: list[tuple[str, str]]
     query: Query
     total: int
+    # The reader's time zone when the export was planned: its datetimes are written in it.
+    zone: dt.tzinfo = field(default=dt.UTC)
 
 
 def list_args(export: ListExport, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -131,14 +135,22 @@ def plan_export(
     query = datamodel.apply_all(session.query(export.model), filters, order_column, order_direction)
     # Rows equal on the sort column come out in a stable order (the list's tie is arbitrary).
     query = query.order_by(datamodel.get_pk())
-    return ExportPlan(export, list(args), query, int(total))
+    return ExportPlan(export, list(args), query, int(total), reader_zone())
 
 
 def plan_rows(plan: ExportPlan, chunk: int | None = None) -> Iterator[list[Cell]]:
     """The rows of the export, read ``chunk`` at a time (eager loads run once per chunk)."""
     columns = plan.export.columns
+    zone = plan.zone
     for item in plan.query.yield_per(chunk or CHUNK_ROWS):
-        yield [cell(column.value(item)) for column in columns]
+        yield [cell(_in_zone(column, column.value(item), zone)) for column in columns]
+
+
+def _in_zone(column: ExportColumn, value: Any, zone: dt.tzinfo) -> Any:
+    # Stored datetimes are UTC; the reader's spreadsheet shows them as the screen does.
+    if isinstance(value, dt.datetime) and not column.in_utc:
+        return to_local(value, zone)
+    return value
 
 
 def record_export(

@@ -16,14 +16,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 
 from app.services.exports.cells import Cell, csv_text, xlsx_value
-from app.services.workbooks import write_only_workbook
+from app.services.workbooks import date_number_format, date_number_formats, write_only_workbook
 
 CSV_DELIMITER = ";"  # French Excel's list separator (the comma is its decimal symbol)
 CSV_CHUNK_BYTES = 64 * 1024
 SPOOL_MAX_BYTES = 8 * 1024 * 1024
 SHEET_TITLE_MAX = 31  # Excel's limit
-DATE_FORMAT = "yyyy-mm-dd"
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 
 def csv_chunks(
@@ -48,6 +46,7 @@ def xlsx_file(header: Sequence[Any], rows: Iterable[Sequence[Cell]], *, title: s
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
+    date_formats = date_number_formats()
     # A database error half-way leaves no temporary sheet file in the web worker.
     with write_only_workbook() as workbook:
         sheet = workbook.create_sheet(_sheet_title(title))
@@ -60,7 +59,7 @@ def xlsx_file(header: Sequence[Any], rows: Iterable[Sequence[Cell]], *, title: s
             header_cells.append(header_cell)
         sheet.append(header_cells)
         for row in rows:
-            sheet.append([_xlsx_cell(sheet, value, WriteOnlyCell) for value in row])
+            sheet.append([_xlsx_cell(sheet, value, WriteOnlyCell, date_formats) for value in row])
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_BYTES)  # noqa: SIM115 (returned)
         try:
             workbook.save(spool)
@@ -71,11 +70,11 @@ def xlsx_file(header: Sequence[Any], rows: Iterable[Sequence[Cell]], *, title: s
     return spool
 
 
-def _xlsx_cell(sheet: Any, value: Cell, cell_class: Any) -> Any:
-    # Dates get an ISO display format; other values go in as they are (cheaper).
+def _xlsx_cell(sheet: Any, value: Cell, cell_class: Any, date_formats: tuple[str, str]) -> Any:
+    # Dates get the reader's display format; other values go in as they are (cheaper).
     if isinstance(value, dt.datetime | dt.date):
         date_cell = cell_class(sheet, value=value)
-        date_cell.number_format = DATETIME_FORMAT if isinstance(value, dt.datetime) else DATE_FORMAT
+        date_cell.number_format = date_number_format(value, date_formats)
         return date_cell
     return xlsx_value(value)
 

@@ -44,6 +44,7 @@ from app.services.reports.tabular import (
     write_tabular,
 )
 from app.services.storage import document_key, file_store
+from app.services.timezones import organisation_zone, reading_in
 
 log = logging.getLogger(__name__)
 TABULAR_KINDS = (JobKind.report, JobKind.export)
@@ -155,7 +156,9 @@ def _produce_and_deliver(
         owner_id=claim.owner_id,
         job_id=claim.job_id,
     )
-    with force_locale(claim.params.get("locale") or "fr"):
+    # The requester's language, and the organisation's time zone for its times.
+    zone = organisation_zone(session, claim.organisation_id)
+    with force_locale(claim.params.get("locale") or "fr"), reading_in(zone):
         tabular = producer.produce(session, request)
         total = sum(sheet.total for sheet in tabular.sheets)
         progress = _ProgressWriter(claim, keeper, total)

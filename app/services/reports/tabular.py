@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from app.models import JobKind, OutputFormat
-from app.services.workbooks import write_only_workbook
+from app.services.workbooks import date_number_format, date_number_formats, write_only_workbook
 
 TABULAR_FORMATS = (OutputFormat.xlsx, OutputFormat.csv)
 MEDIA_TYPES = {
@@ -144,6 +144,7 @@ def _write_xlsx(tabular: Tabular, target: Path, progress: Progress) -> None:
 
     done = 0
     bold = Font(bold=True)
+    date_formats = date_number_formats()  # inside the job's force_locale: its language
     # A producer failing half-way leaves no temporary sheet file in the worker.
     with write_only_workbook() as workbook:
         for sheet in tabular.sheets:
@@ -160,13 +161,15 @@ def _write_xlsx(tabular: Tabular, target: Path, progress: Progress) -> None:
             formats = sheet.number_formats
             for row in sheet.rows():
                 values = [value.value if isinstance(value, enum.Enum) else value for value in row]
-                # Cells carry a style only where one is needed (a number format, text that
-                # looks like a formula): a plain value is several times cheaper to write.
+                # Cells carry a style only where one is needed (a number format, a date,
+                # text that looks like a formula): a plain value is several times cheaper.
                 for index, value in enumerate(values):
                     if (index in formats and value is not None) or (
                         isinstance(value, str) and value.startswith("=")
                     ):
                         values[index] = _xlsx_cell(worksheet, index, value, formats)
+                    elif isinstance(value, dt.date):
+                        values[index] = _xlsx_date(worksheet, value, date_formats)
                 worksheet.append(values)
                 done += 1
                 progress(done)
@@ -206,6 +209,14 @@ def _xlsx_cell(worksheet: Any, index: int, value: Any, formats: dict[int, str]) 
         cell.data_type = "s"
     if index in formats and value is not None:
         cell.number_format = formats[index]
+    return cell
+
+
+def _xlsx_date(worksheet: Any, value: dt.date, date_formats: tuple[str, str]) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(worksheet, value=value)
+    cell.number_format = date_number_format(value, date_formats)
     return cell
 
 

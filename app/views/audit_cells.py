@@ -1,0 +1,147 @@
+"""What the audit screens show of an entry: local time, who in words, the action's
+label, the object's name linked to its page, the changes with field labels.
+
+The raw values (UTC time, action code, object type and id, changes as JSON) stay
+in the database, the API and the export's code columns (docs/operations.md, "Audit
+trail"). Object names are read for the whole page at once
+(app/services/audit_objects.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from flask import current_app, url_for
+from markupsafe import Markup
+
+from app.extensions import db
+from app.models import ClientKind, LineOfBusiness, PaymentFrequency, PolicyStatus
+from app.services.audit_objects import NamedObject, name_objects
+from app.services.scope import visible_organisation_id
+from app.services.vocabulary import (
+    action_label,
+    actor_label,
+    enum_label,
+    object_label,
+)
+from app.views.dates import format_iso_text, format_when
+from app.views.interface import ListInterface
+from app.views.labels import COLUMN_LABELS
+
+# The screen showing one object of each type (its "show" route takes the id).
+OBJECT_PAGES: dict[str, str] = {
+    "Client": "ClientView",
+    "Policy": "PolicyView",
+    "Company": "CompanyView",
+    "Document": "DocumentView",
+    "Job": "JobView",
+    "Template": "TemplateView",
+    "Organisation": "OrganisationView",
+    "User": "OrganisationUserView",
+    "PurgeRun": "PurgeView",
+}
+# Fields whose recorded value is an enum's: shown with the enum's label.
+ENUM_FIELDS: dict[str, type] = {
+    "status": PolicyStatus,
+    "line_of_business": LineOfBusiness,
+    "payment_frequency": PaymentFrequency,
+    "kind": ClientKind,
+}
+EMPTY = "∅"
+
+
+def actor_cell(entry: Any) -> str:
+    return actor_label(entry.user_id, entry.username, entry.action)
+
+
+def object_cell(entry: Any, named: dict[tuple[str, str], NamedObject]) -> Markup:
+    """The object's name, linked to its page when it still exists and the reader may open it."""
+    if not entry.object_type:
+        return Markup("")
+    found = named.get((entry.object_type, entry.object_id or ""))
+    if found is None:
+        return Markup("{}").format(object_label(entry.object_type))
+    view = OBJECT_PAGES.get(found.object_type)
+    if found.exists and view is not None and _may_open(view):
+        href = url_for(f"{view}.show", pk=int(found.object_id))
+        return Markup('<a href="{}">{}</a>').format(href, found.name)
+    return Markup("{}").format(found.name)
+
+
+def changes_cell(entry: Any) -> Markup:
+    """The changed fields, one per line: label, value before → value after."""
+    changes = entry.changes if isinstance(entry.changes, dict) else {}
+    if not changes:
+        return Markup("")
+    lines = []
+    for field, pair in changes.items():
+        label = COLUMN_LABELS.get(field, field)
+        if isinstance(pair, list) and len(pair) == 2:
+            text = Markup("{} → {}").format(
+                _change_value(field, pair[0]), _change_value(field, pair[1])
+            )
+        else:
+            text = Markup("{}").format(_change_value(field, pair))
+        lines.append(Markup("<li><strong>{}</strong> : {}</li>").format(label, text))
+    return Markup('<ul class="list-unstyled">{}</ul>').format(Markup("").join(lines))
+
+
+def _change_value(field: str, value: Any) -> str:
+    if value is None:
+        return EMPTY
+    if isinstance(value, list):
+        return ", ".join(_change_value(field, item) for item in value)
+    enum_class = ENUM_FIELDS.get(field)
+    if enum_class is not None and isinstance(value, str):
+        try:
+            return enum_label(value, enum_class)
+        except (ValueError, KeyError):
+            return value
+    if isinstance(value, bool) or not isinstance(value, str):
+        return str(value)
+    return format_iso_text(value)
+
+
+def _may_open(view_name: str) -> bool:
+    appbuilder = current_app.appbuilder
+    view = next((v for v in appbuilder.baseviews if type(v).__name__ == view_name), None)
+    if view is None:
+        return False
+    permission = (view.method_permission_name or {}).get("show", "show")
+    # Asked once per object type and request (app/security.py remembers the answer).
+    return bool(appbuilder.sm.has_access(f"can_{permission}", view.class_permission_name))
+
+
+def entry_cells(entries: Iterable[Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """Each entry with its screen cells, the object names read in one go."""
+    entries = list(entries)
+    named = name_objects(db.session, entries, visible_organisation_id())
+    for entry in entries:
+        yield (
+            entry,
+            {
+                "created_at": format_when(entry.created_at),
+                "username": actor_cell(entry),
+                "action": action_label(entry.action),
+                "object_type": object_label(entry.object_type),
+                "object_id": object_cell(entry, named),
+                "changes": changes_cell(entry),
+                "ip": entry.ip or "",
+                "user_agent": entry.user_agent or "",
+                "request_id": entry.request_id or "",
+            },
+        )
+
+
+class AuditListInterface(ListInterface):
+    """The audit log's rows as the screens show them; exports read the raw values."""
+
+    def get_values(self, lst: Iterable[Any], list_columns: list[str]) -> Iterator[dict[str, Any]]:
+        for entry, cells in entry_cells(lst):
+            yield {col: cells.get(col, self._get_attr_value(entry, col)) for col in list_columns}
+
+    def get_values_item(self, item: Any, show_columns: list[str]) -> list[Any]:
+        for _entry, cells in entry_cells([item]):
+            return [cells.get(col, self._get_attr_value(item, col)) for col in show_columns]
+        return []

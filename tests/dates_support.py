@@ -1,0 +1,219 @@
+"""Helpers of the date and audit screen tests: rows with known times, and a walk over
+every screen a user reaches. No tests here.
+
+Times are set to WINTER_NOON (UTC, with microseconds): Paris is UTC+1 in December,
+so every screen must read 13:00, never 12:00, 12:00:00.123456 or +00:00.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import update
+
+from app.extensions import db
+from app.models import (
+    AuditLog,
+    Client,
+    Company,
+    Document,
+    DocumentStatus,
+    Job,
+    JobKind,
+    JobStatus,
+    Organisation,
+    Policy,
+    PurgeRun,
+    SigningKey,
+    Template,
+    TemplateVersion,
+)
+from app.services import audit
+
+WINTER_NOON = dt.datetime(2025, 12, 10, 12, 0, 0, 123456)  # UTC
+BIRTH_DATE = dt.date(1980, 3, 4)
+# What no screen may show: ISO dates, times with microseconds, UTC offsets.
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+MICROSECONDS = re.compile(r"\d{2}:\d{2}:\d{2}\.\d+")
+UTC_OFFSET = "+00:00"
+# Not screens: leaving, switching language, files, the API and its UI.
+SKIPPED = re.compile(
+    r"^/(logout|lang/|static/|appbuilder/|api/|swagger/|d/|favicon)"
+    r"|/(download|export|import_template|preview|diff)(/|$)"
+)
+MAX_PAGES = 200
+
+
+@dataclass
+class World:
+    organisation_id: int
+    client_id: int
+    policy_id: int
+    company_id: int
+    document_id: int
+    queued_document_id: int
+    job_id: int
+    template_id: int
+    purge_run_id: int
+
+
+def build_world(app: Flask, organisation_id: int, portfolio: Any) -> World:
+    """A client, policy, insurer, template with two versions, documents, a job, a purge
+    run and audit entries (a worker's among them), all stamped WINTER_NOON."""
+    from tests.documents_support import add_version, create_template
+    from tests.links_support import stored_document
+
+    ids = portfolio(organisation_id, "7")
+    template_id = create_template(app, organisation_id, name="Attestation habitation")
+    add_version(app, template_id, "<p>v2</p>")
+    document_id = stored_document(app, organisation_id, file_name="contrat-POL-7.pdf")
+    queued_id = stored_document(app, organisation_id, status=DocumentStatus.queued)
+    with app.app_context():
+        session = db.session
+        session.get(Client, ids["client"]).birth_date = BIRTH_DATE
+        job = Job(
+            organisation_id=organisation_id,
+            kind=JobKind.export,
+            status=JobStatus.succeeded,
+            progress_total=1,
+            progress_done=1,
+        )
+        run = PurgeRun(trigger="periodic", actor_name="periodic", organisation_id=organisation_id)
+        session.add_all([job, run])
+        session.flush()
+        from app.services.links.keys import signing_key
+
+        signing_key(session)  # the key signed links need (listed on /signing-keys/)
+        worker = audit.Actor(None, "worker", organisation_id)
+        audit.record(session, "document.ready", "Document", document_id, {"size": 10}, actor=worker)
+        session.commit()
+        world = World(
+            organisation_id,
+            ids["client"],
+            ids["policy"],
+            ids["company"],
+            document_id,
+            queued_id,
+            job.id,
+            template_id,
+            run.id,
+        )
+    stamp_everything(app)
+    return world
+
+
+def stamp_everything(app: Flask) -> None:
+    """Every stored time of the test's rows becomes WINTER_NOON (microseconds included)."""
+    stamps = {
+        Organisation: ("created_at", "updated_at"),
+        Client: ("created_at", "updated_at"),
+        Company: ("created_at", "updated_at"),
+        Policy: ("created_at", "updated_at"),
+        Document: ("created_at", "started_at", "finished_at"),
+        Job: ("created_at", "started_at", "finished_at"),
+        Template: ("created_at", "updated_at"),
+        TemplateVersion: ("created_at",),
+        PurgeRun: ("started_at", "finished_at"),
+        SigningKey: ("created_at",),
+        AuditLog: ("created_at",),
+    }
+    with app.app_context():
+        for model, columns in stamps.items():
+            # The append-only audit log refuses ORM updates, not this bulk statement.
+            db.session.execute(update(model).values(dict.fromkeys(columns, WINTER_NOON)))
+        db.session.commit()
+
+
+class _Reader(HTMLParser):
+    """The text a reader sees (outside scripts and styles) and the links of a page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.hidden = 0
+        self.strings: list[str] = []
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style", "template"):
+            self.hidden += 1
+        href = dict(attrs).get("href")
+        if tag == "a" and href:
+            self.links.append(html.unescape(href))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "template") and self.hidden:
+            self.hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        text = " ".join(data.split())
+        if text and not self.hidden:
+            self.strings.append(text)
+
+
+def read_page(body: str) -> tuple[list[str], list[str]]:
+    reader = _Reader()
+    reader.feed(body)
+    reader.close()
+    return reader.strings, reader.links
+
+
+def shape(path: str) -> str:
+    """/clientview/show/12 and /clientview/show/13 are one screen."""
+    return re.sub(r"/\d+(?=/|$)", "/<n>", path.rstrip("/") or "/")
+
+
+def walk(http: FlaskClient, start: str = "/") -> dict[str, list[str]]:
+    """The visible text of every screen reachable by links from ``start``, by URL shape."""
+    pages: dict[str, list[str]] = {}
+    queue = [start]
+    seen: set[str] = set()
+    while queue and len(pages) < MAX_PAGES:
+        parts = urlsplit(queue.pop(0))
+        if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
+            continue
+        if SKIPPED.search(parts.path) or shape(parts.path) in seen:
+            continue
+        seen.add(shape(parts.path))
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        response = http.get(target)
+        if response.status_code != 200 or response.mimetype != "text/html":
+            continue
+        strings, links = read_page(response.get_data(as_text=True))
+        pages[shape(parts.path)] = strings
+        queue.extend(links)
+    return pages
+
+
+def date_offences(pages: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """(screen, text) of every visible string showing an ISO date, microseconds or +00:00."""
+    return [
+        (screen, text)
+        for screen, strings in pages.items()
+        for text in strings
+        if ISO_DATE.search(text) or MICROSECONDS.search(text) or UTC_OFFSET in text
+    ]
+
+
+# FAB's user groups: the product makes none, so their list has no row to open.
+NO_ROWS = {"/groups"}
+
+
+def model_screens(app: Flask) -> set[str]:
+    """The list and show screens of every model view, as URL shapes (/clientview/list)."""
+    with app.app_context():
+        screens = set()
+        for view in app.appbuilder.baseviews:
+            if not hasattr(view, "datamodel") or view.route_base in NO_ROWS:
+                continue
+            for method, suffix in (("list", "list"), ("show", "show/<n>")):
+                if f"{view.endpoint}.{method}" in app.view_functions:
+                    screens.add(f"{view.route_base}/{suffix}")
+        return screens
