@@ -1,5 +1,5 @@
-"""Helpers of the date and audit screen tests: rows with known times, and a walk over
-every screen a user reaches. No tests here.
+"""Helpers of the date and audit screen tests: rows with known times, and what a walk
+over every screen (tests/screens_walk_support.py) must not show. No tests here.
 
 Times are set to WINTER_NOON (UTC, with microseconds): Paris is UTC+1 in December,
 so every screen must read 13:00, never 12:00, 12:00:00.123456 or +00:00.
@@ -8,15 +8,11 @@ so every screen must read 13:00, never 12:00, 12:00:00.123456 or +00:00.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import re
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import update
 
 from app.extensions import db
@@ -37,6 +33,7 @@ from app.models import (
     TemplateVersion,
 )
 from app.services import audit
+from tests.screens_walk_support import Page, all_strings
 
 WINTER_NOON = dt.datetime(2025, 12, 10, 12, 0, 0, 123456)  # UTC
 BIRTH_DATE = dt.date(1980, 3, 4)
@@ -44,12 +41,6 @@ BIRTH_DATE = dt.date(1980, 3, 4)
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 MICROSECONDS = re.compile(r"\d{2}:\d{2}:\d{2}\.\d+")
 UTC_OFFSET = "+00:00"
-# Not screens: leaving, switching language, files, the API and its UI.
-SKIPPED = re.compile(
-    r"^/(logout|lang/|static/|appbuilder/|api/|swagger/|d/|favicon)"
-    r"|/(download|export|import_template|preview|diff)(/|$)"
-)
-MAX_PAGES = 200
 
 
 @dataclass
@@ -132,72 +123,11 @@ def stamp_everything(app: Flask) -> None:
         db.session.commit()
 
 
-class _Reader(HTMLParser):
-    """The text a reader sees (outside scripts and styles) and the links of a page."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.hidden = 0
-        self.strings: list[str] = []
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "template"):
-            self.hidden += 1
-        href = dict(attrs).get("href")
-        if tag == "a" and href:
-            self.links.append(html.unescape(href))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "template") and self.hidden:
-            self.hidden -= 1
-
-    def handle_data(self, data: str) -> None:
-        text = " ".join(data.split())
-        if text and not self.hidden:
-            self.strings.append(text)
-
-
-def read_page(body: str) -> tuple[list[str], list[str]]:
-    reader = _Reader()
-    reader.feed(body)
-    reader.close()
-    return reader.strings, reader.links
-
-
-def shape(path: str) -> str:
-    """/clientview/show/12 and /clientview/show/13 are one screen."""
-    return re.sub(r"/\d+(?=/|$)", "/<n>", path.rstrip("/") or "/")
-
-
-def walk(http: FlaskClient, start: str = "/") -> dict[str, list[str]]:
-    """The visible text of every screen reachable by links from ``start``, by URL shape."""
-    pages: dict[str, list[str]] = {}
-    queue = [start]
-    seen: set[str] = set()
-    while queue and len(pages) < MAX_PAGES:
-        parts = urlsplit(queue.pop(0))
-        if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
-            continue
-        if SKIPPED.search(parts.path) or shape(parts.path) in seen:
-            continue
-        seen.add(shape(parts.path))
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
-        response = http.get(target)
-        if response.status_code != 200 or response.mimetype != "text/html":
-            continue
-        strings, links = read_page(response.get_data(as_text=True))
-        pages[shape(parts.path)] = strings
-        queue.extend(links)
-    return pages
-
-
-def date_offences(pages: dict[str, list[str]]) -> list[tuple[str, str]]:
-    """(screen, text) of every visible string showing an ISO date, microseconds or +00:00."""
+def date_offences(pages: dict[str, Page]) -> list[tuple[str, str]]:
+    """(page, text) of every visible string showing an ISO date, microseconds or +00:00."""
     return [
-        (screen, text)
-        for screen, strings in pages.items()
-        for text in strings
+        (path, text)
+        for path, text in all_strings(pages)
         if ISO_DATE.search(text) or MICROSECONDS.search(text) or UTC_OFFSET in text
     ]
 

@@ -17,8 +17,9 @@ from app.models import AuditLog, Client, JobKind
 from app.services import audit
 from app.services.vocabulary import ACTION_LABELS, OBJECT_LABELS, SYSTEM_ACTORS
 from tests.conftest import user_organisation
-from tests.dates_support import build_world, read_page, stamp_everything
+from tests.dates_support import build_world, stamp_everything
 from tests.export_support import csv_rows, xlsx_sheet
+from tests.screens_walk_support import read_page
 from tests.test_screens_support import page_text
 
 APP = Path(__file__).resolve().parent.parent / "app"

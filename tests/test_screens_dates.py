@@ -16,7 +16,8 @@ import pytest
 from app.extensions import db
 from app.models import Client, Organisation, Policy
 from tests.conftest import user_organisation
-from tests.dates_support import build_world, date_offences, model_screens, walk
+from tests.dates_support import build_world, date_offences, model_screens
+from tests.screens_walk_support import walk
 from tests.test_screens_support import csrf_token, page_text
 
 FRENCH_NOON = "10/12/2025 13:00"  # 12:00 UTC in Paris, in winter (UTC+1)
@@ -44,7 +45,7 @@ def _walked(http, app):
 def test_every_screen_in_french_shows_day_first_local_times(app, http, world):
     pages = _walked(http, app)
     assert date_offences(pages) == []
-    shown = {screen: " ".join(strings) for screen, strings in pages.items()}
+    shown = {screen: " ".join(page.strings) for screen, page in pages.items()}
     for screen in (
         "/documentview/list",
         "/documentview/show/<n>",
@@ -70,7 +71,7 @@ def test_every_screen_in_english_spells_the_month(app, http, world):
     http.get("/lang/en", follow_redirects=True)
     pages = _walked(http, app)
     assert date_offences(pages) == []
-    shown = {screen: " ".join(strings) for screen, strings in pages.items()}
+    shown = {screen: " ".join(page.strings) for screen, page in pages.items()}
     for screen in ("/documentview/list", "/jobview/show/<n>", "/audit/list", "/purge"):
         assert ENGLISH_NOON in shown[screen], screen
     assert "1 Jan 2026" in shown["/policyview/list"]
