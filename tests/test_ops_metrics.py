@@ -173,6 +173,7 @@ def _requests_per_worker(folder: Path) -> dict[str, float]:
 
 
 @pytest.mark.slow
+@pytest.mark.one_leg
 def test_gunicorn_workers_add_up_in_metrics(tmp_path):
     metrics_dir = tmp_path / "prometheus"
     metrics_dir.mkdir()

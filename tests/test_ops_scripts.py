@@ -96,6 +96,7 @@ def run_test_command(*args: str, **env: str) -> subprocess.CompletedProcess[str]
 
 
 @pytest.mark.slow
+@pytest.mark.one_leg
 def test_unreachable_services_skip_leg_two_plainly():
     result = run_test_command("tests/test_smoke.py", "-k", "health")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -104,6 +105,7 @@ def test_unreachable_services_skip_leg_two_plainly():
 
 
 @pytest.mark.slow
+@pytest.mark.one_leg
 def test_no_test_ran_and_missing_required_services_both_fail():
     result = run_test_command(
         "tests/test_smoke.py", "-k", "no_such_test_anywhere", MONASSURANCE_REQUIRE_SERVICES="1"

@@ -114,6 +114,7 @@ def test_run_py_first_start_second_start_and_worker_death(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.one_leg
 def test_run_py_refuses_a_weak_admin_password_before_doing_anything(tmp_path):
     env = clean_env(tmp_path / "data", ADMIN_PASSWORD="short")
     result = run([sys.executable, "run.py"], env, timeout=60)
@@ -126,6 +127,7 @@ def test_run_py_refuses_a_weak_admin_password_before_doing_anything(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.one_leg
 def test_run_py_says_when_the_port_is_taken(tmp_path):
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
