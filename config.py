@@ -233,6 +233,8 @@ class Config:
     FAB_ADD_SECURITY_API = False  # users and roles get organisation-aware APIs of our own
     FAB_ADD_MENU_API = False  # for single-page front ends: our screens render their menu
     FAB_API_SWAGGER_UI = True
+    # app/registry.py registers the spec view itself (app/api/openapi.py) and Swagger UI.
+    FAB_ADD_OPENAPI_VIEWS = False
     FAB_SECURITY_MANAGER_CLASS = "app.security.MonAssuranceSecurityManager"
     FAB_INDEX_VIEW = "app.views.home.HomeView"
 

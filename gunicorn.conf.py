@@ -29,6 +29,12 @@ control_socket_disable = True
 # The app logs one line per request itself (with its request id): no second access log.
 accesslog = None
 errorlog = "-"
+# Long enough for every ?q= the app accepts (8,000 characters, MAX_Q_LENGTH in
+# app/api/guards.py) to reach it, so a longer one gets the app's JSON 400 rather than
+# gunicorn's HTML 414 (its default is 4094 bytes). 8190 is gunicorn's largest limit short
+# of "none at all"; a longer line still gets the 414, documented in the API's spec
+# (SERVER_REQUEST_LINE_LIMIT in app/api/openapi.py). run.py's gunicorn reads this file too.
+limit_request_line = 8190
 # Worker heartbeats on a RAM disk: a slow container disk cannot stall them.
 if Path("/dev/shm").is_dir():  # noqa: S108 (gunicorn's documented use of /dev/shm)
     worker_tmp_dir = "/dev/shm"  # noqa: S108

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_appbuilder import AppBuilder
+from flask_appbuilder.api.manager import SwaggerView
 from flask_babel import lazy_gettext as _
 
 from app import permissions
@@ -12,6 +13,7 @@ from app.api.documents import DocumentApi
 from app.api.imports import ClientImportApi, PolicyImportApi
 from app.api.jobs import JobApi
 from app.api.links import LinkApi
+from app.api.openapi import OpenApi
 from app.api.organisations import OrganisationApi
 from app.api.reports import ReportApi
 from app.api.resources import ClientApi, CompanyApi, PolicyApi
@@ -137,4 +139,7 @@ def register_all(appbuilder: AppBuilder) -> None:
         AuthApi,
     ):
         appbuilder.add_api(api)
+    # FAB's own pair (FAB_ADD_OPENAPI_VIEWS is off), the spec view with our whole-document fixes.
+    appbuilder.add_api(OpenApi)
+    appbuilder.add_view_no_menu(SwaggerView)
     init_auth(appbuilder)  # token checks, API keys, rate limits: after every API

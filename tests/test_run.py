@@ -32,6 +32,7 @@ from tests.processes import (
     wait_for_http,
     wait_until_gone,
 )
+from tests.test_api_request_limits import assert_request_line_limits
 
 START_TIMEOUT = 90
 BANNER = "Press Ctrl-C to stop."
@@ -76,6 +77,8 @@ def test_run_py_first_start_second_start_and_worker_death(tmp_path):
         wait_for_http(base_url + "health", 30, first)
         token = api_login(base_url, username, password)
         assert policy_count(base_url, token) == demo.POLICY_COUNT
+        # run.py's gunicorn reads gunicorn.conf.py: a long q reaches the app.
+        assert_request_line_limits(base_url)
         status, page = http("GET", base_url + "login/")  # no Accept-Language: the default
         assert status == 200
         assert "Mot de passe" in page and "Nom d'utilisateur" in page

@@ -75,6 +75,9 @@ def check_api_request() -> Response | None:
         return json_error(405, _("Method not allowed"), Allow=allowed)
     # Other routing outcomes (the trailing-slash redirect) go on as Flask meant them.
     raw_q = request.args.get("q")
+    if raw_q and len(raw_q) > MAX_Q_LENGTH:
+        message = _("The q argument is too long: %(limit)d characters at most.", limit=MAX_Q_LENGTH)
+        return json_error(400, message)
     if raw_q:
         try:
             q = parse_q(raw_q)

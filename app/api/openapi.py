@@ -5,7 +5,16 @@ declared strings but sent as integers, ``_info`` columns are declared an
 object but sent as a list, a 422 ``message`` may be an object of field ->
 messages, and every operation offers an API-key scheme that is off here.
 These helpers patch the document FAB builds; tests/test_api_openapi.py checks
-responses against it.
+responses against it, and tests/test_api_conformance.py runs Schemathesis'
+conformance checks over every operation.
+
+Some answers hold for every operation, whichever class wrote it (FAB's own
+included), so ``fix_document`` adds them to the finished document: 401 and 403
+wherever a permission is checked; 429 (the API's shared rate limit) and 503 (the
+database away) on every route; 400 and 413 wherever a body is read (the body
+guard); 400 wherever a query is read (text the database cannot store); 414
+wherever the request line carries a client's values (the HTTP server's line
+limit).
 """
 
 from __future__ import annotations
@@ -13,12 +22,24 @@ from __future__ import annotations
 from typing import Any
 
 from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import current_app, request
+from flask_appbuilder.api.manager import OpenApi as FabOpenApi
+from flask_appbuilder.api.manager import resolver
 
 INTEGER = {"type": "integer"}
+# The longest request line gunicorn.conf.py lets through (gunicorn's maximum short of
+# "unlimited"); tests/test_api_request_limits.py checks that both say the same.
+SERVER_REQUEST_LINE_LIMIT = 8190
 FIELD_MESSAGES = {
     "type": "object",
-    "description": "Field name -> list of messages",
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "description": (
+        "Field name -> list of messages; for a list or nested field, an object of item"
+        ' index or inner field -> messages, e.g. {"policy_ids": {"2": ["..."]}}'
+    ),
+    "additionalProperties": {
+        "oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}]
+    },
 }
 ERROR_BODY = {
     "type": "object",
@@ -48,17 +69,42 @@ FILTERS_INFO = {
         },
     },
 }
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait", "schema": INTEGER}}
 SERVICE_UNAVAILABLE = {
-    "description": "The database is unavailable",
+    "description": (
+        "The database (or the file store) does not answer (app/ops/outages.py):"
+        " try again after the seconds Retry-After says"
+    ),
+    "headers": RETRY_AFTER,
     "content": {"application/json": {"schema": ERROR_BODY}},
+}
+TOO_MANY_REQUESTS = {
+    "description": "Over a rate limit (docs/api.md): wait the seconds Retry-After says",
+    "headers": RETRY_AFTER,
+    "content": {"application/json": {"schema": ERROR_BODY}},
+}
+PAYLOAD_TOO_LARGE = {
+    "description": "The body is larger than the API takes (app/api/json_guard.py)",
+    "content": {"application/json": {"schema": ERROR_BODY}},
+}
+URI_TOO_LONG = {
+    "description": (
+        "The request line (method, path and query string, as sent: percent-encoded)"
+        f" is longer than {SERVER_REQUEST_LINE_LIMIT} bytes. The HTTP server answers"
+        " it with an HTML page before the application sees the request."
+    ),
+    "content": {"text/html": {"schema": {"type": "string"}}},
 }
 # Named once here, referred to by $ref from the doors' docstrings and fixes instead
 # of being repeated in each: ``#/components/schemas/Message``, ``.../responses/429``.
 SHARED_SCHEMAS = {"Message": {"type": "object", "properties": {"message": {"type": "string"}}}}
 SHARED_RESPONSES = {
-    "429": {"description": "Too many attempts; see Retry-After"},
+    "413": PAYLOAD_TOO_LARGE,
+    "414": URI_TOO_LONG,
+    "429": TOO_MANY_REQUESTS,
     "503": SERVICE_UNAVAILABLE,
 }
+OPERATIONS = ("get", "put", "post", "delete", "patch")
 
 
 def add_shared_components(api_spec: APISpec) -> None:
@@ -84,7 +130,7 @@ def fix_resource_paths(api_spec: APISpec, route_base: str, *, api_key_enabled: b
     for path, operations in api_spec._paths.items():
         if not path.startswith(route_base + "/"):
             continue
-        for method, operation in operations.items():
+        for operation in operations.values():
             if not api_key_enabled and "security" in operation:
                 operation["security"] = [
                     requirement
@@ -98,8 +144,6 @@ def fix_resource_paths(api_spec: APISpec, route_base: str, *, api_key_enabled: b
                     _fix_body_properties(properties)
             responses.setdefault("400", {"$ref": "#/components/responses/400"})
             responses.setdefault("401", {"$ref": "#/components/responses/401"})
-            if method in ("post", "put", "delete"):
-                responses.setdefault("503", {"$ref": "#/components/responses/503"})
 
 
 def _json_properties(response: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -124,3 +168,61 @@ def _fix_body_properties(properties: dict[str, Any]) -> None:
     for key in ("add_title", "edit_title"):
         if "add_columns" in properties:
             properties.setdefault(key, {"type": "string"})
+
+
+def fix_document(spec: dict[str, Any]) -> None:
+    """What holds for every operation of the finished document (see the module's docstring)."""
+    # FAB's own classes do not register SHARED_RESPONSES: they may be alone in a document.
+    responses = spec.setdefault("components", {}).setdefault("responses", {})
+    for code, response in SHARED_RESPONSES.items():
+        responses.setdefault(code, response)
+    for path, item in spec.get("paths", {}).items():
+        for method in OPERATIONS:
+            if method in item:
+                _fix_operation(path, item, item[method])
+
+
+def _fix_operation(path: str, item: dict[str, Any], operation: dict[str, Any]) -> None:
+    responses = operation.setdefault("responses", {})
+    codes: list[str] = []
+    if operation.get("security"):
+        codes += ["401", "403"]
+    if path.startswith("/api/"):
+        codes.append("503")  # every door needs the database
+        if "content" not in responses.get("429", {}):  # a bare description says too little
+            responses["429"] = {"$ref": "#/components/responses/429"}
+    if "requestBody" in operation:
+        codes += ["400", "413"]  # the body guard: size, nesting, text (app/api/json_guard.py)
+    parameters = [*item.get("parameters", []), *operation.get("parameters", [])]
+    locations = {parameter.get("in") for parameter in parameters}
+    if "query" in locations:
+        codes.append("400")  # text the database cannot store (app/api/guards.py)
+    if locations & {"path", "query"}:
+        codes.append("414")
+    for code in codes:
+        responses.setdefault(code, {"$ref": f"#/components/responses/{code}"})
+
+
+class TruthfulSpec(APISpec):
+    """The document FAB's OpenApi view builds, with ``fix_document`` applied last."""
+
+    def to_dict(self) -> dict[str, Any]:
+        document = super().to_dict()
+        fix_document(document)
+        return document
+
+
+class OpenApi(FabOpenApi):
+    """FAB's ``/api/<version>/_openapi`` (same name, so same permission), fixed as a whole."""
+
+    @staticmethod
+    def _create_api_spec(version: str) -> APISpec:
+        servers = current_app.config.get("FAB_OPENAPI_SERVERS", [{"url": request.host_url}])
+        return TruthfulSpec(
+            title=current_app.appbuilder.app_name,
+            version=version,
+            openapi_version="3.0.2",
+            info={"description": current_app.appbuilder.app_name},
+            plugins=[MarshmallowPlugin(schema_name_resolver=resolver)],
+            servers=servers,
+        )
