@@ -96,6 +96,7 @@ def test_gunicorn_conf_lets_every_q_the_app_reads_through():
 
 
 @pytest.mark.slow
+@pytest.mark.one_leg  # its own SQLite database: the request line is gunicorn's business
 def test_gunicorn_answers_long_request_lines_as_the_spec_says(tmp_path):
     port = free_port()
     env = clean_env(
