@@ -42,7 +42,7 @@ def test_policy_export_holds_the_filtered_searched_ordered_list(app, http, login
         "Statut",
         "Date d'effet",
         "Date d'échéance",
-        "Prime",
+        "Prime annuelle TTC",
         "Devise",
     ]
     assert [row[:5] for row in rows] == [cells[:5] for cells in shown]

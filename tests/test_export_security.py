@@ -231,6 +231,7 @@ def test_english_readers_get_english_labels_and_a_decimal_point(app, http, login
     login(user)
     http.get("/lang/en")
     rows = csv_rows(http.get("/policyview/export/csv"))
-    assert rows[0][0] == "Policy number" and rows[0][-2:] == ["Premium", "Currency"]
+    assert rows[0][0] == "Policy number"
+    assert rows[0][-2:] == ["Annual premium incl. tax", "Currency"]
     assert rows[1][3:5] == ["Motor", "Active"]
     assert rows[1][-2:] == ["100.25", "EUR"]

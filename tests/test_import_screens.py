@@ -348,7 +348,7 @@ def test_templates_carry_the_expected_headers(app, http, agency):
         "Statut",
         "Date d'effet",
         "Date d'échéance",
-        "Prime",
+        "Prime annuelle TTC",
         "Devise",
         "Fractionnement",
     ]

@@ -124,7 +124,8 @@ def test_policy_add_list_show_edit_delete(app, http, make_user, login, portfolio
 
     edit_path = f"/policyview/edit/{policy_id}"
     form = page_text(http.get(edit_path))
-    assert 'name="premium" placeholder="Prime" required type="text" value="1250,40"' in form
+    premium = 'name="premium" placeholder="Prime annuelle TTC" required type="text" value="1250,40"'
+    assert premium in form
     # The remote-search selects hold the current choice, with its text, and nothing else.
     assert f'<option value="{ids["client"]}" selected>Jeanne Martin1</option>' in form
     assert f'<option value="{ids["company"]}" selected>Assureur 1 (A1)</option>' in form

@@ -38,7 +38,7 @@ from app.api.interface import ListQueryInterface
 from app.api.query import QueryArgumentError, check_filters, check_page_args
 from app.api.related import ScopedRelatedValues
 from app.api.rison import rebuild_route
-from app.api.schemas import harden_schema, integer_bound
+from app.api.schemas import describe_fields, harden_schema, integer_bound
 from app.models.base import GENERAL, ModelValidationError
 from app.services.scope import ORGANISATION_BASE_FILTERS, organisation_for_new_rows
 from app.services.validation import validate_item
@@ -91,6 +91,13 @@ class OrganisationModelRestApi(ScopedRelatedValues, SpecFixes, ModelRestApi):
         )
         self.show_model_schema = harden_schema(self.show_model_schema, model, loads=False)
         self.list_model_schema = harden_schema(self.list_model_schema, model, loads=False)
+        for schema in (
+            self.add_model_schema,
+            self.edit_model_schema,
+            self.show_model_schema,
+            self.list_model_schema,
+        ):
+            describe_fields(schema, self.description_columns)
 
     @property
     def page_size_cap(self) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy.exc import IntegrityError
 
 from app import metrics, permissions
@@ -120,6 +121,14 @@ class PolicyApi(OrganisationModelRestApi):
     ]
     add_columns = POLICY_FIELDS
     edit_columns = POLICY_FIELDS
+    # In _info and, through the schemas' field metadata, in the OpenAPI spec.
+    label_columns = {"premium": lazy_gettext("Annual premium incl. tax")}
+    description_columns = {
+        "premium": lazy_gettext(
+            'The annual premium, taxes included, as a decimal string ("420.50"):'
+            " the documents split it by the payment frequency."
+        )
+    }
     search_columns = [
         "number",
         "client_id",

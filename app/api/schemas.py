@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import decimal
+from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _
@@ -122,6 +123,16 @@ def harden_schema(schema: Schema, model: type, *, loads: bool, partial: bool = F
         return schema
     hardened = type(type(schema).__name__, (type(schema),), overrides)
     return hardened()
+
+
+def describe_fields(schema: Schema | None, descriptions: Mapping[str, Any]) -> None:
+    """Give the fields their ``description_columns`` text, so the OpenAPI spec says what
+    ``_info`` says (a lazy string: the spec is written in the reader's language)."""
+    if schema is None:
+        return
+    for name, field in schema.fields.items():
+        if descriptions.get(name):
+            field.metadata = {**field.metadata, "description": descriptions[name]}
 
 
 def _field_for_column(column: Column, field: fields.Field, *, loads: bool) -> fields.Field | None:

@@ -46,7 +46,8 @@ COLUMN_LABELS: dict[str, Any] = {
     "status": _("Status"),
     "effective_date": _("Effective date"),
     "expiry_date": _("Expiry date"),
-    "premium": _("Premium"),
+    # The annual premium, taxes included (the documents split it by the payment frequency).
+    "premium": _("Annual premium incl. tax"),
     "currency": _("Currency"),
     "payment_frequency": _("Payment frequency"),
     "renewal_of": _("Renewal of"),

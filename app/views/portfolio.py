@@ -31,6 +31,7 @@ from app.views.fields import EnumSelectField, LocalizedDecimalField, LookupSelec
 from app.views.generation import generate_documents_step
 from app.views.interface import ListInterface
 from app.views.labels import (
+    COLUMN_LABELS,
     Money,
     column_labels,
     date_formatter,
@@ -41,6 +42,10 @@ from app.views.labels import (
 from app.views.status_changes import change_status
 
 RECORD_DATES = ["created_at", "updated_at"]
+PREMIUM_HELP = _(
+    "The annual premium, taxes included, e.g. 420,50: the documents split it"
+    " by the payment frequency."
+)
 DATE_FORMATTERS = {name: date_formatter for name in RECORD_DATES}
 
 
@@ -176,10 +181,10 @@ class PolicyView(ExportMixin, OrganisationModelView):
             default=PaymentFrequency.annual,
         ),
         "premium": LocalizedDecimalField(
-            _("Premium"),
+            COLUMN_LABELS["premium"],
             [InputRequired()],
             places=2,
-            description=_("Amount per payment period, e.g. 420,50."),
+            description=PREMIUM_HELP,
         ),
     }
     edit_form_extra_fields = add_form_extra_fields

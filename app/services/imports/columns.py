@@ -27,9 +27,17 @@ class Field:
     required: bool
     parse: Callable[[Any], Any] = values.text
     example: str = ""
+    # Earlier headers of this field, still read so files made from an older template import.
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def also_accepted(self) -> str:
+        """The other headers read as this field, for the template's help."""
+        return ", ".join((self.english, *self.aliases))
 
     def names(self) -> set[str]:
-        return {normalise(self.french), normalise(self.english), normalise(self.name)}
+        names = {self.french, self.english, self.name, *self.aliases}
+        return {normalise(name) for name in names}
 
 
 CLIENT_FIELDS: tuple[Field, ...] = (
@@ -68,7 +76,16 @@ POLICY_FIELDS: tuple[Field, ...] = (
     Field("status", "Statut", "Status", False, values.choice(PolicyStatus), example="active"),
     Field("effective_date", "Date d'effet", "Effective date", True, values.date, "01/01/2026"),
     Field("expiry_date", "Date d'échéance", "Expiry date", True, values.date, "31/12/2026"),
-    Field("premium", "Prime", "Premium", True, values.amount, example="420,50"),
+    # The annual premium, taxes included: the documents split it by the payment frequency.
+    Field(
+        "premium",
+        "Prime annuelle TTC",
+        "Annual premium incl. tax",
+        True,
+        values.amount,
+        example="420,50",
+        aliases=("Prime", "Premium"),
+    ),
     Field("currency", "Devise", "Currency", False, example="EUR"),
     Field(
         "payment_frequency",

@@ -148,7 +148,7 @@ def produce_portfolio(session: Session, request: TabularRequest) -> Tabular:
                     _("Client"),
                     _("Insurer"),
                     _("Line of business"),
-                    _("Premium"),
+                    _("Annual premium incl. tax"),
                     _("Currency"),
                     _("Effective date"),
                     _("Expiry date"),
@@ -156,7 +156,7 @@ def produce_portfolio(session: Session, request: TabularRequest) -> Tabular:
                 ],
                 rows=policy_rows,
                 total=total,
-                column_widths=(18, 30, 24, 18, 14, 9, 14, 14, 12),
+                column_widths=(18, 30, 24, 18, 18, 9, 14, 14, 12),
                 number_formats={4: MONEY},  # dates get openpyxl's yyyy-mm-dd by themselves
             ),
             _summary_sheet(summary),
@@ -168,10 +168,16 @@ def _summary_sheet(totals: list[tuple[Any, ...]]) -> Sheet:
     """Both reports' last sheet: (breakdown, name, currency, policies, premium) rows."""
     return Sheet(
         title=_("Summary"),
-        header=[_("Breakdown"), _("Name"), _("Currency"), _("Policies"), _("Premium")],
+        header=[
+            _("Breakdown"),
+            _("Name"),
+            _("Currency"),
+            _("Policies"),
+            _("Annual premiums incl. tax"),
+        ],
         rows=lambda: iter(totals),
         total=len(totals),
-        column_widths=(22, 30, 9, 12, 16),
+        column_widths=(22, 30, 9, 12, 22),
         number_formats={4: MONEY},
     )
 
@@ -265,10 +271,16 @@ def produce_premiums(session: Session, request: TabularRequest) -> Tabular:
         sheets=[
             Sheet(
                 title=_("Premiums by month"),
-                header=[_("Month"), _("Insurer"), _("Currency"), _("Policies"), _("Premium")],
+                header=[
+                    _("Month"),
+                    _("Insurer"),
+                    _("Currency"),
+                    _("Policies"),
+                    _("Annual premiums incl. tax"),
+                ],
                 rows=lambda: iter(rows),
                 total=len(rows),
-                column_widths=(10, 30, 9, 12, 16),
+                column_widths=(10, 30, 9, 12, 22),
                 number_formats={4: MONEY},
             ),
             _summary_sheet(totals),
