@@ -108,7 +108,7 @@ class ListQueryInterface(SQLAInterface):
         deferred = (
             page
             and page_size
-            and order_column in self.list_columns  # a column of the base table, not dotted
+            and self.orders_on_base_table(order_column)
             and self.get_pk() is not None  # one-column primary key
             and self._base_table_suffices(filters, select_columns)
         )
@@ -141,6 +141,10 @@ class ListQueryInterface(SQLAInterface):
             outer_default_load,
         )
         return rows.join(page_ids, pk == page_ids.c[pk.key])
+
+    def orders_on_base_table(self, order_column: str) -> bool:
+        """Does this order read the base table alone (so a page's ids can be chosen there)?"""
+        return order_column in self.list_columns  # a column of the base table, not dotted
 
     def _query_join_relation(
         self,

@@ -33,6 +33,7 @@ from app.services.scope import ORGANISATION_BASE_FILTERS, current_user, organisa
 from app.services.validation import validate_item
 from app.views.fields import name_blank_choices, parse_id, use_date_inputs
 from app.views.labels import date_formatter
+from app.views.list_screen import ListScreen
 from app.views.related import ScopedRelatedFields
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,11 @@ PAGE_ARG = re.compile(r"^(page|psize)_(.+)$")
 NUMBER = re.compile(r"^[0-9]{1,6}$")
 
 
-class GuardedModelView(ScopedRelatedFields, ModelView):
-    """FAB's ModelView with the doors above closed; see the module docstring."""
+class GuardedModelView(ScopedRelatedFields, ListScreen, ModelView):
+    """FAB's ModelView with the doors above closed; see the module docstring.
+
+    Its lists keep the user's last sort and unbroken cells (app/views/list_screen.py).
+    """
 
     page_size = 25
     list_template = "screens/list.html"

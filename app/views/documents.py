@@ -167,6 +167,7 @@ class DocumentView(ExportMixin, GeneratePage, GuardedModelView):
     list_title = _("Documents")
     show_title = _("Document")
 
+    nowrap_columns = ("created_at", "policy_number", "size")
     list_columns = [
         "created_at",
         "file_name",

@@ -25,6 +25,7 @@ from app.models import (
     PolicyStatus,
 )
 from app.models.base import ModelValidationError
+from app.models.policy import WORK_ORDER
 from app.views.base import OrganisationModelView
 from app.views.exports import ExportMixin
 from app.views.fields import EnumSelectField, LocalizedDecimalField, LookupSelectField, parse_id
@@ -74,6 +75,7 @@ class PolicyView(ExportMixin, OrganisationModelView):
         Policy,
         eager=("client", "company"),
         computed={"premium": lambda policy: Money(policy.premium, policy.currency)},
+        orders={"work_order": WORK_ORDER},
     )
     list_title = _("Policies")
     export_file_stem = "policies"
@@ -81,6 +83,7 @@ class PolicyView(ExportMixin, OrganisationModelView):
     add_title = _("New policy")
     edit_title = _("Edit policy")
 
+    nowrap_columns = ("number", "effective_date", "expiry_date")
     list_columns = [
         "number",
         "client",
@@ -140,7 +143,10 @@ class PolicyView(ExportMixin, OrganisationModelView):
         "expiry_date",
         "premium",
     ]
-    base_order = ("expiry_date", "asc")
+    # Opens on what staff work on: active policies, nearest expiry first, then suspended
+    # ones and drafts, the history last (app/models/policy.py). A sort the user picks
+    # is kept for the session (GuardedModelView).
+    base_order = ("work_order", "asc")
     label_columns = column_labels(*add_columns, *show_columns, *search_columns)
     description_columns = {
         "number": _("Letters, digits, '.', '/', '_' or '-'; unique in your agency."),
@@ -315,6 +321,7 @@ class ClientView(ExportMixin, OrganisationModelView):
     related_views = [PolicyView]
 
     list_columns = ["last_name", "first_name", "company_name", "kind", "email", "phone", "city"]
+    nowrap_columns = ("phone",)
     add_columns = [
         "kind",
         "first_name",
@@ -382,6 +389,7 @@ class CompanyView(ExportMixin, OrganisationModelView):
     related_views = [PolicyView]
 
     list_columns = ["name", "code", "contact_name", "email", "phone"]
+    nowrap_columns = ("code", "phone")
     add_columns = ["name", "code", "contact_name", "email", "phone"]
     edit_columns = add_columns
     show_columns = [*add_columns, *RECORD_DATES]
