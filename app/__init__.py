@@ -34,6 +34,9 @@ def create_app(config: Any | None = None) -> Flask:
     # Before AppBuilder: its after-request hooks (the limiter's Retry-After) then run
     # first, and a 503's Retry-After is ours.
     init_outages(app)
+    from app.api.limits import retry_after_only_when_refused
+
+    app.after_request(retry_after_only_when_refused)  # same reason: after the limiter's
     from app.views.dates import init_dates
 
     init_dates(app)  # {{ value|when }}: one date format per language, local time

@@ -52,7 +52,7 @@ def _agency(app, make_user, portfolio):
     username = make_user("USER")
     organisation_id = user_organisation(app, username)
     ids = portfolio(organisation_id, "R1")
-    template_id = create_template(app, organisation_id)
+    template_id = create_template(app, organisation_id, name="Contrat Habitation")
     return {
         "user": username,
         "organisation": organisation_id,
@@ -143,7 +143,7 @@ def test_immediate_mode_renders_inline_and_the_file_downloads(app, agency):
     )
     document = document_row(app, document_id)
     assert document.status is DocumentStatus.ready, document.error
-    assert document.file_name == "contrat-POL-R1.html"
+    assert document.file_name == "contrat-habitation-POL-R1.html"  # the template's own slug
     assert document.media_type == "text/html"
     with app.test_request_context():
         download = documents.open_download(db.session, load_user(agency["user"]), document_id)

@@ -18,6 +18,7 @@ from app.services.rendering import (
     policy_context,
     render,
     sample_context,
+    template_prefix,
 )
 from app.services.rendering.context import add_months, instalments
 
@@ -252,22 +253,61 @@ def test_context_hash_is_stable_and_sensitive() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "number", "extension", "expected"),
+    ("prefix", "number", "extension", "expected"),
     [
-        (TemplateKind.contract, "POL-2026-0042", "pdf", "contrat-POL-2026-0042.pdf"),
-        ("attestation", "POL-1", "pdf", "attestation-POL-1.pdf"),
-        (TemplateKind.notice, "AUTO/2026/7", "html", "avis-echeance-AUTO-2026-7.html"),
-        (TemplateKind.report, None, "xlsx", "rapport-42.xlsx"),
-        (TemplateKind.other, "Élan 2026 «x»", "PDF", "document-Elan-2026-x.pdf"),
-        (TemplateKind.contract, "../../etc/passwd", "pdf", "contrat-etc-passwd.pdf"),
-        (TemplateKind.contract, "...", "pdf", "contrat-42.pdf"),
-        (TemplateKind.contract, "POL", "p/d\\f", "contrat-POL.p-d-f"),
+        (
+            "conditions-particulieres",
+            "POL-2026-0042",
+            "pdf",
+            "conditions-particulieres-POL-2026-0042.pdf",
+        ),
+        ("avis-echeance", "AUTO/2026/7", "html", "avis-echeance-AUTO-2026-7.html"),
+        ("rapport", None, "xlsx", "rapport-42.xlsx"),
+        ("document", "Élan 2026 «x»", "PDF", "document-Elan-2026-x.pdf"),
+        ("contrat", "../../etc/passwd", "pdf", "contrat-etc-passwd.pdf"),
+        ("contrat", "...", "pdf", "contrat-42.pdf"),
+        ("contrat", "POL", "p/d\\f", "contrat-POL.p-d-f"),
+        ("../x", "POL", "pdf", "x-POL.pdf"),
     ],
 )
-def test_file_names(kind, number, extension: str, expected: str) -> None:
-    assert file_name_for(kind, number, 42, extension) == expected
+def test_file_names(prefix: str, number, extension: str, expected: str) -> None:
+    assert file_name_for(prefix, number, 42, extension) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "kind", "expected"),
+    [
+        # Each built-in template by its own key: the avis PDF and the XLSX échéancier differ.
+        ("Avis d'échéance", "avis_echeance", TemplateKind.notice, "avis-echeance"),
+        ("Échéancier (tableur)", "echeancier", TemplateKind.notice, "echeancier"),
+        (
+            "Document d'entrée en relation (DER)",
+            "document_entree_relation",
+            "other",
+            "document-entree-relation",
+        ),
+        (
+            "Conditions particulières",
+            "conditions_particulieres",
+            TemplateKind.contract,
+            "conditions-particulieres",
+        ),
+        # An agency's own template by its name.
+        (
+            "Lettre de résiliation (loi Hamon)",
+            None,
+            TemplateKind.other,
+            "lettre-de-resiliation-loi-hamon",
+        ),
+        ("Relance_impayé.v2", None, TemplateKind.notice, "relance-impaye-v2"),
+        ("« … »", None, TemplateKind.notice, "avis-echeance"),  # no letters: the kind's word
+        ("A" * 80, None, TemplateKind.contract, "a" * 50),
+    ],
+)
+def test_each_template_names_its_files(name: str, key, kind, expected: str) -> None:
+    assert template_prefix(name, key, kind) == expected
 
 
 def test_file_name_is_never_longer_than_120() -> None:
-    name = file_name_for(TemplateKind.notice, "X" * 40 + "é" * 300, 7, "pdf")
+    name = file_name_for("avis-echeance", "X" * 40 + "é" * 300, 7, "pdf")
     assert len(name) <= 120 and name.startswith("avis-echeance-X") and name.endswith(".pdf")

@@ -96,6 +96,20 @@ def too_many_requests(error: TooManyRequests) -> Any:
     )
 
 
+def retry_after_only_when_refused(response: Response) -> Response:
+    """Retry-After on 429 and 503 answers only.
+
+    With RATELIMIT_HEADERS_ENABLED flask-limiter sets Retry-After (its window's
+    reset) on every response of a limited route, a download or a 200 included,
+    where it reads as "come back later". The X-RateLimit-* headers stay: they are
+    what tells a client its budget. Registered before the limiter's own hook
+    (create_app), so it runs after it.
+    """
+    if response.status_code not in (429, 503):
+        response.headers.pop("Retry-After", None)
+    return response
+
+
 def init_rate_limits(app: Flask, appbuilder: AppBuilder) -> None:
     """The 429 answer and the shared API budget; call once every API is registered."""
     app.register_error_handler(429, too_many_requests)

@@ -88,7 +88,8 @@ class Document(OrganisationOwned, Timestamped, Model):
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     engine: Mapped[str | None] = mapped_column(String(20))
-    # Built from our data (e.g. contrat-POL-2026-0042.pdf), never from user input.
+    # The template's slug and the policy number, e.g. conditions-particulieres-POL-1.pdf
+    # (app/services/rendering/names.py): ASCII letters, digits, '.', '_' and '-' only.
     file_name: Mapped[str | None] = mapped_column(String(200))
     media_type: Mapped[str | None] = mapped_column(String(100))
     storage_key: Mapped[str | None] = mapped_column(String(200))

@@ -42,6 +42,10 @@ from app.views.generation import GeneratePage
 from app.views.interface import ListInterface
 from app.views.labels import date_formatter, enum_formatter, yes_no
 
+# FAB hands the rows' enum values (not members) to the list.
+PENDING_DOCUMENTS = {DocumentStatus.queued.value, DocumentStatus.running.value}
+PENDING_JOBS = {JobStatus.queued.value, JobStatus.running.value}
+REFRESH_SECONDS = 3  # as the job page (documents/job_show.html)
 SIZE_UNITS = (_("%(size)s B"), _("%(size)s KB"), _("%(size)s MB"), _("%(size)s GB"))
 
 
@@ -227,6 +231,11 @@ class DocumentView(ExportMixin, GeneratePage, GuardedModelView):
         "finished_at": date_formatter,
     }
 
+    def refresh_seconds(self, rows: list[dict[str, Any]]) -> int | None:
+        # After "Generate a document" the list shows it queued: follow it until it is done.
+        pending = any(row.get("status") in PENDING_DOCUMENTS for row in rows)
+        return REFRESH_SECONDS if pending else None
+
     @expose("/show/<pk>", methods=["GET"])
     @has_access
     def show(self, pk: str) -> Any:
@@ -315,6 +324,11 @@ class JobView(GuardedModelView):
         "started_at": date_formatter,
         "finished_at": date_formatter,
     }
+
+    def refresh_seconds(self, rows: list[dict[str, Any]]) -> int | None:
+        # Their progress bars move: follow them as the job page does.
+        pending = any(row.get("status") in PENDING_JOBS for row in rows)
+        return REFRESH_SECONDS if pending else None
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access

@@ -63,7 +63,13 @@ class ListScreen:
             title=self.list_title,
             widgets=widgets,
             default_order_url=self._default_order_url(),
+            refresh_seconds=self.refresh_seconds(_page_rows(widgets)),
         )
+
+    def refresh_seconds(self, rows: list[dict[str, Any]]) -> int | None:
+        """Reload the page after this many seconds while its rows are still changing
+        (a meta refresh: no script, so nothing for the CSP to allow); None: never."""
+        return None
 
     def _get_list_widget(self, *args: Any, **kwargs: Any) -> Any:
         # Related lists (a client's policies) go through here too.
@@ -113,6 +119,16 @@ class ListScreen:
         ]
         args.append((f"_od_{name}", DEFAULT_ORDER))
         return f"{request.path}?{urlencode(args)}"
+
+
+def _page_rows(widgets: dict[str, Any]) -> list[dict[str, Any]]:
+    """The values of the rows on this page (FAB's list widget holds them)."""
+    args = getattr(widgets.get("list"), "template_args", None)
+    if args is None:
+        return []
+    # FAB gives a generator: read it once, and hand the widget the list.
+    rows = args["value_columns"] = list(args.get("value_columns") or [])
+    return rows
 
 
 def _from_this_page() -> bool:

@@ -66,7 +66,7 @@ def claim_document(session: Session, document_id: int) -> Claim | None:
             Document.encrypted,
         ).where(Document.id == document_id)
     ).one()
-    mark_job_running(session, row.job_id, now)
+    mark_job_running(session, row.job_id, now, row.attempts)
     session.commit()
     return Claim(
         document_id=document_id,

@@ -23,14 +23,25 @@ from app.models import Document, DocumentStatus, Job, JobStatus
 UNFINISHED = (JobStatus.queued, JobStatus.running)
 
 
-def mark_job_running(session: Session, job_id: int | None, now: dt.datetime) -> None:
-    """The first claimed document starts its job (in the caller's transaction)."""
+def mark_job_running(
+    session: Session, job_id: int | None, now: dt.datetime, attempts: int = 1
+) -> None:
+    """A claimed document starts its job (the first one) and counts its attempt there.
+
+    A render job's attempts are its documents' (the job itself is never leased): the
+    most any of them took, so a one-document job says what its document says.
+    Runs in the caller's transaction.
+    """
     if job_id is None:
         return
     session.execute(
         update(Job)
-        .where(Job.id == job_id, Job.status == JobStatus.queued)
-        .values(status=JobStatus.running, started_at=func.coalesce(Job.started_at, now))
+        .where(Job.id == job_id, Job.status.in_(UNFINISHED))
+        .values(
+            status=JobStatus.running,
+            started_at=func.coalesce(Job.started_at, now),
+            attempts=case((Job.attempts < attempts, attempts), else_=Job.attempts),
+        )
         .execution_options(synchronize_session=False)
     )
 

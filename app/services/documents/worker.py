@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.models import Template, TemplateKind, TemplateVersion
+from app.models import Template, TemplateVersion
 from app.services import leasing
 from app.services.documents.leases import Claim, LeaseKeeper, claim_document
 from app.services.documents.outcomes import Produced, settle_failed, settle_ready, settle_retry
@@ -26,6 +26,7 @@ from app.services.rendering import (
     load_policy_for_render,
     policy_context,
     render,
+    template_prefix,
 )
 from app.services.storage import document_key, file_store
 
@@ -85,7 +86,8 @@ def _produce(session: Session, claim: Claim, keeper: LeaseKeeper) -> Produced:
         raise UnrenderableError("the policy of this document no longer exists")
     locale = template.locale or "fr"
     context = policy_context(policy, locale=locale)
-    body, kind, number = version.body, TemplateKind(template.kind), policy.number
+    body, number = version.body, policy.number
+    prefix = template_prefix(template.name, template.builtin_key, template.kind)
     # Nothing of the database is held while the render runs (it may take seconds).
     session.rollback()
 
@@ -116,7 +118,7 @@ def _produce(session: Session, claim: Claim, keeper: LeaseKeeper) -> Produced:
         stored=stored,
         media_type=rendered.media_type,
         engine=rendered.engine,
-        file_name=file_name_for(kind, number, claim.document_id, rendered.extension),
+        file_name=file_name_for(prefix, number, claim.document_id, rendered.extension),
         data_sha256=context_sha256(context),
         render_seconds=render_seconds,
     )

@@ -11,7 +11,7 @@ from app.services.rendering.context import (
     sample_context,
 )
 from app.services.rendering.errors import RenderError, RenderTimeout, TemplateSyntaxProblem
-from app.services.rendering.names import file_name_for
+from app.services.rendering.names import file_name_for, template_prefix
 from app.services.rendering.pipeline import RenderedFile, check_template, render
 
 __all__ = [
@@ -26,4 +26,5 @@ __all__ = [
     "policy_context",
     "render",
     "sample_context",
+    "template_prefix",
 ]

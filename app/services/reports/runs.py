@@ -189,7 +189,7 @@ def _deliver(
             created_by_id=claim.owner_id,
             format=output,
             status=DocumentStatus.running,
-            attempts=1,
+            attempts=claim.attempts,  # the job's attempts made this file: both pages agree
             compressed=False,
             encrypted=False,
             file_name=file_name,
