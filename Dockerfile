@@ -21,11 +21,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# The PDF engines' system libraries, from the same list as scripts/run.sh installs
+# The PDF engines' system libraries, from the lists scripts/run.sh installs
 # (scripts/apt-packages.txt), less Python itself, which this image already has.
-COPY scripts/apt-packages.txt scripts/
-RUN apt-get update \
-    && sed -e 's/#.*//' -e 's/[[:space:]]//g' scripts/apt-packages.txt \
+# The engine is chosen where the image runs (PDF_ENGINE), so wkhtmltopdf
+# (scripts/apt-packages-pdfkit.txt, ~30 Qt/WebKit packages) is in by default;
+# --build-arg WKHTMLTOPDF=no leaves it out of an image that will only use WeasyPrint.
+ARG WKHTMLTOPDF=yes
+COPY scripts/apt-packages.txt scripts/apt-packages-pdfkit.txt scripts/
+RUN lists="scripts/apt-packages.txt" \
+    && if [ "$WKHTMLTOPDF" = "yes" ]; then lists="$lists scripts/apt-packages-pdfkit.txt"; fi \
+    && apt-get update \
+    && sed -e 's/#.*//' -e 's/[[:space:]]//g' $lists \
         | grep -v -e '^$' -e '^python3' \
         | xargs apt-get install -y --no-install-recommends \
     && rm -rf /var/lib/apt/lists/*
