@@ -90,6 +90,27 @@ def test_production_hashes_passwords_at_owasp_strength(fresh_env):
     assert not check_password_hash(hashed, "s3cret!")
 
 
+def test_the_unknown_user_hash_costs_no_scrypt_run_at_start_up(fresh_env, monkeypatch):
+    # Every process builds a Config; an scrypt run in each cost ~0.3 s of CPU per start.
+    settings._fake_hash.cache_clear()
+
+    def no_hashing(*_args: object, **_kwargs: object) -> str:
+        raise AssertionError("a hash was computed at start-up")
+
+    monkeypatch.setattr(settings, "generate_password_hash", no_hashing)
+    fake = Config().AUTH_DB_FAKE_PASSWORD_HASH_CHECK
+    method, salt, _digest = fake.split("$")
+    assert method == OWASP_SCRYPT and len(salt) >= 16
+    # A real hash of the real cost: checking against it takes as long as a wrong password.
+    assert check_password_hash(fake, "password") is False
+
+
+def test_another_hash_method_gets_an_unknown_user_hash_of_its_own(fresh_env, monkeypatch):
+    settings._fake_hash.cache_clear()
+    monkeypatch.setenv("PASSWORD_HASH_METHOD", "pbkdf2:sha256:600000")
+    assert Config().AUTH_DB_FAKE_PASSWORD_HASH_CHECK.startswith("pbkdf2:sha256:600000$")
+
+
 def test_tests_use_a_cheap_hash(fresh_env):
     assert settings.TestConfig().FAB_PASSWORD_HASH_METHOD.startswith("pbkdf2:")
 

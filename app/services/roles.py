@@ -11,6 +11,7 @@ from typing import Any
 
 from flask_appbuilder import AppBuilder
 from flask_appbuilder.security.manager import BaseSecurityManager
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import permissions
 
@@ -80,8 +81,15 @@ ROLE_GRANTS: dict[str, dict[str, str | set[str]]] = {
 }
 
 
-def sync_roles(appbuilder: AppBuilder) -> None:
-    """Create every permission FAB knows of, then give each role exactly its grants."""
+def sync_roles(appbuilder: AppBuilder) -> bool:
+    """Create every permission FAB knows of, then give each role exactly its grants.
+
+    Returns False when all was already in place and nothing was written: FAB's own
+    pass asks hundreds of queries and commits each change, which made every restart
+    of run.py pay a second or more for nothing.
+    """
+    if roles_in_sync(appbuilder):
+        return False
     sm = appbuilder.sm
     # FAB's own set-up (admin and public roles) without its create_all: Alembic owns tables.
     BaseSecurityManager.create_db(sm)
@@ -94,6 +102,69 @@ def sync_roles(appbuilder: AppBuilder) -> None:
     for role_name, grants in ROLE_GRANTS.items():
         sm.find_role(role_name).permissions = _granted_permission_views(everything, grants)
     sm.session.commit()
+    return True
+
+
+def roles_in_sync(appbuilder: AppBuilder) -> bool:
+    """True when a full sync would change nothing, read in three queries.
+
+    That is: the permissions are exactly those of the registered views and menus
+    (none missing, none stale), every role exists, SUPERADMIN holds every
+    permission and each other role exactly its grants.
+    """
+    sm = appbuilder.sm
+    wanted, wanted_views = _wanted_permissions(appbuilder)
+    view_menus = {name for (name,) in sm.session.query(sm.viewmenu_model.name)}
+    if view_menus != wanted_views:
+        return False
+    roles = {
+        role.name: role
+        for role in sm.session.query(sm.role_model).options(
+            selectinload(sm.role_model.permissions).joinedload(sm.permissionview_model.permission),
+            selectinload(sm.role_model.permissions).joinedload(sm.permissionview_model.view_menu),
+        )
+    }
+    if not {*ROLE_NAMES, sm.auth_role_admin, sm.auth_role_public} <= set(roles):
+        return False
+    everything = (
+        sm.session.query(sm.permissionview_model)
+        .options(
+            joinedload(sm.permissionview_model.permission),
+            joinedload(sm.permissionview_model.view_menu),
+        )
+        .all()
+    )
+    if {_pair(pv) for pv in everything} != wanted:
+        return False
+    expected = {SUPERADMIN: everything} | {
+        name: _granted_permission_views(everything, grants) for name, grants in ROLE_GRANTS.items()
+    }
+    return all(
+        {pv.id for pv in roles[name].permissions} == {pv.id for pv in held}
+        for name, held in expected.items()
+    )
+
+
+def _wanted_permissions(appbuilder: AppBuilder) -> tuple[set[tuple[str, str]], set[str]]:
+    """The (permission, view or menu) pairs FAB's add_permissions creates, and the names."""
+    pairs = {
+        (permission, view.class_permission_name)
+        for view in appbuilder.baseviews
+        for permission in view.base_permissions
+    }
+    names = {view.class_permission_name for view in appbuilder.baseviews}
+    for category in appbuilder.menu.get_list() if appbuilder.menu else ():
+        menus = [category.name, *(item.name for item in category.childs if item.name != "-")]
+        pairs.update(("menu_access", name) for name in menus)
+        names.update(menus)
+    return pairs, names
+
+
+def _pair(pv: Any) -> tuple[str | None, str | None]:
+    return (
+        pv.permission.name if pv.permission else None,
+        pv.view_menu.name if pv.view_menu else None,
+    )
 
 
 def _drop_stale_permissions(appbuilder: AppBuilder) -> None:

@@ -14,13 +14,17 @@ import datetime as dt
 import decimal
 import enum
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _
 from markupsafe import Markup
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+# openpyxl's ILLEGAL_CHARACTERS_RE (openpyxl.cell.cell), copied: importing openpyxl costs
+# every process a few hundred milliseconds at start-up, before any export is asked for.
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 # OWASP "CSV injection": a cell starting with one of these is run (or split) by
 # Excel and LibreOffice, in CSV and in XLSX pasted elsewhere.

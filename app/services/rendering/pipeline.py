@@ -23,8 +23,6 @@ from app.services.rendering.pdf import pdf_engine
 from app.services.rendering.sandbox import render_locale
 from app.services.rendering.sanitize import sanitize_html
 from app.services.rendering.sheets import check_description
-from app.services.rendering.xlsx import MEDIA_TYPE as XLSX_MEDIA_TYPE
-from app.services.rendering.xlsx import render_xlsx
 
 
 @dataclass(frozen=True)
@@ -94,9 +92,10 @@ def render(
         token = render_locale.set(locale)
         try:
             if kind is OutputFormat.xlsx:
-                return RenderedFile(
-                    render_xlsx(body, data, locale), XLSX_MEDIA_TYPE, "xlsx", "openpyxl"
-                )
+                # openpyxl is imported by the first spreadsheet, not at every start-up.
+                from app.services.rendering.xlsx import MEDIA_TYPE, render_xlsx
+
+                return RenderedFile(render_xlsx(body, data, locale), MEDIA_TYPE, "xlsx", "openpyxl")
             document = render_html_document(body, data, locale)
             if converter is None:
                 return RenderedFile(document.encode("utf-8"), "text/html", "html", "jinja")

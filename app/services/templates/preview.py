@@ -15,7 +15,6 @@ import io
 from typing import Any
 
 from flask_babel import gettext as _
-from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -113,6 +112,8 @@ def _organisation(session: Session, user: Any) -> Organisation | None:
 
 def workbook_as_html(data: bytes, *, title: str) -> RenderedFile:
     """The sheets of a workbook as escaped HTML tables (first rows of each)."""
+    from openpyxl import load_workbook  # heavy: imported by the first preview, not at start-up
+
     workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
