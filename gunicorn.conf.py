@@ -92,3 +92,10 @@ def on_exit(server: Any) -> None:
     """Remove the metrics folder we made ourselves; an operator's folder stays."""
     if _own_metrics_dir:
         shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+
+
+def post_worker_init(worker: Any) -> None:
+    """Under run.py, answer only once the database is ready (app/ops/start_gate.py)."""
+    from app.ops.start_gate import wait_for_gate
+
+    wait_for_gate(lambda: worker.alive, worker.notify)

@@ -8,9 +8,17 @@ In order, with nothing but embedded defaults (see the README's configuration tab
    built-in document templates that are missing (always);
 4. creates the first administrator: ADMIN_USERNAME (default "admin") and ADMIN_PASSWORD,
    or a generated password printed once on this console and written nowhere else;
-5. starts the Huey consumer and the web server as child processes, prints the URL and
-   the login, and watches both. Ctrl-C or SIGTERM stops both cleanly; if either dies,
-   run.py says so and exits 1 rather than serve without a worker.
+5. serves: the web server and the Huey consumer run as child processes; run.py prints
+   the URL and the login, and watches both. Ctrl-C or SIGTERM stops both cleanly; if
+   either dies, run.py says so and exits 1 rather than serve without a worker.
+
+The web server starts first, before step 1: importing and building the app is the
+longest part of a start, and its worker does it while this process prepares the
+database; it answers only once that is done (app/ops/start_gate.py). The consumer
+starts once the web server answers, so that it does not compete for the processor
+with what the user is waiting for. The console shows the URL, the login and a
+generated password, and what goes wrong: the frameworks' routine lines are logged at
+DEBUG (LOG_LEVEL=DEBUG shows them).
 
 The web server is gunicorn, in a child process of its own rather than in this one:
 gunicorn's master installs its own signal handlers and reaps every child process,
@@ -45,6 +53,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from app.ops.start_gate import StartGate
 
 ROOT = Path(__file__).resolve().parent
 STARTUP_TIMEOUT = 90.0  # seconds for the web server to answer /health
@@ -87,7 +97,8 @@ class StartupError(Exception):
 
 
 def read_settings() -> Settings:
-    from app.services.accounts import AccountError, check_password
+    # Small modules only: the web server starts right after this, before the app's imports.
+    from app.services.passwords import PasswordPolicyError, check_password
     from config import Config, data_dir, env_bool, env_int, env_str
 
     try:
@@ -103,8 +114,8 @@ def read_settings() -> Settings:
     if password is not None:
         try:
             check_password(password, username)
-        except AccountError as error:
-            raise StartupError(f"ADMIN_PASSWORD is refused: {error}") from None
+        except PasswordPolicyError as error:
+            raise StartupError(f"ADMIN_PASSWORD is refused: {error.message}") from None
     return Settings(
         host=env_str("HOST", "127.0.0.1") or "127.0.0.1",
         port=port,
@@ -147,26 +158,30 @@ def bootstrap(settings: Settings) -> Bootstrap:
 
     app = create_app()
     with app.app_context():
-        upgrade()
-        # Alembic's logging set-up (migrations/alembic.ini) replaced ours.
+        # Each migration's name is for `flask db upgrade` at a deploy, not for this
+        # console (LOG_LEVEL=DEBUG still shows them).
+        verbose = app.config["LOG_LEVEL"] == "DEBUG"
+        with _quiet("alembic", logging.INFO if verbose else logging.WARNING):
+            upgrade()
+        # Alembic's logging set-up (migrations/alembic.ini) may have replaced ours.
         configure_logging(app.config["LOG_LEVEL"], app.config["LOG_JSON"])
-        # FAB logs each of its ~150 permissions at INFO, and on an empty database
-        # advises `flask fab create-admin`, which we do ourselves just below.
+        # FAB logs each of its ~150 permissions at INFO, on an empty database advises
+        # `flask fab create-admin`, and then "Added user": run.py does and says that itself.
         with _quiet("flask_appbuilder.security", logging.ERROR):
             sync_roles(app.appbuilder)
-        demo = None
-        if settings.demo_data and database_is_empty(db.session):
-            demo = load_demo_data(db.session)
-        ensure_builtin_templates(db.session)
-        try:
-            admin = ensure_first_admin(
-                app.appbuilder,
-                settings.admin_username,
-                settings.admin_password,
-                demo_organisation_id(db.session),
-            )
-        except AccountError as error:
-            raise StartupError(f"cannot create the administrator: {error}") from None
+            demo = None
+            if settings.demo_data and database_is_empty(db.session):
+                demo = load_demo_data(db.session)
+            ensure_builtin_templates(db.session)
+            try:
+                admin = ensure_first_admin(
+                    app.appbuilder,
+                    settings.admin_username,
+                    settings.admin_password,
+                    demo_organisation_id(db.session),
+                )
+            except AccountError as error:
+                raise StartupError(f"cannot create the administrator: {error}") from None
         # Name an existing account only if it is there (it may have been renamed).
         existing = admin is None and app.appbuilder.sm.find_user(username=settings.admin_username)
         db.session.remove()
@@ -188,7 +203,14 @@ class Child:
     graceful shutdown short).
     """
 
-    def __init__(self, name: str, command: list[str], env: dict[str, str], stop_signal: int):
+    def __init__(
+        self,
+        name: str,
+        command: list[str],
+        env: dict[str, str],
+        stop_signal: int,
+        pass_fds: tuple[int, ...] = (),
+    ):
         self.name = name
         self.stop_signal = stop_signal
         self.process = subprocess.Popen(  # noqa: S603 (our own fixed command line)
@@ -196,6 +218,7 @@ class Child:
             cwd=ROOT,
             env=env,
             process_group=0,
+            pass_fds=pass_fds,
             preexec_fn=_die_with_parent(),  # only a prctl call
         )
 
@@ -228,7 +251,8 @@ def child_environment(settings: Settings) -> dict[str, str]:
 
 
 def start_consumer(settings: Settings, env: dict[str, str]) -> Child:
-    command = [sys.executable, "-m", "huey.bin.huey_consumer", "app.tasks.huey"]
+    # huey_consumer with the app's log format from its first line (worker.py).
+    command = [sys.executable, "worker.py"]
     command += ["--workers", str(WORKER_THREADS), "--worker-type", "thread"]
     # An idle consumer polls a SQLite queue ever less often, up to every 10 s by
     # default; 1 s keeps a queued task from waiting long for a few cheap reads.
@@ -237,14 +261,29 @@ def start_consumer(settings: Settings, env: dict[str, str]) -> Child:
     return Child("Huey consumer", command, env, signal.SIGINT)  # SIGINT: finish running tasks
 
 
-def start_web(settings: Settings, env: dict[str, str]) -> Child:
+def start_web(settings: Settings, env: dict[str, str], gate: StartGate) -> Child:
     # Flags win over a gunicorn.conf.py in ROOT, which is read too (hooks, logging).
     command = [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", settings.bind]
     command += ["--workers", "1", "--worker-class", "gthread", "--threads", str(WEB_THREADS)]
     command += ["--timeout", "60", "--graceful-timeout", "10"]
     # gunicorn 25+ opens a control socket shared by every instance of the same user.
     command += ["--no-control-socket"]
-    return Child("web server", command, env, signal.SIGTERM)  # SIGTERM: finish requests
+    # Its boot lines (version, address, worker pid) repeat what the banner says.
+    command += ["--log-level", _gunicorn_log_level()]
+    child = Child(
+        "web server",
+        command,
+        gate.child_environment(env),
+        signal.SIGTERM,  # SIGTERM: finish requests
+        pass_fds=(gate.read_fd,),
+    )
+    gate.child_started()
+    return child
+
+
+def _gunicorn_log_level() -> str:
+    level = (os.environ.get("LOG_LEVEL") or "INFO").upper()
+    return "debug" if level == "DEBUG" else ("warning" if level == "INFO" else level.lower())
 
 
 class Supervisor:
@@ -343,25 +382,40 @@ def main() -> int:
     try:
         settings = read_settings()
         check_port_free(settings)
-        boot = bootstrap(settings)
     except StartupError as error:
         print(f"run.py: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("run.py: interrupted during set-up", file=sys.stderr)
         return 130
+    print(f"Starting MonAssurance (data in {settings.data_dir})…", flush=True)
 
     supervisor = Supervisor()
+    env = child_environment(settings)
+    gate = StartGate()
+    # The web server builds its app meanwhile, and answers once the gate opens.
+    supervisor.children.append(start_web(settings, env, gate))
+    try:
+        boot = bootstrap(settings)
+    except StartupError as error:
+        supervisor.stop_all()
+        print(f"run.py: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        supervisor.stop_all()
+        print("run.py: interrupted during set-up", file=sys.stderr)
+        return 130
+    except BaseException:
+        supervisor.stop_all()
+        raise
+    gate.open()
+
     supervisor.install_signal_handlers()
     shown = False
     try:
-        env = child_environment(settings)
-        supervisor.children.append(start_consumer(settings, env))
-        supervisor.children.append(start_web(settings, env))
-        for child in supervisor.children:
-            print(f"run.py: {child.name} started (pid {child.pid})", flush=True)
         ready = supervisor.wait_until(lambda: web_answers(settings), STARTUP_TIMEOUT)
         if ready:
+            supervisor.children.append(start_consumer(settings, env))
             print(banner(settings, boot), flush=True)
             shown = True
             dead = supervisor.watch()

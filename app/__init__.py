@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-
-from app.extensions import csrf, db, migrate
-from app.ops.logs import configure_logging
+if TYPE_CHECKING:
+    from flask import Flask
 
 
+# Flask, SQLAlchemy and FAB are imported by create_app, not by `import app`: run.py
+# imports small modules of this package (the start gate, the password policy) and
+# should start the web server without paying a second for them first.
 def create_app(config: Any | None = None) -> Flask:
     """Build one application; AppBuilder is created here so tests can build several."""
+    from flask import Flask
+
+    from app.extensions import csrf, db, migrate
+    from app.ops.logs import configure_logging
     from config import Config
 
     app = Flask(__name__)
@@ -94,6 +97,8 @@ def _tune_sqlite() -> None:
     if _SQLITE_TUNED:
         return
     _SQLITE_TUNED = True
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
 
     @event.listens_for(Engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

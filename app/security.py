@@ -17,6 +17,7 @@ from app.api.security import MonAssuranceSecurityApi
 from app.extensions import limiter
 from app.models.user import AppUser
 from app.services import api_keys, audit, tokens
+from app.views.login import AuthDBView
 from app.views.related import scoped_screen
 from app.views.security_screens import (
     PermissionViewModelView,
@@ -51,6 +52,7 @@ user_logged_out.connect(_audit_logout)
 class MonAssuranceSecurityManager(SecurityManager):
     user_model = AppUser
     security_api = MonAssuranceSecurityApi  # login answers 400, not 500, on bad bodies
+    authdbview = AuthDBView  # no "Invalid redirect" warning when the login has no ?next=
     # Users screen and password forms: organisation-scoped, with the password policy.
     userdbmodelview = OrganisationUserView
     resetpasswordview = ScopedResetPasswordView

@@ -1,19 +1,23 @@
-"""The first start as a new user meets it: the Debian packages.
+"""The first start as a new user meets it: the Debian packages, the worker, the imports.
 
 scripts/install-apt-packages.sh installs the second PDF engine (wkhtmltopdf, ~30
 Qt/WebKit packages) only when PDF_ENGINE selects it, and keeps apt's output off the
-console unless it fails.
+console unless it fails. worker.py (run.py's consumer) stops cleanly on an early
+Ctrl-C. Building the app imports no document library: they wait for the first document.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.processes import ROOT
+from tests.processes import ROOT, Proc, clean_env
 
 SCRIPT = ROOT / "scripts" / "install-apt-packages.sh"
 
@@ -108,3 +112,51 @@ def test_apt_output_is_shown_when_it_fails(tmp_path):
     assert result.returncode == 1
     assert "apt-get failed; its output" in result.stderr
     assert "Unpacking lib40 (1.0) ..." in result.stderr
+
+
+@pytest.mark.slow
+def test_worker_stops_cleanly_on_a_ctrl_c_during_its_start(tmp_path):
+    env = clean_env(tmp_path / "data")
+    worker = Proc([sys.executable, "worker.py", "-w", "1"], env, tmp_path / "logs", "worker")
+    try:
+        # Its own SIGTERM handler is the first thing worker.py installs (Python has none):
+        # from then on a stop is remembered, whether the app is still importing or not.
+        status = Path(f"/proc/{worker.pid}/status")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            caught = next(
+                line for line in status.read_text().splitlines() if line.startswith("SigCgt:")
+            )
+            if int(caught.split()[1], 16) & (1 << (signal.SIGTERM - 1)):
+                break
+            time.sleep(0.01)
+        worker.send(signal.SIGINT)
+        code = worker.wait(60)
+    finally:
+        worker.kill()
+    assert code == 0, worker.stderr
+    assert "Traceback" not in worker.stderr
+    assert "KeyboardInterrupt" not in worker.stderr
+
+
+@pytest.mark.slow
+def test_building_the_app_imports_no_document_library(tmp_path):
+    code = (
+        "import sys, warnings\n"
+        "warnings.simplefilter('error', UserWarning)\n"  # pkg_resources' warning, too
+        "from app import create_app\n"
+        "create_app()\n"
+        "heavy = ('openpyxl', 'weasyprint', 'googleapiclient', 'boto3')\n"
+        "print(sorted(name for name in heavy if name in sys.modules))\n"
+    )
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean_env(tmp_path / "data"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+    assert result.stderr == ""

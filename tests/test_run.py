@@ -44,10 +44,49 @@ def start_run_py(env: dict[str, str], logs: Path, name: str) -> tuple[Proc, str]
     return proc, output
 
 
-def child_pids(output: str) -> dict[str, int]:
-    return {
-        name: int(pid) for name, pid in re.findall(r"run\.py: (.+) started \(pid (\d+)\)", output)
-    }
+def child_pids(run_py: Proc) -> dict[str, int]:
+    """run.py's two children, read from /proc (Linux): the console does not list them."""
+    children: dict[str, int] = {}
+    for task in Path(f"/proc/{run_py.pid}/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            if any(part.endswith(b"gunicorn") for part in command):
+                children["web server"] = int(pid)
+            elif b"worker.py" in command:
+                children["Huey consumer"] = int(pid)
+    return children
+
+
+def assert_quiet_console(proc: Proc, *, password: str | None) -> None:
+    """The console says where to go and how to log in, and nothing routine beside it.
+
+    Allowed besides the banner: run.py's first line and the one line of the Huey
+    consumer's start (its start-up details and the periodic tasks' runs are DEBUG).
+    """
+    console = proc.stdout + proc.stderr
+    lines = [line for line in console.splitlines() if line.strip()]
+    banner_lines = run_banner_lines(proc.stdout)
+    assert banner_lines[0].startswith("MonAssurance is running at http://127.0.0.1:")
+    assert "  Username: admin" in banner_lines
+    if password:
+        assert f"  Password: {password}" in banner_lines
+    others = [line for line in lines if line not in banner_lines]
+    assert [line for line in others if line.startswith("Starting MonAssurance (data in ")] == [
+        others[0]
+    ], console
+    huey = [line for line in others if "huey.consumer: Huey consumer started with 2 thread" in line]
+    assert len(huey) <= 1, console  # 0 when the banner came first: it starts just before
+    left = [line for line in others[1:] if line not in huey]
+    assert left == [], f"routine lines on the console:\n{console}"
+    for word in ("Warning", "WARNING", "Traceback", "ERROR", "pkg_resources"):
+        assert word not in console, console
+    assert len(lines) == len(set(lines)), f"a line printed twice:\n{console}"
+
+
+def run_banner_lines(stdout: str) -> list[str]:
+    start = stdout.index("MonAssurance is running at")
+    end = stdout.index(BANNER, start) + len(BANNER)
+    return [line for line in stdout[start:end].splitlines() if line.strip()]
 
 
 def policy_count(base_url: str, token: str) -> int:
@@ -71,7 +110,9 @@ def test_run_py_first_start_second_start_and_worker_death(tmp_path):
         assert username == "admin"
         assert len(password) >= 16
         assert password not in first.stderr, "the generated password must not reach the logs"
-        pids = child_pids(output)
+        # Read before any request is made: the request log lines come after.
+        assert_quiet_console(first, password=password)
+        pids = child_pids(first)
         assert set(pids) == {"Huey consumer", "web server"}
 
         wait_for_http(base_url + "health", 30, first)
@@ -96,6 +137,7 @@ def test_run_py_first_start_second_start_and_worker_death(tmp_path):
 
         # Second start on the same folder: nothing duplicated, no password shown.
         second, output = start_run_py(env, tmp_path / "logs", "second")
+        assert_quiet_console(second, password=None)
         assert "Password:" not in output
         assert password not in output
         assert "Demo data loaded" not in output
@@ -107,7 +149,7 @@ def test_run_py_first_start_second_start_and_worker_death(tmp_path):
 
         # Third start: the consumer dies; run.py must not go on serving without it.
         third, output = start_run_py(env, tmp_path / "logs", "third")
-        consumer = child_pids(output)["Huey consumer"]
+        consumer = child_pids(third)["Huey consumer"]
         os.kill(consumer, signal.SIGKILL)
         assert third.wait(30) == 1
         assert f"the Huey consumer (pid {consumer}) exited with code -9" in third.stderr

@@ -26,7 +26,7 @@ def purge_files() -> dict[str, Any] | None:
     """Apply the purge to every organisation, unless PURGE_PERIODIC is false."""
     with task_app_context() as app:
         if not app.config["PURGE_PERIODIC"]:
-            log.info("periodic purge skipped: PURGE_PERIODIC is false")
+            log.debug("periodic purge skipped: PURGE_PERIODIC is false")
             return None
         from app.extensions import db
         from app.services.audit import Actor
@@ -46,5 +46,11 @@ def purge_files() -> dict[str, Any] | None:
             "documents": run.documents_count,
             "jobs": run.jobs_count,
         }
-        log.info("periodic purge applied", extra={"purge": summary})
+        # A night with nothing past its time is not news (LOG_LEVEL=DEBUG shows it).
+        removed = any(summary[key] for key in ("files", "documents", "jobs"))
+        log.log(
+            logging.INFO if removed else logging.DEBUG,
+            "periodic purge applied",
+            extra={"purge": summary},
+        )
         return summary

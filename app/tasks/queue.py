@@ -12,6 +12,7 @@ from pathlib import Path
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 
+from app.ops.logs import quiet_routine_logs
 from config import data_dir, env_bool, env_str
 
 DEFAULT_NAME = "monassurance"
@@ -29,6 +30,9 @@ def build_huey() -> Huey:
 
 
 huey = build_huey()
+# Before any consumer starts (huey_consumer imports this module first): its start-up
+# details and the runs of periodic tasks are logged at DEBUG (app/ops/logs.py).
+quiet_routine_logs()
 
 # Imported for their side effect of registering tasks and hooks on `huey`.
 from app.tasks import context, documents, heartbeat, purge, reports  # noqa: E402,F401

@@ -12,15 +12,20 @@ import hashlib
 import io
 import re
 import secrets
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import fs
-import fs.errors
-import fs.opener.errors
-from fs.base import FS
+# pyfilesystem2 declares its namespace packages with pkg_resources, whose import warns
+# that it is deprecated (setuptools 81, pinned for it: design notes §5) in every process.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+    import fs
+    import fs.errors
+    import fs.opener.errors
+    from fs.base import FS
 
 from app.services.storage.codec import Codec, CodecError
 
