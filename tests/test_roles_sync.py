@@ -61,3 +61,34 @@ def test_sync_roles_puts_back_a_permission_deleted_by_hand(app):
         restored = sm.find_permission_view_menu("can_read", "Company")
         assert restored in sm.find_role("USER").permissions
         assert roles_in_sync(app.appbuilder) is True
+
+
+def test_sync_roles_drops_a_permission_no_view_has_any_more(app):
+    # A view that loses an action in a code change: FAB tried to drop its permission but
+    # refused once a role held it (SUPERADMIN holds all), so it stayed for ever.
+    with app.app_context():
+        sm = app.appbuilder.sm
+        sync_roles(app.appbuilder)
+        gone = sm.add_permission_view_menu("can_fly", "Client")
+        sm.add_permission_role(sm.find_role("USER"), gone)
+        sm.add_permission_role(sm.find_role("SUPERADMIN"), gone)
+        assert roles_in_sync(app.appbuilder) is False
+
+        assert sync_roles(app.appbuilder) is True
+        assert sm.find_permission_view_menu("can_fly", "Client") is None
+        assert ("can_fly", "Client") not in {
+            (pv.permission.name, pv.view_menu.name) for pv in sm.find_role("USER").permissions
+        }
+        assert roles_in_sync(app.appbuilder) is True
+
+
+def test_sync_roles_drops_the_permissions_of_a_view_that_is_gone(app):
+    with app.app_context():
+        sm = app.appbuilder.sm
+        sync_roles(app.appbuilder)
+        sm.add_permission_role(
+            sm.find_role("MANAGER"), sm.add_permission_view_menu("can_read", "RemovedView")
+        )
+        assert sync_roles(app.appbuilder) is True
+        assert sm.find_view_menu("RemovedView") is None
+        assert roles_in_sync(app.appbuilder) is True
