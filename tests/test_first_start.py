@@ -115,6 +115,7 @@ def test_apt_output_is_shown_when_it_fails(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.one_leg
 def test_worker_stops_cleanly_on_a_ctrl_c_during_its_start(tmp_path):
     env = clean_env(tmp_path / "data")
     worker = Proc([sys.executable, "worker.py", "-w", "1"], env, tmp_path / "logs", "worker")
@@ -140,6 +141,7 @@ def test_worker_stops_cleanly_on_a_ctrl_c_during_its_start(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.one_leg
 def test_building_the_app_imports_no_document_library(tmp_path):
     code = (
         "import sys, warnings\n"
