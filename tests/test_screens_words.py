@@ -166,3 +166,20 @@ def test_every_message_fab_shows_is_translated_by_us():
         ours = {m.id: m.string for m in read_po(handle) if isinstance(m.id, str) and m.id}
     missing = sorted(message for message in fab if not ours.get(message))
     assert missing == [], "add them to app/fab_messages.py and translate them"
+
+
+def test_select2_is_given_the_pages_language(app, http, make_user, login):
+    """select2 writes its own texts (the "×" tooltip "Remove all items"): every page hands it
+    ours (tests/test_browser_screens.py sees them in chromium)."""
+    login(make_user("MANAGER"))
+    page = http.get("/policyview/add").get_data(as_text=True)
+    script = re.search(r'<script src="/static/js/select2-texts.js"[^>]*>', page)
+    assert script, "the script that translates select2 is missing"
+    assert 'data-remove-all-items="Effacer le choix"' in script.group(0)
+    assert 'data-no-results="Aucun résultat"' in script.group(0)
+    assert page.index("select2.min.js") < script.start()  # select2 is there to be told
+    assert http.get("/static/js/select2-texts.js").status_code == 200
+    http.get("/lang/en", follow_redirects=True)
+    assert 'data-remove-all-items="Clear the choice"' in http.get("/policyview/add").get_data(
+        as_text=True
+    )
