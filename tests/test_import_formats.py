@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 
 import pytest
+from openpyxl import load_workbook
 
 from app.extensions import db
 from app.models import Client
@@ -160,3 +162,24 @@ def test_staging_refuses_forged_tokens_and_tampered_files(tmp_path):
     with pytest.raises(NotFoundError):
         staging.read(staged)
     assert oct((tmp_path / "import-staging" / f"{staged.token}.json").stat().st_mode)[-3:] == "600"
+
+
+def _examples(page: str) -> set[str]:
+    """The "Example" column of an import screen's table of columns."""
+    return set(
+        re.findall(r"<tr><td>[^<]*</td><td>.*?</td><td>[^<]*</td><td>([^<]*)</td></tr>", page)
+    )
+
+
+def test_the_examples_are_words_a_reader_writes_not_stored_codes(app, http, agency):
+    """Labels in the reader's language (the import reads them), never "auto" or "annual"."""
+    english = _examples(http.get("/import/policies/").get_data(as_text=True))
+    assert {"Motor", "Active", "Annual"} <= english, english
+    assert "Person" in _examples(http.get("/import/clients/").get_data(as_text=True))
+    http.get("/lang/fr")
+    french = _examples(http.get("/import/policies/").get_data(as_text=True))
+    assert {"Automobile", "En cours", "Annuel"} <= french, french
+    assert not {"auto", "active", "annual", "person"} & (english | french)
+    workbook = load_workbook(io.BytesIO(http.get("/import/policies/template.xlsx").get_data()))
+    help_examples = {row[3] for row in workbook.worksheets[1].iter_rows(values_only=True)}
+    assert {"Automobile", "En cours", "Annuel"} <= help_examples, help_examples

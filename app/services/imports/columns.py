@@ -8,6 +8,7 @@ the file before any row is read.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from flask_babel import gettext as _
 from app.models import ClientKind, LineOfBusiness, PaymentFrequency, PolicyStatus
 from app.services.imports import values
 from app.services.imports.values import normalise
+from app.services.vocabulary import enum_label
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,8 @@ class Field:
     english: str
     required: bool
     parse: Callable[[Any], Any] = values.text
-    example: str = ""
+    # An enum member is shown by its label, in the reader's language (both are accepted).
+    example: str | enum.Enum = ""
     # Earlier headers of this field, still read so files made from an older template import.
     aliases: tuple[str, ...] = ()
 
@@ -39,10 +42,16 @@ class Field:
         names = {self.french, self.english, self.name, *self.aliases}
         return {normalise(name) for name in names}
 
+    def shown_example(self) -> str:
+        """The example as the screen and the template's help sheet give it."""
+        if isinstance(self.example, enum.Enum):
+            return enum_label(self.example, type(self.example))
+        return self.example
+
 
 CLIENT_FIELDS: tuple[Field, ...] = (
     Field("email", "E-mail", "Email", True, example="jeanne.martin@example.com"),
-    Field("kind", "Type", "Kind", False, values.choice(ClientKind), example="person"),
+    Field("kind", "Type", "Kind", False, values.choice(ClientKind), ClientKind.person),
     Field("last_name", "Nom", "Last name", True, example="Martin"),
     Field("first_name", "Prénom", "First name", False, example="Jeanne"),
     Field("company_name", "Raison sociale", "Company name", False),
@@ -71,9 +80,9 @@ POLICY_FIELDS: tuple[Field, ...] = (
         "Line of business",
         True,
         values.choice(LineOfBusiness),
-        "auto",
+        LineOfBusiness.auto,
     ),
-    Field("status", "Statut", "Status", False, values.choice(PolicyStatus), example="active"),
+    Field("status", "Statut", "Status", False, values.choice(PolicyStatus), PolicyStatus.active),
     Field("effective_date", "Date d'effet", "Effective date", True, values.date, "01/01/2026"),
     Field("expiry_date", "Date d'échéance", "Expiry date", True, values.date, "31/12/2026"),
     # The annual premium, taxes included: the documents split it by the payment frequency.
@@ -93,7 +102,7 @@ POLICY_FIELDS: tuple[Field, ...] = (
         "Payment frequency",
         False,
         values.choice(PaymentFrequency),
-        "annual",
+        PaymentFrequency.annual,
     ),
 )
 

@@ -43,7 +43,12 @@ def template_xlsx(kind: str) -> bytes:
     )
     for f in FIELDS[kind]:
         help_sheet.append(
-            [f.french, f.also_accepted, str(_("Yes")) if f.required else str(_("No")), f.example]
+            [
+                f.french,
+                f.also_accepted,
+                str(_("Yes")) if f.required else str(_("No")),
+                f.shown_example(),
+            ]
         )
     buffer = io.BytesIO()
     workbook.save(buffer)
