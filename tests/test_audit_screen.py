@@ -20,7 +20,7 @@ from tests.conftest import user_organisation
 from tests.dates_support import build_world, stamp_everything
 from tests.export_support import csv_rows, xlsx_sheet
 from tests.screens_walk_support import read_page
-from tests.test_screens_support import page_text
+from tests.test_screens_support import csrf_token, page_text
 
 APP = Path(__file__).resolve().parent.parent / "app"
 
@@ -71,6 +71,20 @@ def test_an_entry_shows_its_changes_with_field_labels(app, http, manager_world):
     page = page_text(http.get(f"/audit/show/{entry.id}"))
     assert "Modification" in page and "Ville" in page and "∅ → Lyon" in page
     assert "{" not in page.split("Ville", 1)[1][:80]  # not the JSON
+
+
+def test_a_template_made_on_its_screen_is_logged_in_words(app, http, manager_world):
+    """Its details ("shared", False) read as a label and a word, in both languages."""
+    token = csrf_token(http, "/templateview/add")
+    form = {"name": "Attestation agence", "kind": "attestation", "output_format": "pdf"}
+    http.post("/templateview/add", data={**form, "locale": "fr", "csrf_token": token})
+    with app.app_context():
+        entry = db.session.query(AuditLog).filter_by(object_type="Template").one()
+    page = page_text(http.get(f"/audit/show/{entry.id}"))
+    assert "Partagé</strong> : Non" in page
+    assert "shared" not in page and "False" not in page
+    http.get("/lang/en", follow_redirects=True)
+    assert "Shared</strong> : No" in page_text(http.get(f"/audit/show/{entry.id}"))
 
 
 def test_a_deleted_object_is_named_from_its_last_record_without_a_link(app, http, manager_world):

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from flask import current_app, url_for
+from flask_babel import lazy_gettext as _
 from markupsafe import Markup
 
 from app.extensions import db
@@ -27,7 +28,7 @@ from app.services.vocabulary import (
 )
 from app.views.dates import format_iso_text, format_when
 from app.views.interface import ListInterface
-from app.views.labels import COLUMN_LABELS
+from app.views.labels import COLUMN_LABELS, yes_no
 
 # The screen showing one object of each type (its "show" route takes the id).
 OBJECT_PAGES: dict[str, str] = {
@@ -48,6 +49,8 @@ ENUM_FIELDS: dict[str, type] = {
     "payment_frequency": PaymentFrequency,
     "kind": ClientKind,
 }
+# Details the template screens record beside the columns (app/services/templates).
+DETAIL_LABELS: dict[str, Any] = {"shared": _("Shared"), "version": _("Version")}
 EMPTY = "∅"
 
 
@@ -76,7 +79,7 @@ def changes_cell(entry: Any) -> Markup:
         return Markup("")
     lines = []
     for field, pair in changes.items():
-        label = COLUMN_LABELS.get(field, field)
+        label = COLUMN_LABELS.get(field) or DETAIL_LABELS.get(field, field)
         if isinstance(pair, list) and len(pair) == 2:
             text = Markup("{} → {}").format(
                 _change_value(field, pair[0]), _change_value(field, pair[1])
@@ -92,13 +95,15 @@ def _change_value(field: str, value: Any) -> str:
         return EMPTY
     if isinstance(value, list):
         return ", ".join(_change_value(field, item) for item in value)
+    if isinstance(value, bool):
+        return yes_no(value)  # "Non", not Python's False
     enum_class = ENUM_FIELDS.get(field)
     if enum_class is not None and isinstance(value, str):
         try:
             return enum_label(value, enum_class)
         except (ValueError, KeyError):
             return value
-    if isinstance(value, bool) or not isinstance(value, str):
+    if not isinstance(value, str):
         return str(value)
     return format_iso_text(value)
 
