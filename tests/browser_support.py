@@ -36,7 +36,7 @@ from tests.processes import (
 )
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, BrowserType, Page
 
 ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"
 ADMIN_USERNAME = "admin"
@@ -53,6 +53,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# Chromium draws parts of a page in its own language, not the page's: the date inputs
+# (jj/mm/aaaa in French), the file input's button. On Linux it takes that language from
+# LANGUAGE, and knows no other than American English without Debian's chromium-l10n.
+BROWSER_LANGUAGES = {"fr": "fr_FR", "en": "en_GB"}
 START_TIMEOUT = 120  # run.py migrates and loads the demo data first; a loaded machine is slow
 # Waits for the page are generous: other processes share the 2 cores, and a wait only
 # lasts as long as the page takes, so a high ceiling costs nothing when all is well.
@@ -94,9 +98,20 @@ def chromium_executable() -> str:
     return path
 
 
+def launch_chromium(browser_type: BrowserType, executable: str, language: str) -> Browser:
+    """A headless chromium speaking ``language`` ("fr", "en"), as its user's would."""
+    # launch() gives the browser a fresh, empty user-data-dir of its own.
+    return browser_type.launch(
+        executable_path=executable,
+        args=CHROMIUM_ARGS,
+        headless=True,
+        env={**os.environ, "LANGUAGE": BROWSER_LANGUAGES[language]},
+    )
+
+
 @pytest.fixture(scope="session")
 def chromium(chromium_executable: str, site: Site) -> Iterator[Browser]:
-    """One headless chromium for the session; each test opens its own context in it.
+    """One headless French chromium for the session; each test opens its own context in it.
 
     It depends on `site` so that it closes first: gunicorn then has no open
     keep-alive connection to wait for when it is stopped.
@@ -104,10 +119,7 @@ def chromium(chromium_executable: str, site: Site) -> Iterator[Browser]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        # launch() gives the browser a fresh, empty user-data-dir of its own.
-        browser = playwright.chromium.launch(
-            executable_path=chromium_executable, args=CHROMIUM_ARGS, headless=True
-        )
+        browser = launch_chromium(playwright.chromium, chromium_executable, "fr")
         try:
             yield browser
         finally:
