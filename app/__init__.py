@@ -51,6 +51,9 @@ def create_app(config: Any | None = None) -> Flask:
     from app.services import audit
 
     audit.install()
+    from app.services.renewals import terms
+
+    terms.install()  # every door keeps a contract's terms and cycles in step
 
     with app.app_context():
         _tune_sqlite()

@@ -37,6 +37,13 @@ POLICY_FIELDS = [
     "currency",
     "payment_frequency",
     "renewal_of_id",
+    "echeance_day",
+    "echeance_month",
+    "tacit_renewal",
+    "notice_months",
+    "use",
+    "borrower",
+    "group_contract",
 ]
 
 
@@ -127,7 +134,25 @@ class PolicyApi(OrganisationModelRestApi):
         "premium": lazy_gettext(
             'The annual premium, taxes included, as a decimal string ("420.50"):'
             " the documents split it by the payment frequency."
-        )
+        ),
+        "expiry_date": lazy_gettext(
+            "The end of the current term: the coming échéance. Renewing adds a term and moves it."
+        ),
+        "echeance_day": lazy_gettext(
+            "Day of the main échéance (1-31); empty: the day of the current term's end."
+        ),
+        "echeance_month": lazy_gettext(
+            "Month of the main échéance (1-12); empty: the month of the current term's end."
+        ),
+        "tacit_renewal": lazy_gettext("Renewed by tacit agreement each year (default true)."),
+        "notice_months": lazy_gettext(
+            "Months of notice to refuse renewal before the échéance (L113-12; default 2)."
+        ),
+        "use": lazy_gettext(
+            "consumer or professional: the Chatel and Hamon rights protect consumers only."
+        ),
+        "borrower": lazy_gettext("Loan insurance (assurance emprunteur, loi Lemoine)."),
+        "group_contract": lazy_gettext("A group contract (excluded from Chatel)."),
     }
     search_columns = [
         "number",

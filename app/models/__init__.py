@@ -8,7 +8,22 @@ from app.models.delivery import PurgeRun, SigningKey, SpentLink
 from app.models.document import Document, DocumentStatus
 from app.models.job import Job, JobKind, JobStatus
 from app.models.organisation import Organisation
-from app.models.policy import LineOfBusiness, PaymentFrequency, Policy, PolicyStatus
+from app.models.policy import (
+    ContractUse,
+    LineOfBusiness,
+    PaymentFrequency,
+    Policy,
+    PolicyStatus,
+)
+from app.models.renewal import (
+    Cancellation,
+    NoticeChannel,
+    RenewalCycle,
+    RenewalDecision,
+    RenewalStatus,
+    Term,
+    TermStatus,
+)
 from app.models.template import OutputFormat, Template, TemplateKind, TemplateVersion
 from app.models.user import AppUser
 
@@ -37,4 +52,12 @@ __all__ = [
     "SpentLink",
     "PolicyStatus",
     "AppUser",
+    "Cancellation",
+    "ContractUse",
+    "NoticeChannel",
+    "RenewalCycle",
+    "RenewalDecision",
+    "RenewalStatus",
+    "Term",
+    "TermStatus",
 ]

@@ -13,6 +13,7 @@ from app.models.base import ModelValidationError, Timestamped
 from app.services.timezones import DEFAULT_TIMEZONE, TIMEZONE_MAX_LENGTH, is_valid_timezone
 
 # ORIAS registration numbers are 8 digits (registre unique des intermédiaires).
+DEFAULT_RENEWAL_LEAD_DAYS = 90
 ORIAS_PATTERN = re.compile(r"^[0-9]{8}$")  # ASCII only: \d also matches "８"
 
 
@@ -38,6 +39,23 @@ class Organisation(Timestamped, Model):
         default=DEFAULT_TIMEZONE,
         server_default=DEFAULT_TIMEZONE,
     )
+
+    # How many days before an échéance its renewal cycle opens (app/services/renewals/cycles.py).
+    renewal_lead_days: Mapped[int] = mapped_column(
+        Integer,
+        nullable=False,
+        default=DEFAULT_RENEWAL_LEAD_DAYS,
+        server_default=str(DEFAULT_RENEWAL_LEAD_DAYS),
+    )
+
+    @validates("renewal_lead_days")
+    def _check_lead_days(self, _key: str, value: int | None) -> int:
+        value = DEFAULT_RENEWAL_LEAD_DAYS if value is None else int(value)
+        if not 1 <= value <= 366:
+            raise ModelValidationError(
+                {"renewal_lead_days": str(_("Enter a number of days from 1 to 366."))}
+            )
+        return value
 
     @validates("orias_number")
     def _check_orias(self, _key: str, value: str) -> str:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
+from calendar import monthrange
 from decimal import Decimal
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     Enum,
@@ -17,6 +19,7 @@ from sqlalchemy import (
     Index,
     Integer,
     Numeric,
+    SmallInteger,
     String,
     UniqueConstraint,
     case,
@@ -27,6 +30,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from sqlalchemy.sql.expression import Grouping
 
 from app.models.base import ModelValidationError, OrganisationOwned, Timestamped
+
+DEFAULT_NOTICE_MONTHS = 2  # L113-12: at least two months before the échéance
 
 POLICY_NUMBER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9./_-]{0,39}$")
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
@@ -55,6 +60,13 @@ class PolicyStatus(enum.Enum):
     suspended = "suspended"
     cancelled = "cancelled"
     expired = "expired"
+
+
+class ContractUse(enum.Enum):
+    """Whether the client holds the contract as a consumer or for a trade (Chatel, Hamon)."""
+
+    consumer = "consumer"
+    professional = "professional"
 
 
 class PaymentFrequency(enum.Enum):
@@ -139,11 +151,55 @@ class Policy(OrganisationOwned, Timestamped, Model):
     renewal_of_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("policy.id", ondelete="SET NULL"), index=True
     )
+    # What the cancellation rules need (app/services/renewals/facts.py). The main échéance
+    # is a day and a month; empty, it is the current term's end (echeance_day_month).
+    echeance_day: Mapped[int | None] = mapped_column(SmallInteger)
+    echeance_month: Mapped[int | None] = mapped_column(SmallInteger)
+    tacit_renewal: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=True, server_default=text("true")
+    )
+    notice_months: Mapped[int] = mapped_column(
+        SmallInteger, nullable=False, default=DEFAULT_NOTICE_MONTHS, server_default=text("2")
+    )
+    use: Mapped[ContractUse] = mapped_column(
+        # No CHECK on columns added to an existing table: SQLite cannot drop them then.
+        Enum(ContractUse, name="contract_use", native_enum=False, length=20),
+        nullable=False,
+        default=ContractUse.consumer,
+        server_default=ContractUse.consumer.value,
+    )
+    borrower: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=text("false")
+    )
+    group_contract: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=text("false")
+    )
 
     organisation = relationship("Organisation")
     client = relationship("Client", back_populates="policies")
     company = relationship("Company", back_populates="policies")
     renewal_of = relationship("Policy", remote_side=[id])
+    terms = relationship(
+        "Term",
+        back_populates="policy",
+        order_by="Term.sequence",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+    renewal_cycles = relationship(
+        "RenewalCycle",
+        back_populates="policy",
+        order_by="RenewalCycle.echeance",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+    cancellation = relationship(
+        "Cancellation",
+        back_populates="policy",
+        uselist=False,
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
 
     @validates("number")
     def _check_number(self, key: str, value: str | None) -> str:
@@ -172,6 +228,29 @@ class Policy(OrganisationOwned, Timestamped, Model):
             raise ModelValidationError({key: str(_("Use an ISO 4217 code such as EUR."))})
         return value
 
+    @validates("echeance_day", "echeance_month", "notice_months")
+    def _check_small_numbers(self, key: str, value: int | None) -> int | None:
+        if value is None:
+            if key == "notice_months":
+                return DEFAULT_NOTICE_MONTHS
+            return None
+        value = int(value)
+        bounds = {"echeance_day": (1, 31), "echeance_month": (1, 12), "notice_months": (1, 12)}
+        low, high = bounds[key]
+        if not low <= value <= high:
+            raise ModelValidationError(
+                {key: str(_("Enter a number from %(low)d to %(high)d.", low=low, high=high))}
+            )
+        return value
+
+    def echeance_day_month(self) -> tuple[int, int] | None:
+        """The main échéance (day, month): as entered, else the current term's end."""
+        if self.echeance_day and self.echeance_month:
+            return self.echeance_day, self.echeance_month
+        if self.expiry_date:
+            return self.expiry_date.day, self.expiry_date.month
+        return None
+
     def check_invariants(self) -> None:
         """Raise ModelValidationError listing every cross-field rule this policy breaks."""
         errors: dict[str, str] = {}
@@ -179,6 +258,14 @@ class Policy(OrganisationOwned, Timestamped, Model):
             errors["expiry_date"] = str(_("The expiry date must be after the effective date."))
         if self.renewal_of_id is not None and self.renewal_of_id == self.id:
             errors["renewal_of_id"] = str(_("A policy cannot renew itself."))
+        if bool(self.echeance_day) != bool(self.echeance_month):
+            errors["echeance_month"] = str(_("Enter both the day and the month of the échéance."))
+        elif (
+            self.echeance_day
+            and self.echeance_month
+            and self.echeance_day > monthrange(2000, self.echeance_month)[1]  # 29 Feb allowed
+        ):
+            errors["echeance_day"] = str(_("This day does not exist in that month."))
         if errors:
             raise ModelValidationError(errors)
 

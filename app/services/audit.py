@@ -69,9 +69,18 @@ def record(
 def audited_models() -> tuple[type, ...]:
     from flask_appbuilder.security.sqla.models import Role
 
-    from app.models import AppUser, Client, Company, Organisation, Policy
+    from app.models import (
+        AppUser,
+        Cancellation,
+        Client,
+        Company,
+        Organisation,
+        Policy,
+        RenewalCycle,
+        Term,
+    )
 
-    return (Organisation, AppUser, Role, Company, Client, Policy)
+    return (Organisation, AppUser, Role, Company, Client, Policy, Term, RenewalCycle, Cancellation)
 
 
 def install(session_class: type[Session] = Session) -> None:

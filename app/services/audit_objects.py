@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.models import (
     AppUser,
+    Cancellation,
     Client,
     Company,
     Document,
@@ -27,7 +28,9 @@ from app.models import (
     JobKind,
     Organisation,
     Policy,
+    RenewalCycle,
     Template,
+    Term,
 )
 from app.models.delivery import PurgeRun
 from app.services.batches import in_lists
@@ -63,6 +66,17 @@ NAMEABLE: dict[str, Nameable] = {
     "User": Nameable(AppUser, lambda row: row.username, lambda: AppUser.organisation_id),
     "Organisation": Nameable(Organisation, lambda row: row.name, lambda: Organisation.id),
     "PurgeRun": Nameable(PurgeRun, lambda _row: None, None),
+    "Term": Nameable(
+        Term, lambda row: f"{row.policy.number} {row!r}", lambda: Term.organisation_id
+    ),
+    "RenewalCycle": Nameable(
+        RenewalCycle,
+        lambda row: f"{row.policy.number} {row.echeance.isoformat()}",
+        lambda: RenewalCycle.organisation_id,
+    ),
+    "Cancellation": Nameable(
+        Cancellation, lambda row: row.policy.number, lambda: Cancellation.organisation_id
+    ),
 }
 
 

@@ -100,3 +100,8 @@ def to_utc(value: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
     """Wall-clock time typed in ``tz`` (naive) as a stored value (naive UTC)."""
     moment = value.replace(tzinfo=tz) if value.tzinfo is None else value
     return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def local_today(tz: dt.tzinfo) -> dt.date:
+    """Today's date where the agency is (its day may not be UTC's)."""
+    return dt.datetime.now(tz).date()

@@ -130,6 +130,7 @@ ACTION_LABELS: dict[str, Any] = {
     "export.requested": _("Export requested"),
     "export.delivered": _("Export produced"),
     "export.failed": _("Export failed"),
+    "renewal_cycles_opened": _("Renewals opened"),
 }
 
 # The object types audit entries name (model class names, "User" for AppUser).
@@ -148,6 +149,9 @@ OBJECT_LABELS: dict[str, Any] = {
     "AuthSession": _("Session"),
     "PurgeRun": _("Purge run"),
     "AuditLog": _("Audit log"),
+    "Term": _("Term"),
+    "RenewalCycle": _("Renewal"),
+    "Cancellation": _("Cancellation"),
 }
 
 # Who acts when no user does: the names tasks and commands write as the entry's
