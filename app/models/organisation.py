@@ -48,6 +48,29 @@ class Organisation(Timestamped, Model):
         server_default=str(DEFAULT_RENEWAL_LEAD_DAYS),
     )
 
+    # Premium notices: issued this many days before their due date; the reminder before
+    # it and the relance after it (the agency's choices; L113-3 deadlines are fixed in law).
+    premium_issue_days: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=30, server_default="30"
+    )
+    reminder_days: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=15, server_default="15"
+    )
+    relance_days: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=5, server_default="5"
+    )
+
+    @validates("premium_issue_days", "reminder_days", "relance_days")
+    def _check_premium_days(self, key: str, value: int | None) -> int:
+        value = (
+            {"premium_issue_days": 30, "reminder_days": 15, "relance_days": 5}[key]
+            if value is None
+            else int(value)
+        )
+        if not 0 <= value <= 366:
+            raise ModelValidationError({key: str(_("Enter a number of days from 0 to 366."))})
+        return value
+
     @validates("renewal_lead_days")
     def _check_lead_days(self, _key: str, value: int | None) -> int:
         value = DEFAULT_RENEWAL_LEAD_DAYS if value is None else int(value)

@@ -70,17 +70,33 @@ def audited_models() -> tuple[type, ...]:
     from flask_appbuilder.security.sqla.models import Role
 
     from app.models import (
+        Allocation,
         AppUser,
         Cancellation,
         Client,
         Company,
         Organisation,
+        Payment,
         Policy,
         RenewalCycle,
         Term,
     )
 
-    return (Organisation, AppUser, Role, Company, Client, Policy, Term, RenewalCycle, Cancellation)
+    # Premium notices are audited by their use cases (issued, formal notice, cancelled):
+    # the daily stage moves are computed from dates, not decisions.
+    return (
+        Organisation,
+        AppUser,
+        Role,
+        Company,
+        Client,
+        Policy,
+        Term,
+        RenewalCycle,
+        Cancellation,
+        Payment,
+        Allocation,
+    )
 
 
 def install(session_class: type[Session] = Session) -> None:

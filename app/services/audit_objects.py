@@ -15,10 +15,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.models import (
+    Allocation,
     AppUser,
     Cancellation,
     Client,
@@ -27,7 +29,9 @@ from app.models import (
     Job,
     JobKind,
     Organisation,
+    Payment,
     Policy,
+    PremiumNotice,
     RenewalCycle,
     Template,
     Term,
@@ -67,15 +71,32 @@ NAMEABLE: dict[str, Nameable] = {
     "Organisation": Nameable(Organisation, lambda row: row.name, lambda: Organisation.id),
     "PurgeRun": Nameable(PurgeRun, lambda _row: None, None),
     "Term": Nameable(
-        Term, lambda row: f"{row.policy.number} {row!r}", lambda: Term.organisation_id
+        Term,
+        lambda row: _(
+            "%(number)s, term %(sequence)d", number=row.policy.number, sequence=row.sequence
+        ),
+        lambda: Term.organisation_id,
     ),
     "RenewalCycle": Nameable(
         RenewalCycle,
-        lambda row: f"{row.policy.number} {row.echeance.isoformat()}",
+        lambda row: _(
+            "%(number)s, renewal %(year)d", number=row.policy.number, year=row.echeance.year
+        ),
         lambda: RenewalCycle.organisation_id,
     ),
     "Cancellation": Nameable(
         Cancellation, lambda row: row.policy.number, lambda: Cancellation.organisation_id
+    ),
+    "PremiumNotice": Nameable(
+        PremiumNotice, lambda row: row.number, lambda: PremiumNotice.organisation_id
+    ),
+    "Payment": Nameable(
+        Payment, lambda row: _("Payment #%(id)d", id=row.id), lambda: Payment.organisation_id
+    ),
+    "Allocation": Nameable(
+        Allocation,
+        lambda row: row.premium_notice.number,
+        lambda: Allocation.organisation_id,
     ),
 }
 

@@ -131,6 +131,10 @@ ACTION_LABELS: dict[str, Any] = {
     "export.delivered": _("Export produced"),
     "export.failed": _("Export failed"),
     "renewal_cycles_opened": _("Renewals opened"),
+    "premium_notices_issued": _("Premium notices issued"),
+    "premium_stages_moved": _("Unpaid premium stages updated"),
+    "premium_notice.formal_notice": _("Formal notice recorded"),
+    "premium_notice.cancelled": _("Premium notice cancelled"),
 }
 
 # The object types audit entries name (model class names, "User" for AppUser).
@@ -152,6 +156,9 @@ OBJECT_LABELS: dict[str, Any] = {
     "Term": _("Term"),
     "RenewalCycle": _("Renewal"),
     "Cancellation": _("Cancellation"),
+    "PremiumNotice": _("Premium notice"),
+    "Payment": _("Payment"),
+    "Allocation": _("Allocation"),
 }
 
 # Who acts when no user does: the names tasks and commands write as the entry's

@@ -1,0 +1,1 @@
+"""Premium notices (quittances), payments and the unpaid-premium procedure."""
