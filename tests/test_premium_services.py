@@ -234,3 +234,51 @@ def test_suggestions_pay_the_oldest_first(app, monthly):
             (notices[1].id, Decimal("35.04")),
             (notices[2].id, Decimal("9.90")),
         ]
+
+
+def test_cancellation_for_non_payment_waits_for_the_cancellable_date(app, monthly):
+    from app.models import PolicyStatus
+    from app.services.renewals import cancellations
+
+    org, policy_id = monthly
+    with app.app_context():
+        issuing.issue_due(db.session, policy_id=policy_id, until=D(2026, 12, 31), today=TODAY)
+        policy = db.session.get(Policy, policy_id)
+        with pytest.raises(InvalidRequestError) as none_yet:
+            cancellations.cancel(
+                db.session, policy, ground="non_payment", requested_on=TODAY, received_on=TODAY
+            )
+        assert none_yet.value.errors == {"ground": "no_formal_notice"}
+        november = _notices(policy_id)[-2]  # due 1 Nov 2026
+        procedure.move_stages(db.session, organisation_id=org, today=D(2026, 11, 20))
+        procedure.record_formal_notice(
+            db.session,
+            november,
+            sent_on=D(2026, 11, 20),
+            registered_letter_number="X",
+            today=D(2026, 11, 20),
+        )
+        assert november.cancellable_on == D(2026, 12, 30)
+        with pytest.raises(InvalidRequestError) as early:
+            cancellations.cancel(
+                db.session,
+                policy,
+                ground="non_payment",
+                requested_on=D(2026, 12, 29),
+                received_on=D(2026, 12, 29),
+            )
+        assert early.value.errors == {"ground": "before_cancellable_on"}
+        done = cancellations.cancel(
+            db.session,
+            policy,
+            ground="non_payment",
+            requested_on=D(2026, 12, 30),
+            received_on=D(2026, 12, 30),
+        )
+        db.session.commit()
+        assert (done.basis, done.effective_on) == ("L113-3", D(2026, 12, 30))
+        assert policy.status is PolicyStatus.cancelled
+        notices = {n.due_on: n for n in _notices(policy_id)}
+        assert notices[D(2026, 11, 1)].stage is UnpaidStage.cancelled
+        assert notices[D(2026, 11, 1)].status is NoticeStatus.unpaid  # still owed
+        assert notices[D(2026, 12, 1)].status is not NoticeStatus.cancelled  # due before the end

@@ -5,16 +5,30 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Cancellation, Policy, PolicyStatus, RenewalStatus
+from app.models import (
+    Cancellation,
+    NoticeStatus,
+    Policy,
+    PolicyStatus,
+    PremiumNotice,
+    RenewalStatus,
+    UnpaidStage,
+)
 from app.services.errors import ConflictError, InvalidRequestError
+from app.services.premiums.standing import OPEN
 from app.services.renewals.contracts import facts_for
-from app.services.renewals.facts import Ground, GroundResult, RuleRefusal
+from app.services.renewals.facts import Ground, GroundResult, Reason, RuleRefusal
 from app.services.renewals.reasons import reason_text
 from app.services.renewals.rules import cancellation_effect, cancellation_rights
+from app.services.renewals.unpaid import BASIS as UNPAID_BASIS
 
 ENDED = (PolicyStatus.cancelled, PolicyStatus.expired)
+# The insurer's cancellation for an unpaid premium: not a client's right (Ground), so it
+# is not among the rights of a day; recorded through the same door (issue 14).
+NON_PAYMENT = "non_payment"
 
 
 def rights_on(policy: Policy, on: dt.date) -> list[GroundResult]:
@@ -39,15 +53,19 @@ def cancel(
     Raises InvalidRequestError with the rule's reason when the ground does not apply, and
     ConflictError when the contract has already ended or been cancelled.
     """
-    try:
-        ground_value = Ground(ground)
-    except ValueError:
-        raise InvalidRequestError(
-            _("Unknown cancellation ground."),
-            {"ground": _("Choose one of: %(grounds)s.", grounds=", ".join(Ground))},
-        ) from None
+    if ground != NON_PAYMENT:
+        try:
+            ground_value = Ground(ground)
+        except ValueError:
+            grounds = ", ".join([*Ground, NON_PAYMENT])
+            raise InvalidRequestError(
+                _("Unknown cancellation ground."),
+                {"ground": _("Choose one of: %(grounds)s.", grounds=grounds)},
+            ) from None
     if policy.cancellation is not None or policy.status in ENDED:
         raise ConflictError(_("This contract has already ended or been cancelled."))
+    if ground == NON_PAYMENT:
+        return _cancel_for_non_payment(session, policy, requested_on, received_on, note)
     facts = facts_for(
         policy,
         situation_changed_on=situation_changed_on,
@@ -81,6 +99,79 @@ def cancel(
         effective_on=effective_on,
         basis=result.basis,
         reason=str(result.reason),
+        note=(note or "").strip() or None,
+    )
+    policy.cancellation = cancellation
+    session.add(cancellation)
+    return cancellation
+
+
+def _cancel_for_non_payment(
+    session: Session,
+    policy: Policy,
+    requested_on: dt.date,
+    received_on: dt.date,
+    note: str | None,
+) -> Cancellation:
+    """The insurer's cancellation of L113-3 al. 3, never before a notice's cancellable date.
+
+    It takes effect on the day it is notified (``requested_on``); the unpaid notices stay
+    owed for the periods they covered, and the notices due from that day are cancelled.
+    """
+    if received_on < requested_on:
+        raise InvalidRequestError(
+            _(
+                "This cancellation is refused (%(basis)s): %(reason)s",
+                basis=UNPAID_BASIS,
+                reason=reason_text(Reason.received_before_requested),
+            ),
+            {"ground": str(Reason.received_before_requested)},
+        )
+    unpaid = [
+        notice
+        for notice in session.scalars(
+            select(PremiumNotice).where(
+                PremiumNotice.policy_id == policy.id,
+                PremiumNotice.status.in_(OPEN),
+                PremiumNotice.cancellable_on.is_not(None),
+            )
+        )
+    ]
+    if not unpaid:
+        raise InvalidRequestError(
+            _("No unpaid premium of this contract is in formal notice."),
+            {"ground": "no_formal_notice"},
+        )
+    first = min(notice.cancellable_on for notice in unpaid)
+    if requested_on < first:
+        raise InvalidRequestError(
+            _(
+                "This contract may be cancelled for non-payment from %(date)s (L113-3).",
+                date=first.isoformat(),
+            ),
+            {"ground": "before_cancellable_on"},
+        )
+    for notice in unpaid:
+        notice.stage = UnpaidStage.cancelled
+    for notice in session.scalars(
+        select(PremiumNotice).where(
+            PremiumNotice.policy_id == policy.id,
+            PremiumNotice.status.in_(OPEN),
+            PremiumNotice.due_on >= requested_on,
+            PremiumNotice.paid_amount == 0,
+        )
+    ):
+        notice.status = NoticeStatus.cancelled
+        notice.cancelled_on = requested_on
+    _end_contract(policy, requested_on)
+    cancellation = Cancellation(
+        organisation_id=policy.organisation_id,
+        ground=NON_PAYMENT,
+        requested_on=requested_on,
+        received_on=received_on,
+        effective_on=requested_on,
+        basis=UNPAID_BASIS,
+        reason="after_formal_notice",
         note=(note or "").strip() or None,
     )
     policy.cancellation = cancellation

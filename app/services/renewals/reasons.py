@@ -62,5 +62,10 @@ def reason_text(reason: Reason | str) -> str:
     return str(REASON_TEXTS[Reason(reason)])
 
 
+NON_PAYMENT_LABEL = _l("Non-payment of the premium (insurer)")
+
+
 def ground_label(ground: Ground | str) -> str:
+    if ground == "non_payment":  # app/services/renewals/cancellations.py NON_PAYMENT
+        return str(NON_PAYMENT_LABEL)
     return str(GROUND_LABELS[Ground(ground)])
