@@ -8,12 +8,11 @@ render (and wraps streamed rows so that each one is checked too).
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from flask import has_app_context
@@ -31,17 +30,24 @@ from app.models import (
     PolicyStatus,
 )
 from app.services.rendering.errors import RenderError
+from app.services.rendering.instalments import (  # noqa: F401 (their public home for callers)
+    CENT,
+    MAX_INSTALMENTS,
+    MONTHS_BETWEEN_INSTALMENTS,
+    add_months,
+    instalments,
+)
+from app.services.rendering.terms import (
+    renewal_context,
+    sample_renewal,
+    term_data,
+    term_summary,
+    terms_context,
+)
+from app.services.timezones import local_today, zone
 from app.services.vocabulary import enum_label
 
 PLAIN_SCALARS = (str, int, float, Decimal, dt.date, dt.datetime, dt.time, bool, type(None))
-MONTHS_BETWEEN_INSTALMENTS = {
-    PaymentFrequency.monthly: 1,
-    PaymentFrequency.quarterly: 3,
-    PaymentFrequency.semiannual: 6,
-    PaymentFrequency.annual: 12,
-}
-CENT = Decimal("0.01")
-MAX_INSTALMENTS = 600  # 50 years of monthly payments
 
 
 # --- plain data -----------------------------------------------------------------
@@ -117,46 +123,6 @@ def context_sha256(context: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-# --- instalments -------------------------------------------------------------------
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """``day`` plus ``months``, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def instalments(
-    premium: Decimal,
-    frequency: PaymentFrequency | str | None,
-    effective_date: dt.date,
-    expiry_date: dt.date,
-) -> list[dict[str, Any]]:
-    """Due dates over the policy period and amounts that add up exactly to the premium.
-
-    The premium is split in equal parts rounded down to the cent; the rounding
-    remainder goes on the first instalment (the usual practice: the first
-    notice carries the odd cents).
-    """
-    frequency = PaymentFrequency(frequency) if frequency else PaymentFrequency.annual
-    step = MONTHS_BETWEEN_INSTALMENTS[frequency]
-    due_dates = [effective_date]
-    while len(due_dates) < MAX_INSTALMENTS:
-        following = add_months(effective_date, step * len(due_dates))
-        if following >= expiry_date:
-            break
-        due_dates.append(following)
-    total = Decimal(premium).quantize(CENT)
-    share = (total / len(due_dates)).quantize(CENT, rounding=ROUND_DOWN)
-    amounts = [share] * len(due_dates)
-    amounts[0] = total - share * (len(due_dates) - 1)
-    return [
-        {"number": index + 1, "due_date": due, "amount": amount}
-        for index, (due, amount) in enumerate(zip(due_dates, amounts, strict=True))
-    ]
-
-
 # --- labels ------------------------------------------------------------------------
 
 
@@ -178,15 +144,21 @@ def _labels(locale: str, pairs: dict[str, tuple[Any, type]]) -> dict[str, str]:
 def load_policy_for_render(
     session: Session, policy_id: int, organisation_id: int | None
 ) -> Policy | None:
-    """The policy with its client, insurer and organisation, in one query.
+    """The policy with its client, insurer, organisation, terms and renewal cycles, in one query.
 
     Scoped to ``organisation_id`` (None: any organisation, for the platform
     operator and the worker, which checked the scope when the job was made).
+    Terms and cycles are joined too: a contract has one of each a year, so the
+    product of the two stays small and the render issues no lazy load.
     """
     query = (
         select(Policy)
         .options(
-            joinedload(Policy.client), joinedload(Policy.company), joinedload(Policy.organisation)
+            joinedload(Policy.client),
+            joinedload(Policy.company),
+            joinedload(Policy.organisation),
+            joinedload(Policy.terms),
+            joinedload(Policy.renewal_cycles),
         )
         .where(Policy.id == policy_id)
     )
@@ -216,8 +188,13 @@ def _value(member: Any) -> Any:
 def policy_context(
     policy: Policy, *, today: dt.date | None = None, locale: str = "fr"
 ) -> dict[str, Any]:
-    """Everything a policy document shows, as plain data (keys in docs/templates.md)."""
+    """Everything a policy document shows, as plain data (keys in docs/templates.md).
+
+    ``today`` defaults to the agency's date; it picks the current term (the one the
+    documents are about) and the coming échéance an avis d'échéance announces.
+    """
     client, company = policy.client, policy.company
+    today = today or local_today(zone(policy.organisation.timezone))
     labels = _labels(
         locale,
         {
@@ -228,6 +205,7 @@ def policy_context(
         },
     )
     frequency = policy.payment_frequency or PaymentFrequency.annual
+    term, terms = terms_context(policy, today, frequency)
     return {
         "organisation": organisation_context(policy.organisation),
         "policy": {
@@ -265,10 +243,13 @@ def policy_context(
             "email": company.email,
             "phone": company.phone,
         },
-        "instalments": instalments(
-            policy.premium, frequency, policy.effective_date, policy.expiry_date
-        ),
-        "today": today or dt.date.today(),
+        # The current term's payments, not the contract's whole life: a renewed
+        # contract's premium is per year.
+        "instalments": term["instalments"],
+        "term": term,
+        "terms": terms,
+        "renewal": renewal_context(policy, today, frequency),
+        "today": today,
         "locale": locale,
     }
 
@@ -302,6 +283,7 @@ def sample_context(
     effective = dt.date(today.year, today.month, 1)
     expiry = add_months(effective, 12)
     premium = Decimal("684.36")
+    proposed_premium = Decimal("712.80")
     labels = _labels(
         locale,
         {
@@ -310,6 +292,14 @@ def sample_context(
             "frequency": (PaymentFrequency.quarterly, PaymentFrequency),
             "client_kind": (ClientKind.person, ClientKind),
         },
+    )
+    sample_term = term_data(
+        sequence=1,
+        start=effective,
+        end=expiry,
+        premium=premium,
+        status="open",
+        frequency=PaymentFrequency.quarterly,
     )
     organisation_data = dict(SAMPLE_ORGANISATION)
     if organisation is not None:
@@ -353,7 +343,18 @@ def sample_context(
             "email": "souscription@mra-assurances.example",
             "phone": "04 78 00 00 00",
         },
-        "instalments": instalments(premium, PaymentFrequency.quarterly, effective, expiry),
+        "instalments": sample_term["instalments"],
+        "term": sample_term,
+        "terms": [term_summary(sample_term, current=True)],
+        "renewal": sample_renewal(
+            line=LineOfBusiness.auto.value,
+            effective=effective,
+            expiry=expiry,
+            premium=premium,
+            proposed_premium=proposed_premium,
+            frequency=PaymentFrequency.quarterly,
+            today=today,
+        ),
         "today": today,
         "locale": locale,
     }
