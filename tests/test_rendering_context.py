@@ -78,10 +78,34 @@ def walk(value, path: str = "") -> list[str]:
     return [] if type(value) in PLAIN or type(value) is bool else [f"{path}: {type(value)}"]
 
 
+TERM_KEYS = {"sequence", "start", "end", "premium", "status", "instalments"}
+RENEWAL_KEYS = {
+    "echeance",
+    "start",
+    "end",
+    "premium",
+    "previous_premium",
+    "instalments",
+    "renewed",
+    "tacit_renewal",
+    "notice_months",
+    "last_day_to_refuse",
+    "avis_sent_on",
+    "late",
+    "chatel_window_end",
+    "chatel_applies",
+    "annual",
+    "hamon",
+    "health_ria",
+}
+
+
 def assert_contract_keys(context: dict) -> None:
     for section, keys in CONTRACT_KEYS.items():
         assert keys <= set(context[section]), (section, keys - set(context[section]))
     assert {"due_date", "amount"} <= set(context["instalments"][0])
+    assert set(context["term"]) >= TERM_KEYS and set(context["renewal"]) >= RENEWAL_KEYS
+    assert all(TERM_KEYS - {"instalments"} | {"current"} <= set(t) for t in context["terms"])
     assert isinstance(context["today"], dt.date) and context["locale"] in ("fr", "en")
 
 
@@ -311,3 +335,154 @@ def test_each_template_names_its_files(name: str, key, kind, expected: str) -> N
 def test_file_name_is_never_longer_than_120() -> None:
     name = file_name_for("avis-echeance", "X" * 40 + "é" * 300, 7, "pdf")
     assert len(name) <= 120 and name.startswith("avis-echeance-X") and name.endswith(".pdf")
+
+
+# --- the current term and the coming renewal --------------------------------------------------
+
+
+def test_the_context_has_the_current_term_and_the_coming_renewal(
+    app, make_organisation, portfolio
+) -> None:
+    # portfolio: an auto contract of 1 Jan 2026 to 1 Jan 2027 at 420.50, paid annually.
+    organisation_id = make_organisation()
+    ids = portfolio(organisation_id, suffix="T")
+    with app.app_context():
+        context = policy_context(
+            load(app, ids["policy"], organisation_id), today=dt.date(2026, 11, 20)
+        )
+    assert walk(context) == []
+    term, renewal = context["term"], context["renewal"]
+    assert (term["sequence"], term["start"], term["end"]) == (
+        1,
+        dt.date(2026, 1, 1),
+        dt.date(2027, 1, 1),
+    )
+    assert term["premium"] == Decimal("420.50") and term["instalments"] == context["instalments"]
+    assert [t["current"] for t in context["terms"]] == [True]
+    assert renewal["echeance"] == renewal["start"] == dt.date(2027, 1, 1)
+    assert renewal["end"] == dt.date(2028, 1, 1) and renewal["renewed"] is False
+    assert renewal["premium"] == renewal["previous_premium"] == Decimal("420.50")
+    assert [(i["due_date"], i["amount"]) for i in renewal["instalments"]] == [
+        (dt.date(2027, 1, 1), Decimal("420.50"))
+    ]
+    # Not recorded as sent: the avis reads as sent on the render day, 19 days after 1 Nov.
+    assert renewal["last_day_to_refuse"] == dt.date(2026, 11, 1)
+    assert renewal["avis_sent_on"] == dt.date(2026, 11, 20)
+    assert renewal["late"] is True and renewal["chatel_window_end"] == dt.date(2026, 12, 10)
+    assert renewal["chatel_applies"] and renewal["annual"] and renewal["hamon"]
+    assert renewal["health_ria"] is False
+
+
+def test_the_recorded_avis_and_the_proposed_premium_drive_the_renewal(
+    app, make_organisation, portfolio
+) -> None:
+    from app.models import PaymentFrequency as Frequency
+    from app.services.renewals import cycles
+
+    organisation_id = make_organisation()
+    ids = portfolio(organisation_id, suffix="R")
+    with app.app_context():
+        policy = db.session.get(Policy, ids["policy"])
+        policy.payment_frequency = Frequency.monthly
+        cycle = cycles.cycle_for(policy)
+        cycles.propose(cycle, proposed_premium=Decimal("1000.00"))
+        cycles.record_notice(cycle, sent_on=dt.date(2026, 9, 1))
+        db.session.commit()
+        renewal = policy_context(
+            load(app, ids["policy"], organisation_id), today=dt.date(2026, 12, 30)
+        )["renewal"]
+    assert renewal["avis_sent_on"] == dt.date(2026, 9, 1)
+    assert renewal["late"] is False and renewal["chatel_window_end"] is None
+    assert renewal["premium"] == Decimal("1000.00")
+    amounts = [line["amount"] for line in renewal["instalments"]]
+    # 1,000.00 in twelve: 83.33 each, the 0.04 left over on the first.
+    assert amounts == [Decimal("83.37")] + [Decimal("83.33")] * 11
+    assert sum(amounts) == Decimal("1000.00")
+
+
+@pytest.mark.parametrize(
+    ("changes", "chatel", "hamon", "ria"),
+    [
+        ({"use": "professional"}, False, False, False),
+        ({"line_of_business": "health"}, True, False, True),
+        ({"line_of_business": "home"}, True, True, False),
+        ({"line_of_business": "life"}, False, False, False),
+        ({"group_contract": True}, False, True, False),
+        ({"tacit_renewal": False}, False, False, False),
+    ],
+)
+def test_the_rules_module_says_which_rights_the_avis_recalls(
+    app, make_organisation, portfolio, changes, chatel, hamon, ria
+) -> None:
+    from app.models import ContractUse, LineOfBusiness
+
+    organisation_id = make_organisation()
+    ids = portfolio(organisation_id, suffix="L")
+    with app.app_context():
+        policy = db.session.get(Policy, ids["policy"])
+        for name, value in changes.items():
+            if name == "use":
+                value = ContractUse(value)
+            elif name == "line_of_business":
+                value = LineOfBusiness(value)
+            setattr(policy, name, value)
+        db.session.commit()
+        renewal = policy_context(
+            load(app, ids["policy"], organisation_id), today=dt.date(2026, 11, 20)
+        )["renewal"]
+    assert (renewal["chatel_applies"], renewal["hamon"], renewal["health_ria"]) == (
+        chatel,
+        hamon,
+        ria,
+    )
+    if not chatel:
+        assert renewal["late"] is False and renewal["chatel_window_end"] is None
+
+
+def test_a_contract_renewed_ahead_bills_and_certifies_the_right_term(
+    app, make_organisation, portfolio
+) -> None:
+    from app.models import OutputFormat
+    from app.services.renewals import cycles
+    from app.services.templates import BUILTINS
+    from app.services.templates.builtin import builtin_body
+
+    organisation_id = make_organisation()
+    ids = portfolio(organisation_id, suffix="A")
+    with app.app_context():
+        policy = db.session.get(Policy, ids["policy"])
+        cycle = cycles.cycle_for(policy)
+        cycles.propose(cycle, proposed_premium=Decimal("500.00"))
+        cycles.renew(cycle)  # renewed on 20 Dec 2026, before the 1 Jan 2027 échéance
+        db.session.commit()
+        policy = load(app, ids["policy"], organisation_id)
+        before = policy_context(policy, today=dt.date(2026, 12, 20))
+        after = policy_context(policy, today=dt.date(2027, 1, 5))
+    # The row now spans two years; the documents still split one year's premium.
+    assert before["policy"]["expiry_date"] == dt.date(2028, 1, 1)
+    assert before["term"]["end"] == dt.date(2027, 1, 1)
+    assert [i["amount"] for i in before["instalments"]] == [Decimal("420.50")]
+    assert [(t["sequence"], t["current"]) for t in before["terms"]] == [(1, True), (2, False)]
+    # The avis of 20 Dec announces the term that starts at that échéance, as renewed.
+    renewal = before["renewal"]
+    assert renewal["renewed"] and renewal["echeance"] == dt.date(2027, 1, 1)
+    assert (renewal["start"], renewal["end"]) == (dt.date(2027, 1, 1), dt.date(2028, 1, 1))
+    assert renewal["premium"] == Decimal("500.00")
+    # Once in the new term, it is the current one, and the next échéance is projected.
+    assert after["term"]["sequence"] == 2 and after["term"]["premium"] == Decimal("500.00")
+    assert after["renewal"]["echeance"] == dt.date(2028, 1, 1)
+    assert after["renewal"]["renewed"] is False
+
+    attestation = next(b for b in BUILTINS if b.key == "attestation_assurance")
+    html = render(builtin_body(attestation), OutputFormat.html, after).data.decode()
+    assert "1 janvier 2027" in html and "1 janvier 2028" in html
+    assert "1 janvier 2026" not in html  # not the contract's first day
+
+
+def test_the_sample_has_a_term_and_a_renewal() -> None:
+    context = sample_context(None, today=dt.date(2026, 5, 20))
+    assert_contract_keys(context)
+    renewal = context["renewal"]
+    assert renewal["echeance"] == context["term"]["end"] == dt.date(2027, 5, 1)
+    assert renewal["premium"] == Decimal("712.80") and renewal["hamon"]
+    assert sum(line["amount"] for line in renewal["instalments"]) == Decimal("712.80")

@@ -267,3 +267,58 @@ def test_first_start_without_demo_data_still_offers_the_builtins(monkeypatch, tm
     assert sorted(keys) == sorted(b.key for b in BUILTINS)
     assert published == len(BUILTINS)
     assert organisations == 0  # no demo agency
+
+
+# --- revisions -------------------------------------------------------------------------------
+
+
+def test_every_revision_of_every_builtin_has_its_body_and_compiles():
+    from app.services.rendering import check_template
+    from app.services.templates.builtin import HISTORY_DIR
+
+    kept = set()
+    for builtin in BUILTINS:
+        bodies = [builtin_body(builtin, n) for n in range(1, builtin.revision + 1)]
+        assert len(set(bodies)) == len(bodies), builtin.key  # each revision changed something
+        for body in bodies:
+            check_template(body, builtin.output_format)
+        kept |= {f"{builtin.key}.{n}." for n in range(1, builtin.revision)}
+        assert all(len(change) <= 500 for change in builtin.revisions)
+        with pytest.raises(ValueError):
+            builtin_body(builtin, builtin.revision + 1)
+    # No history file is left over from a revision that is not declared.
+    stray = [p.name for p in HISTORY_DIR.iterdir() if not any(p.name.startswith(k) for k in kept)]
+    assert stray == []
+
+
+def test_a_body_changed_in_a_release_reaches_an_existing_installation(ctx):
+    from app.services.templates.builtin import AUTHOR, UPDATED_CHANGELOG
+
+    contract = next(b for b in BUILTINS if b.key == "conditions_particulieres")
+    old = builtin_body(contract).replace("un fractionnement", "une fractionnement")
+    template = Template(
+        name=contract.name,
+        kind=contract.kind,
+        output_format=contract.output_format,
+        organisation_id=None,
+        builtin_key=contract.key,
+    )
+    db.session.add(template)
+    db.session.flush()
+    first = TemplateVersion(
+        template_id=template.id,
+        number=1,
+        body=old,
+        sha256=hashlib.sha256(old.encode()).hexdigest(),
+        author_name=AUTHOR,
+    )
+    db.session.add(first)
+    db.session.flush()
+    template.published_version = first
+    db.session.commit()
+    assert load_builtin_templates(db.session) == len(BUILTINS)  # 4 added, 1 updated
+    db.session.commit()
+    assert [v.number for v in template.versions] == [1, 2]
+    assert template.published_version.body == builtin_body(contract)
+    assert template.published_version.changelog == UPDATED_CHANGELOG
+    assert load_builtin_templates(db.session) == 0

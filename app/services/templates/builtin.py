@@ -7,10 +7,17 @@ version is one self-contained body, the one an operator reads and edits
 (the sandboxed renderer loads no other file). An XLSX template is ``<key>.json``,
 the renderer's sheet description.
 
-Loading is idempotent by ``builtin_key``: a key already present is left alone,
-whatever the operator did to that template since (new versions, another
-published one). A built-in template whose name an operator already gave a
-shared template of their own is skipped too, rather than make two of the same name.
+Loading is idempotent by ``builtin_key``: a missing built-in template is added with
+its current body as version 1, published. A built-in template whose body changed in a
+release (a new entry in ``Builtin.revisions``) gets that body as its next version
+when it is loaded again (every start of run.py, ``flask monassurance load-templates``):
+published at once if the published version is still one MonAssurance wrote, added
+unpublished (its changelog says so) if an operator published their own. Documents
+keep the version they were rendered with (``Document.template_version_id``), so the
+ones already generated stay as they were. A built-in template whose name an operator
+already gave a shared template of their own is skipped, rather than make two of the
+same name. Earlier bodies are kept byte for byte in ``history/<key>.<n>.html``, the
+record of what each revision replaced (docs/templates.md, "Built-in templates").
 """
 
 from __future__ import annotations
@@ -24,14 +31,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import OutputFormat, Template, TemplateKind, TemplateVersion
-from app.services.templates.authoring import name_taken
+from app.services import audit
+from app.services.templates.authoring import CHANGELOG_MAX_LENGTH, name_taken, next_number
 
 log = logging.getLogger(__name__)
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "data" / "templates"
+HISTORY_DIR = TEMPLATE_DIR / "history"
 LAYOUT_FILE = "_layout.html"
 AUTHOR = "MonAssurance"
 FIRST_CHANGELOG = "Modèle fourni avec MonAssurance."
+# A body that changed in a release without a revision entry (before revisions existed).
+UPDATED_CHANGELOG = "Mise à jour du modèle fourni avec MonAssurance."
+NOT_PUBLISHED = (
+    "Non publiée : la version publiée est la vôtre ; publiez celle-ci pour adopter ce changement."
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,14 @@ class Builtin:
     kind: TemplateKind
     output_format: OutputFormat
     description: str
+    # The changelog of each revision after the first, oldest first: add one whenever the
+    # body changes, and keep the replaced body in history/<key>.<revision>.<ext>.
+    revisions: tuple[str, ...] = ()
+
+    @property
+    def revision(self) -> int:
+        """The number of the body in app/data/templates (1 for a template never changed)."""
+        return 1 + len(self.revisions)
 
 
 BUILTINS: tuple[Builtin, ...] = (
@@ -57,15 +79,27 @@ BUILTINS: tuple[Builtin, ...] = (
         "Attestation d'assurance",
         TemplateKind.attestation,
         OutputFormat.pdf,
-        "Atteste que le client est assuré, pour la période de validité du contrat.",
+        "Atteste que le client est assuré, pour la période en cours du contrat.",
+        revisions=(
+            "La période attestée est la période en cours (de la dernière échéance à la "
+            "prochaine), non plus de la souscription à la dernière échéance.",
+        ),
     ),
     Builtin(
         "avis_echeance",
         "Avis d'échéance",
         TemplateKind.notice,
         OutputFormat.pdf,
-        "Montant et dates des prochains paiements, moyens de paiement et rappel du "
-        "droit de résiliation (loi Chatel).",
+        "La période qui s'ouvre à l'échéance et ses paiements, la date limite pour refuser "
+        "la reconduction (loi Chatel, délai de vingt jours si l'avis est tardif), et les "
+        "droits de résiliation Hamon et santé.",
+        revisions=(
+            "Facture la période à venir (de l'échéance à l'échéance suivante) et non la période "
+            "écoulée ; indique la date limite de dénonciation et, pour un avis tardif, le délai "
+            "de vingt jours (L113-15-1) ; rappelle le droit Hamon (auto, habitation) et la "
+            "résiliation infra-annuelle santé ; pas de mention Chatel pour un contrat "
+            "professionnel.",
+        ),
     ),
     Builtin(
         "document_entree_relation",
@@ -85,8 +119,14 @@ BUILTINS: tuple[Builtin, ...] = (
 )
 
 
-def builtin_body(builtin: Builtin) -> str:
-    """The full body of a built-in template, as stored in its first version."""
+def builtin_body(builtin: Builtin, revision: int | None = None) -> str:
+    """The full body of a built-in template at ``revision`` (the current one by default)."""
+    revision = builtin.revision if revision is None else revision
+    extension = "json" if builtin.output_format == OutputFormat.xlsx else "html"
+    if not 1 <= revision <= builtin.revision:
+        raise ValueError(f"{builtin.key} has no revision {revision}")
+    if revision < builtin.revision:
+        return (HISTORY_DIR / f"{builtin.key}.{revision}.{extension}").read_text(encoding="utf-8")
     if builtin.output_format == OutputFormat.xlsx:
         return (TEMPLATE_DIR / f"{builtin.key}.json").read_text(encoding="utf-8")
     content = (TEMPLATE_DIR / f"{builtin.key}.html").read_text(encoding="utf-8")
@@ -95,17 +135,21 @@ def builtin_body(builtin: Builtin) -> str:
 
 
 def load_builtin_templates(session: Session) -> int:
-    """Add the built-in templates that are missing, shared and with version 1 published.
+    """Add the missing built-in templates and the new revisions of those already there.
 
-    Returns how many were added. Never commits, never changes an existing template.
+    Returns how many templates were added or given a new version. Never commits; never
+    changes or deletes a version, nor unpublishes an operator's own.
     """
     keys = [builtin.key for builtin in BUILTINS]
-    existing = set(
-        session.scalars(select(Template.builtin_key).where(Template.builtin_key.in_(keys)))
-    )
-    added = 0
+    existing = {
+        template.builtin_key: template
+        for template in session.scalars(select(Template).where(Template.builtin_key.in_(keys)))
+    }
+    changed = 0
     for builtin in BUILTINS:
-        if builtin.key in existing:
+        template = existing.get(builtin.key)
+        if template is not None:
+            changed += _upgrade(session, template, builtin)
             continue
         if name_taken(session, None, builtin.name):
             log.warning("built-in template %r skipped: a shared template has its name", builtin.key)
@@ -122,18 +166,71 @@ def load_builtin_templates(session: Session) -> int:
         )
         session.add(template)
         session.flush()
-        version = TemplateVersion(
-            template_id=template.id,
-            number=1,
-            body=body,
-            changelog=FIRST_CHANGELOG,
-            sha256=hashlib.sha256(body.encode("utf-8")).hexdigest(),
-            author_name=AUTHOR,
+        template.published_version = _add_version(session, template, body, 1, FIRST_CHANGELOG)
+        changed += 1
+    if changed:
+        session.flush()
+    return changed
+
+
+def written_by_monassurance(version: TemplateVersion | None) -> bool:
+    """Whether a version is one this loader wrote (no user is its author)."""
+    return version is not None and version.author_id is None and version.author_name == AUTHOR
+
+
+def _upgrade(session: Session, template: Template, builtin: Builtin) -> int:
+    """Give ``template`` the current body of ``builtin`` if none of its versions has it."""
+    body = builtin_body(builtin)
+    digest = _sha256(body)
+    if session.scalar(
+        select(TemplateVersion.id).where(
+            TemplateVersion.template_id == template.id, TemplateVersion.sha256 == digest
         )
-        session.add(version)
-        session.flush()
+    ):
+        return 0  # this revision is there already (published or not: the operator decides)
+    published = template.published_version
+    adopt = written_by_monassurance(published)
+    changelog = builtin.revisions[-1] if builtin.revisions else UPDATED_CHANGELOG
+    if not adopt:
+        # The operator published their own version: offer this one, do not impose it.
+        changelog = f"{changelog} {NOT_PUBLISHED}"[:CHANGELOG_MAX_LENGTH]
+    version = _add_version(session, template, body, next_number(session, template), changelog)
+    if adopt:
         template.published_version = version
-        added += 1
-    if added:
         session.flush()
-    return added
+        audit.record(
+            session,
+            "publish",
+            "Template",
+            template.id,
+            {"version": [published.number, version.number]},
+            actor=audit.Actor(None, AUTHOR, None),
+        )
+    log.info(
+        "built-in template %r: revision %d added as version %d%s",
+        builtin.key,
+        builtin.revision,
+        version.number,
+        " and published" if adopt else " (not published: the operator's version stays)",
+    )
+    return 1
+
+
+def _add_version(
+    session: Session, template: Template, body: str, number: int, changelog: str
+) -> TemplateVersion:
+    version = TemplateVersion(
+        template_id=template.id,
+        number=number,
+        body=body,
+        changelog=changelog,
+        sha256=_sha256(body),
+        author_name=AUTHOR,
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+def _sha256(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
