@@ -5,7 +5,7 @@ In order, with nothing but embedded defaults (see the README's configuration tab
 1. applies the database migrations (Flask-Migrate / Alembic);
 2. syncs the roles and their permissions;
 3. loads the demo portfolio into an empty database (DEMO_DATA=false skips it), and the
-   built-in document templates that are missing (always);
+   built-in document templates that are missing or changed in this release (always);
 4. creates the first administrator: ADMIN_USERNAME (default "admin") and ADMIN_PASSWORD,
    or a generated password printed once on this console and written nowhere else;
 5. serves: the web server and the Huey consumer run as child processes; run.py prints
@@ -31,6 +31,7 @@ counters then live in one process and stay exact without extra set-up.
 Production runs the same pieces as separate, supervised processes:
     flask db upgrade                              # at each deploy
     flask monassurance sync-roles                 # at each deploy
+    flask monassurance load-templates             # at each deploy: built-in templates
     flask monassurance create-admin --username admin   # once; prompts for the password
     gunicorn -c gunicorn.conf.py wsgi:app         # the web server
     huey_consumer app.tasks.huey -w 2             # the worker; SIGINT stops it gracefully

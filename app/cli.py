@@ -86,12 +86,13 @@ def seed_demo_command() -> None:
 
 @monassurance.command("load-templates")
 def load_templates_command() -> None:
-    """Add the built-in document templates that are missing (never changes existing ones)."""
+    """Add the missing built-in document templates, and new versions of changed ones."""
     from app.extensions import db
     from app.services.demo import ensure_builtin_templates
 
     added = ensure_builtin_templates(db.session)
-    click.echo(f"{added} built-in template(s) added" if added else "built-in templates up to date")
+    done = f"{added} built-in template(s) added or updated"
+    click.echo(done if added else "built-in templates up to date")
 
 
 @monassurance.command("ping-worker")

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Container entry point (Dockerfile).
-#   web (default): migrate, sync roles and permissions, then exec gunicorn.
+#   web (default): migrate, sync roles and permissions, load the built-in templates (and
+#                  their new versions), then exec gunicorn.
 #   worker:        exec the Huey consumer (stop it with SIGINT to let tasks finish).
 #   anything else: exec'd as given, e.g. "flask monassurance create-admin --username admin".
 # exec keeps the server as PID 1, so `docker stop` signals reach it directly.
@@ -10,6 +11,7 @@ case "${1:-web}" in
     web)
         flask db upgrade
         flask monassurance sync-roles
+        flask monassurance load-templates
         exec gunicorn -c gunicorn.conf.py wsgi:app
         ;;
     worker)

@@ -174,9 +174,10 @@ def database_is_empty(session: Session) -> bool:
 
 
 def ensure_builtin_templates(session: Session) -> int:
-    """Add the missing built-in templates and commit: every start, demo data or not.
+    """Add the missing built-in templates, and new versions of changed ones, and commit.
 
-    Idempotent: a template already loaded (by its builtin_key) is never touched.
+    Every start, demo data or not. Idempotent: a revision already loaded is not added again
+    (app/services/templates/builtin.py).
     """
     added = load_builtin_templates(session)
     if added:
