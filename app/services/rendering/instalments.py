@@ -1,33 +1,26 @@
-"""Splitting an annual premium into the payments of one period.
+"""The instalments a document shows: the premium notices' own split, as plain data.
 
-Shared by the policy context (app/services/rendering/context.py) and the terms and
-renewal context (app/services/rendering/terms.py): both must split money the same way.
+One split for the whole application (app/services/premiums/schedule.py): an avis
+d'échéance or a contract prints exactly the amounts the premium notices will ask for,
+odd cents on the first instalment.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from app.models import PaymentFrequency
+from app.services.premiums.schedule import (
+    CENT,
+    MAX_INSTALMENTS,
+    MONTHS_BETWEEN_INSTALMENTS,
+    instalment_schedule,
+)
+from app.services.renewals.rules import add_months
 
-MONTHS_BETWEEN_INSTALMENTS = {
-    PaymentFrequency.monthly: 1,
-    PaymentFrequency.quarterly: 3,
-    PaymentFrequency.semiannual: 6,
-    PaymentFrequency.annual: 12,
-}
-CENT = Decimal("0.01")
-MAX_INSTALMENTS = 600  # 50 years of monthly payments
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """``day`` plus ``months``, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+__all__ = ["CENT", "MAX_INSTALMENTS", "MONTHS_BETWEEN_INSTALMENTS", "add_months", "instalments"]
 
 
 def instalments(
@@ -36,25 +29,8 @@ def instalments(
     effective_date: dt.date,
     expiry_date: dt.date,
 ) -> list[dict[str, Any]]:
-    """Due dates over the period and amounts that add up exactly to the premium.
-
-    The premium is split in equal parts rounded down to the cent; the rounding
-    remainder goes on the first instalment (the usual practice: the first
-    notice carries the odd cents).
-    """
-    frequency = PaymentFrequency(frequency) if frequency else PaymentFrequency.annual
-    step = MONTHS_BETWEEN_INSTALMENTS[frequency]
-    due_dates = [effective_date]
-    while len(due_dates) < MAX_INSTALMENTS:
-        following = add_months(effective_date, step * len(due_dates))
-        if following >= expiry_date:
-            break
-        due_dates.append(following)
-    total = Decimal(premium).quantize(CENT)
-    share = (total / len(due_dates)).quantize(CENT, rounding=ROUND_DOWN)
-    amounts = [share] * len(due_dates)
-    amounts[0] = total - share * (len(due_dates) - 1)
+    """Due dates over the period and amounts that add up exactly to the premium."""
     return [
-        {"number": index + 1, "due_date": due, "amount": amount}
-        for index, (due, amount) in enumerate(zip(due_dates, amounts, strict=True))
+        {"number": line.number, "due_date": line.due_on, "amount": line.total}
+        for line in instalment_schedule(premium, frequency, effective_date, expiry_date)
     ]
