@@ -16,7 +16,7 @@ unpublished (its changelog says so) if an operator published their own. Document
 keep the version they were rendered with (``Document.template_version_id``), so the
 ones already generated stay as they were. A built-in template whose name an operator
 already gave a shared template of their own is skipped, rather than make two of the
-same name. Earlier bodies are kept byte for byte in ``history/<key>.<n>.html``, the
+same name. Earlier bodies are kept byte for byte in ``history/<key>.<n>.html`` (or ``.json``), the
 record of what each revision replaced (docs/templates.md, "Built-in templates").
 """
 
@@ -114,7 +114,11 @@ BUILTINS: tuple[Builtin, ...] = (
         "Échéancier (tableur)",
         TemplateKind.notice,
         OutputFormat.xlsx,
-        "Les échéances de paiement du contrat dans un classeur, avec leur total.",
+        "Les échéances de paiement de la période en cours dans un classeur, avec leur total.",
+        revisions=(
+            "La période, la cotisation et les échéances sont celles de la période en cours, non "
+            "plus de la souscription à la dernière échéance.",
+        ),
     ),
 )
 
