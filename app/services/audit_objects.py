@@ -17,7 +17,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.models import (
     Allocation,
@@ -52,6 +52,8 @@ class Nameable:
     # The organisation column that scopes the lookup; None for platform-wide rows.
     organisation: Callable[[], Any] | None
     shared_when_null: bool = False  # a template of no organisation is shared with all
+    # Loader options for what the name reads beyond the row (one query per type, not per row).
+    options: Callable[[], tuple] = tuple
 
 
 def _job_name(job: Job) -> str:
@@ -76,6 +78,7 @@ NAMEABLE: dict[str, Nameable] = {
             "%(number)s, term %(sequence)d", number=row.policy.number, sequence=row.sequence
         ),
         lambda: Term.organisation_id,
+        options=lambda: (joinedload(Term.policy),),
     ),
     "RenewalCycle": Nameable(
         RenewalCycle,
@@ -83,9 +86,13 @@ NAMEABLE: dict[str, Nameable] = {
             "%(number)s, renewal %(year)d", number=row.policy.number, year=row.echeance.year
         ),
         lambda: RenewalCycle.organisation_id,
+        options=lambda: (joinedload(RenewalCycle.policy),),
     ),
     "Cancellation": Nameable(
-        Cancellation, lambda row: row.policy.number, lambda: Cancellation.organisation_id
+        Cancellation,
+        lambda row: row.policy.number,
+        lambda: Cancellation.organisation_id,
+        options=lambda: (joinedload(Cancellation.policy),),
     ),
     "PremiumNotice": Nameable(
         PremiumNotice, lambda row: row.number, lambda: PremiumNotice.organisation_id
@@ -97,6 +104,7 @@ NAMEABLE: dict[str, Nameable] = {
         Allocation,
         lambda row: row.premium_notice.number,
         lambda: Allocation.organisation_id,
+        options=lambda: (joinedload(Allocation.premium_notice),),
     ),
 }
 
@@ -142,7 +150,7 @@ def _names(
     spec = NAMEABLE[object_type]
     names: dict[tuple[str, str], str | None] = {}
     for chunk in in_lists(sorted(ids)):
-        query = select(spec.model).where(spec.model.id.in_(chunk))
+        query = select(spec.model).where(spec.model.id.in_(chunk)).options(*spec.options())
         if organisation_id is not None and spec.organisation is not None:
             column = spec.organisation()
             scope = column == organisation_id
