@@ -148,3 +148,35 @@ def sweep_documents_command() -> None:
     click.echo(f"report and export jobs: {jobs}")
     if result.not_sent or jobs.not_sent:
         raise click.ClickException("the queue refused the documents: is REDIS_URL reachable?")
+
+
+@monassurance.command("issue-premiums")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Count what would be issued and moved, then roll back: nothing is written.",
+)
+@click.option(
+    "--organisation-id",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Only this organisation (default: every organisation).",
+)
+def issue_premiums_command(dry_run: bool, organisation_id: int | None) -> None:
+    """The daily premium run by hand: issue due notices, move the unpaid stages."""
+    from app.extensions import db
+    from app.services.audit import Actor, acting_as
+    from app.services.premiums.daily import run_daily
+
+    # An operator's shell has no app user: the audit trail names the CLI.
+    with acting_as(Actor(None, "cli", None)):
+        run = run_daily(db.session, dry_run=dry_run, organisation_id=organisation_id)
+    summary = run.summary()
+    prefix = "dry run: would issue" if dry_run else "issued"
+    click.echo(
+        f"{prefix} {summary['issued']} notice(s), moved {summary['moved']} stage(s), "
+        f"in {summary['organisations']} organisation(s)"
+    )
+    if run.failed:
+        failed = ", ".join(str(org_id) for org_id in sorted(run.failed))
+        raise click.ClickException(f"failed for organisation(s) {failed}: see the log")
