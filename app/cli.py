@@ -180,3 +180,34 @@ def issue_premiums_command(dry_run: bool, organisation_id: int | None) -> None:
     if run.failed:
         failed = ", ".join(str(org_id) for org_id in sorted(run.failed))
         raise click.ClickException(f"failed for organisation(s) {failed}: see the log")
+
+
+@monassurance.command("open-renewals")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Count the cycles that would open, then roll back: nothing is written.",
+)
+@click.option(
+    "--organisation-id",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Only this organisation (default: every organisation).",
+)
+def open_renewals_command(dry_run: bool, organisation_id: int | None) -> None:
+    """The daily opening of renewal cycles, by hand (the worker runs it every morning)."""
+    from app.extensions import db
+    from app.services.audit import Actor, acting_as
+    from app.services.renewals.daily import open_everywhere
+
+    # An operator's shell has no app user: the audit trail names the CLI.
+    with acting_as(Actor(None, "cli", None)):
+        run = open_everywhere(db.session, dry_run=dry_run, organisation_id=organisation_id)
+    summary = run.summary()
+    verb = "dry run: would open" if dry_run else "opened"
+    click.echo(
+        f"{verb} {summary['opened']} renewal cycle(s) in {summary['organisations']} organisation(s)"
+    )
+    if run.failed:
+        failed = ", ".join(str(org_id) for org_id in sorted(run.failed))
+        raise click.ClickException(f"failed for organisation(s) {failed}: see the log")

@@ -35,4 +35,12 @@ huey = build_huey()
 quiet_routine_logs()
 
 # Imported for their side effect of registering tasks and hooks on `huey`.
-from app.tasks import context, documents, heartbeat, premiums, purge, reports  # noqa: E402,F401
+from app.tasks import (  # noqa: E402,F401
+    context,
+    documents,
+    heartbeat,
+    premiums,
+    purge,
+    renewals,
+    reports,
+)
