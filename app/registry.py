@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _
 from app import permissions
 from app.api.audit import AuditLogApi
 from app.api.auth import AuthApi, init_auth
+from app.api.cancellations import CancellationApi, CancellationRightsApi
 from app.api.documents import DocumentApi
 from app.api.imports import ClientImportApi, PolicyImportApi
 from app.api.jobs import JobApi
@@ -127,6 +128,8 @@ def register_all(appbuilder: AppBuilder) -> None:
         CompanyApi,
         ClientApi,
         PolicyApi,
+        CancellationRightsApi,
+        CancellationApi,
         TemplateApi,
         DocumentApi,
         JobApi,

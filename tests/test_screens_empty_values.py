@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditLog, Client, OutputFormat
 from app.services.rendering import load_policy_for_render, policy_context, render
+from app.services.rendering.cancellations import sample_cancellation
 from app.services.templates import BUILTINS
 from app.services.templates.builtin import builtin_body
 from tests.conftest import user_organisation
@@ -100,6 +101,8 @@ def test_documents_print_nothing_for_empty_fields(app, make_organisation, builti
     with app.app_context():
         policy = load_policy_for_render(db.session, sparse.policy_id, sparse.organisation_id)
         data = policy_context(policy, today=dt.date(2026, 2, 10))
+        if builtin.key == "lettre_resiliation":  # it acknowledges a recorded cancellation
+            data["cancellation"] = sample_cancellation(data["today"], data["locale"])
         fmt = OutputFormat.xlsx if builtin.output_format is OutputFormat.xlsx else OutputFormat.pdf
         rendered = render(builtin_body(builtin), fmt, data)
     if fmt is OutputFormat.xlsx:

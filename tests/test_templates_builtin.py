@@ -28,6 +28,7 @@ from app.models import (
 )
 from app.services import demo
 from app.services.rendering import load_policy_for_render, policy_context, render
+from app.services.rendering.cancellations import sample_cancellation
 from app.services.templates import BUILTINS, load_builtin_templates
 from app.services.templates.builtin import builtin_body
 
@@ -100,7 +101,7 @@ def test_loading_twice_adds_them_once(ctx):
     assert load_builtin_templates(db.session) == 0
     db.session.commit()
     assert rows() == first
-    assert len(first) == len(BUILTINS) == 5
+    assert len(first) == len(BUILTINS) == 6
 
 
 def test_builtins_are_shared_french_and_published_at_version_one(ctx):
@@ -178,9 +179,15 @@ def pdf_text(data: bytes) -> str:
     return " ".join(text.split())
 
 
+def with_cancellation(data: dict) -> dict:
+    """The data with a recorded cancellation, which the cancellation letter acknowledges."""
+    return {**data, "cancellation": sample_cancellation(data["today"], data["locale"])}
+
+
 @pytest.mark.parametrize("builtin", HTML_BUILTINS, ids=lambda b: b.key)
 def test_every_builtin_prints_to_pdf_with_the_essentials(policy_data, builtin):
-    rendered = render(builtin_body(builtin), OutputFormat.pdf, policy_data, engine="weasyprint")
+    data = with_cancellation(policy_data)
+    rendered = render(builtin_body(builtin), OutputFormat.pdf, data, engine="weasyprint")
     assert rendered.engine == "weasyprint" and rendered.data.startswith(b"%PDF")
     text = pdf_text(rendered.data)
     for expected in (
@@ -316,7 +323,7 @@ def test_a_body_changed_in_a_release_reaches_an_existing_installation(ctx):
     db.session.flush()
     template.published_version = first
     db.session.commit()
-    assert load_builtin_templates(db.session) == len(BUILTINS)  # 4 added, 1 updated
+    assert load_builtin_templates(db.session) == len(BUILTINS)  # 5 added, 1 updated
     db.session.commit()
     assert [v.number for v in template.versions] == [1, 2]
     assert template.published_version.body == builtin_body(contract)

@@ -29,6 +29,7 @@ from app.models import (
     Policy,
     PolicyStatus,
 )
+from app.services.rendering.cancellations import cancellation_context, sample_cancellation
 from app.services.rendering.errors import RenderError
 from app.services.rendering.instalments import (  # noqa: F401 (their public home for callers)
     CENT,
@@ -144,7 +145,8 @@ def _labels(locale: str, pairs: dict[str, tuple[Any, type]]) -> dict[str, str]:
 def load_policy_for_render(
     session: Session, policy_id: int, organisation_id: int | None
 ) -> Policy | None:
-    """The policy with its client, insurer, organisation, terms and renewal cycles, in one query.
+    """The policy with its client, insurer, organisation, terms, renewal cycles and
+    cancellation, in one query.
 
     Scoped to ``organisation_id`` (None: any organisation, for the platform
     operator and the worker, which checked the scope when the job was made).
@@ -159,6 +161,7 @@ def load_policy_for_render(
             joinedload(Policy.organisation),
             joinedload(Policy.terms),
             joinedload(Policy.renewal_cycles),
+            joinedload(Policy.cancellation),
         )
         .where(Policy.id == policy_id)
     )
@@ -249,6 +252,7 @@ def policy_context(
         "term": term,
         "terms": terms,
         "renewal": renewal_context(policy, today, frequency),
+        "cancellation": cancellation_context(policy.cancellation, locale),
         "today": today,
         "locale": locale,
     }
@@ -355,6 +359,7 @@ def sample_context(
             frequency=PaymentFrequency.quarterly,
             today=today,
         ),
+        "cancellation": sample_cancellation(today, locale),
         "today": today,
         "locale": locale,
     }

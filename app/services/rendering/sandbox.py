@@ -84,6 +84,10 @@ class RenderUndefined(StrictUndefined):
         if isinstance(self._undefined_obj, Mapping):
             known = ", ".join(sorted(str(key) for key in self._undefined_obj)[:30])
             return _("No field '%(name)s' here. Fields: %(fields)s.", name=name, fields=known)
+        if self._undefined_obj is None:
+            # An optional section the data does not have (a contract never cancelled has
+            # no ``cancellation``): say so rather than name Python's NoneType.
+            return _("No field '%(name)s' here: this value is empty.", name=name)
         return _(
             "A %(type)s value has no field '%(name)s'.",
             type=type(self._undefined_obj).__name__,

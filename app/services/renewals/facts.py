@@ -82,6 +82,9 @@ class Reason(StrEnum):
     no_claim_cancellation = "no_claim_cancellation"
     before_claim_cancellation = "before_claim_cancellation"
     claim_cancellation_too_old = "claim_cancellation_too_old"
+    # Not the rules' answer: the doors close every ground of a contract already cancelled
+    # or ended (app/services/renewals/cancelling.py), whose facts no longer apply.
+    contract_ended = "contract_ended"
 
 
 BASIS: dict[Ground, str] = {

@@ -55,6 +55,7 @@ REASON_TEXTS = {
     Reason.no_claim_cancellation: _l("no cancellation after a claim is given"),
     Reason.before_claim_cancellation: _l("the request is before that cancellation"),
     Reason.claim_cancellation_too_old: _l("more than one month after that cancellation"),
+    Reason.contract_ended: _l("the contract has already ended or been cancelled"),
 }
 
 

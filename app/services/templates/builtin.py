@@ -102,6 +102,14 @@ BUILTINS: tuple[Builtin, ...] = (
         ),
     ),
     Builtin(
+        "lettre_resiliation",
+        "Lettre de résiliation",
+        TemplateKind.other,
+        OutputFormat.pdf,
+        "Accusé de réception de la demande de résiliation du client : contrat, motif et "
+        "article du code des assurances, dates d'envoi et de réception, date d'effet.",
+    ),
+    Builtin(
         "document_entree_relation",
         "Document d'entrée en relation (DER)",
         TemplateKind.other,
