@@ -24,6 +24,7 @@ CHART_CARDS = {
     "card-premiums": True,
     "card-insurers": True,
     "card-lines": True,
+    "card-renewals": True,  # the demo's contracts all come due within the year
     "card-documents": False,  # no document in a fresh demo portfolio: axes only
     "card-jobs": False,
 }

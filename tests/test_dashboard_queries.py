@@ -7,7 +7,8 @@ from app.models import DocumentStatus, JobStatus, LineOfBusiness, PolicyStatus
 from tests.dashboard_support import Agency
 from tests.test_screens_support import counted_queries
 
-CHARTS = 7  # status, insurer, line, premiums, expiring, documents, failed jobs
+# status, insurer, line, premiums, expiring, documents, failed jobs, renewals due, retention
+CHARTS = 9
 FILTER_CHOICES = 1  # the insurers of the filter select (+1 for SUPERADMIN's agencies)
 
 

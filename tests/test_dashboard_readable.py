@@ -16,6 +16,7 @@ from app.services.dashboard.charts import text_width
 from app.services.dashboard.load import DashboardData
 from app.services.dashboard.portfolio import Expiring, InsurerCount
 from app.services.dashboard.premiums import MonthlyPremiums
+from app.services.dashboard.renewals import OUTCOMES, InsurerRetention, RenewalsDue, Retention
 from app.views.labels import date_formatter
 from tests.dashboard_support import TODAY, Agency, bar_values, column_values, svg, text_of
 
@@ -99,11 +100,20 @@ def million_policies(scope) -> DashboardData:
             series={"ready": [12_000] * len(days), "failed": [1] * len(days)},
         ),
         failed_jobs=DailyCounts(days=days, series={"failed": [3] * len(days)}),
+        renewals_due=RenewalsDue(
+            months=months,
+            by_outcome={outcome: [20_000] * len(months) for outcome in OUTCOMES},
+        ),
+        retention=Retention(
+            first_day=scope.start,
+            last_day=scope.today,
+            insurers=[InsurerRetention(1, "Atlantique Assurances", 800_000, 700_000, 1_234)],
+        ),
     )
 
 
 @pytest.mark.parametrize(
-    ("language", "million", "expiring", "premium_top", "documents_title"),
+    ("language", "million", "expiring", "premium_top", "documents_title", "retention"),
     [
         (
             "fr",
@@ -111,12 +121,20 @@ def million_policies(scope) -> DashboardData:
             f"81{NNBSP}234",
             "103\xa0M\xa0€",
             "Documents générés par semaine",
+            f"87,5\xa0% (700{NNBSP}000 / 800{NNBSP}000)",
         ),
-        ("en", "1,000,000", "81,234", "€103M", "Documents generated per week"),
+        (
+            "en",
+            "1,000,000",
+            "81,234",
+            "€103M",
+            "Documents generated per week",
+            "87.5% (700,000 / 800,000)",
+        ),
     ],
 )
 def test_a_million_policies_read_in_the_readers_language(
-    http, manager, monkeypatch, language, million, expiring, premium_top, documents_title
+    http, manager, monkeypatch, language, million, expiring, premium_top, documents_title, retention
 ):
     monkeypatch.setattr(
         "app.views.dashboard.load_dashboard", lambda session, scope: million_policies(scope)
@@ -138,3 +156,6 @@ def test_a_million_policies_read_in_the_readers_language(
     # No number is wider than the room the chart gives it.
     ticks = re.findall(r'text-anchor="end" font-size="11" fill="#666">([^<]*)</text>', documents)
     assert ticks and all(text_width(html.unescape(t), 11) <= 64 - 6 for t in ticks)
+    # Renewals: a year of months of 80,000, and a retention rate with its counts.
+    assert int(re.sub(r"\D", "", text_of(page, "renewals-due"))) == 4 * 20_000 * 12
+    assert text_of(page, "retention-overall") == retention

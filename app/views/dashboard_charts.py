@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from babel.dates import format_date
-from babel.numbers import format_compact_currency, format_currency, format_decimal
+from babel.numbers import format_compact_currency, format_currency, format_decimal, format_percent
 from flask import url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _
@@ -19,6 +19,14 @@ from app.models import DocumentStatus, LineOfBusiness, PolicyStatus
 from app.services.dashboard import DashboardData, Scope
 from app.services.dashboard.activity import DailyCounts
 from app.services.dashboard.charts import ColumnChart, HBarChart, column_chart, hbar_chart
+from app.services.dashboard.renewals import (
+    NOT_RENEW,
+    OUTCOMES,
+    REMARKET,
+    RENEW,
+    UNDECIDED,
+    retention_rate,
+)
 from app.views.base import AGENCY_FILTER
 from app.views.labels import enum_label
 
@@ -77,6 +85,11 @@ class Formats:
 
     def date(self, day: dt.date, pattern: str) -> str:
         return _date(day, pattern, self.locale)
+
+    def percent(self, value: Decimal) -> str:
+        """87,5 % from 87.5 (one decimal, none when it is 0: 100 %, not 100,0 %)."""
+        share = (value / 100).quantize(Decimal("0.001")).normalize()
+        return format_percent(share, locale=self.locale, decimal_quantization=False)
 
 
 def policy_list_url(scope: Scope, **filters: Any) -> str:
@@ -137,6 +150,28 @@ class DashboardCharts:
     failed_jobs: ColumnChart
     failed_jobs_total: str
     weekly: bool  # the two activity charts have a column per week, not per day
+    renewals: RenewalCharts
+
+
+@dataclass(frozen=True)
+class RetentionRow:
+    name: str
+    due: str
+    renewed: str
+    pending: str
+    rate: str
+
+
+@dataclass(frozen=True)
+class RenewalCharts:
+    due: ColumnChart  # renewals per month of échéance, stacked by outcome
+    due_colours: list[str]  # one per outcome, as the legend
+    due_total: str
+    retention: HBarChart  # renewed / due per insurer, a full bar is 100 %
+    retention_rows: list[RetentionRow]  # the data table, every insurer
+    retention_overall: str  # every insurer together, "—" when nothing was due
+    retention_from: str
+    retention_to: str
 
 
 def build_charts(data: DashboardData) -> DashboardCharts:
@@ -186,6 +221,7 @@ def build_charts(data: DashboardData) -> DashboardCharts:
         ),
         failed_jobs_total=fmt.number(data.failed_jobs.total("failed")),
         weekly=_weekly(data.documents),
+        renewals=_renewal_charts(data, fmt),
     )
 
 
@@ -211,15 +247,19 @@ def _insurer_chart(data: DashboardData, fmt: Formats) -> HBarChart:
     return hbar_chart(items, width=HALF)
 
 
-def _premium_charts(data: DashboardData, fmt: Formats) -> list[MoneyChart]:
-    months = data.premiums.months
+def _month_axis(fmt: Formats, months: list[dt.date]) -> tuple[list[str], list[str], list[str]]:
+    """Labels, the year under the first month and each January, and tooltip titles."""
     # "janv." over "2026": "janv. 26" under each of 12 columns would not fit side by side.
     labels = [fmt.date(month, "MMM") for month in months]
     years = [
         fmt.date(month, "yyyy") if index == 0 or month.month == 1 else ""
         for index, month in enumerate(months)
     ]
-    titles = [fmt.date(month, "MMMM yyyy") for month in months]
+    return labels, years, [fmt.date(month, "MMMM yyyy") for month in months]
+
+
+def _premium_charts(data: DashboardData, fmt: Formats) -> list[MoneyChart]:
+    labels, years, titles = _month_axis(fmt, data.premiums.months)
     charts = []
     for currency, values in data.premiums.by_currency.items():
         chart = column_chart(
@@ -262,3 +302,65 @@ def _activity_chart(
         tick_text=fmt.number,
         width=width,
     )
+
+
+# The renewals' outcomes, bottom to top, and their colours (green, orange, red, grey).
+OUTCOME_LABELS = {
+    RENEW: _("Renewed or to renew"),
+    REMARKET: _("To remarket"),
+    NOT_RENEW: _("Not renewed"),
+    UNDECIDED: _("No decision yet"),
+}
+OUTCOME_COLOURS = ["#5cb85c", "#f0ad4e", "#d9534f", "#aaaaaa"]
+
+
+def _renewal_charts(data: DashboardData, fmt: Formats) -> RenewalCharts:
+    due, retention = data.renewals_due, data.retention
+    labels, years, titles = _month_axis(fmt, due.months)
+    shown, rest = retention.insurers[:INSURERS_SHOWN], retention.insurers[INSURERS_SHOWN:]
+    bars: list[tuple[str, Any, str, str | None]] = [
+        (row.name, row.rate or 0, _rate_text(fmt, row.rate, row.renewed, row.due), None)
+        for row in shown
+    ]
+    if rest:
+        renewed, due_count = sum(row.renewed for row in rest), sum(row.due for row in rest)
+        rate = retention_rate(renewed, due_count)
+        label = str(_("%(num)d other insurers", num=len(rest)))
+        bars.append((label, rate or 0, _rate_text(fmt, rate, renewed, due_count), None))
+    every_renewed = sum(row.renewed for row in retention.insurers)
+    every_due = sum(row.due for row in retention.insurers)
+    overall = retention_rate(every_renewed, every_due)
+    return RenewalCharts(
+        due=column_chart(
+            labels,
+            titles,
+            [due.by_outcome[outcome] for outcome in OUTCOMES],
+            [str(OUTCOME_LABELS[outcome]) for outcome in OUTCOMES],
+            value_text=fmt.number,
+            tick_text=fmt.number,
+            sublabels=years,
+        ),
+        due_colours=OUTCOME_COLOURS,
+        due_total=fmt.number(due.total()),
+        retention=hbar_chart(bars, width=HALF, scale=100),
+        retention_rows=[
+            RetentionRow(
+                row.name,
+                fmt.number(row.due),
+                fmt.number(row.renewed),
+                fmt.number(row.pending),
+                fmt.percent(row.rate) if row.rate is not None else "—",
+            )
+            for row in retention.insurers
+        ],
+        retention_overall=_rate_text(fmt, overall, every_renewed, every_due),
+        retention_from=fmt.date(retention.first_day, "long"),
+        retention_to=fmt.date(retention.last_day, "long"),
+    )
+
+
+def _rate_text(fmt: Formats, rate: Decimal | None, renewed: int, due: int) -> str:
+    """87,5 % (7 / 8): the share and the counts it comes from."""
+    if rate is None:
+        return "—"
+    return f"{fmt.percent(rate)} ({fmt.number(renewed)} / {fmt.number(due)})"

@@ -17,6 +17,7 @@ from app.services.dashboard.portfolio import (
     policies_by_status,
 )
 from app.services.dashboard.premiums import premiums_per_month
+from app.services.dashboard.renewals import renewals_due_per_month, retention_per_insurer
 from app.services.dashboard.scope import Scope
 
 __all__ = [
@@ -32,5 +33,7 @@ __all__ = [
     "policies_by_line",
     "policies_by_status",
     "premiums_per_month",
+    "renewals_due_per_month",
     "resolve_filters",
+    "retention_per_insurer",
 ]

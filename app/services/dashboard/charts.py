@@ -109,13 +109,15 @@ def hbar_chart(
     *,
     width: int = HBAR_WIDTH,
     label_width: int | None = None,
+    scale: Number | None = None,
 ) -> HBarChart:
     """Bars from (label, value, formatted value, link or None), in the order given.
 
     A narrow card gets a narrow ``width``, so its text is not scaled down to nothing.
-    ``label_width`` defaults to what the longest label needs, within limits.
+    ``label_width`` defaults to what the longest label needs, within limits. ``scale``
+    is the value of a full-length bar (100 for percentages), else the largest value.
     """
-    largest = max((item[1] for item in items), default=0) or 1
+    largest = scale or max((item[1] for item in items), default=0) or 1
     if label_width is None:
         needed = max((text_width(item[0], HBAR_FONT) for item in items), default=0) + 10
         label_width = math.ceil(min(max(needed, HBAR_MIN_LABEL_WIDTH), width * HBAR_LABEL_SHARE))

@@ -17,6 +17,12 @@ from app.services.dashboard.portfolio import (
     policies_by_status,
 )
 from app.services.dashboard.premiums import MonthlyPremiums, premiums_per_month
+from app.services.dashboard.renewals import (
+    RenewalsDue,
+    Retention,
+    renewals_due_per_month,
+    retention_per_insurer,
+)
 from app.services.dashboard.scope import Scope
 
 
@@ -30,10 +36,12 @@ class DashboardData:
     expiring: Expiring
     documents: DailyCounts
     failed_jobs: DailyCounts
+    renewals_due: RenewalsDue
+    retention: Retention
 
 
 def load_dashboard(session: Session, scope: Scope) -> DashboardData:
-    """Seven read-only aggregates; nothing is written, nothing is committed."""
+    """Nine read-only aggregates; nothing is written, nothing is committed."""
     return DashboardData(
         scope=scope,
         by_status=policies_by_status(session, scope),
@@ -43,4 +51,6 @@ def load_dashboard(session: Session, scope: Scope) -> DashboardData:
         expiring=expiring_counts(session, scope),
         documents=documents_per_day(session, scope),
         failed_jobs=failed_jobs_per_day(session, scope),
+        renewals_due=renewals_due_per_month(session, scope),
+        retention=retention_per_insurer(session, scope),
     )
