@@ -9,8 +9,11 @@ In a dedicated PostgreSQL schema (created, then dropped unless --keep): migrate,
 sync roles, load with COPY an agency of N policies (N/2 clients, 24 insurers),
 N/10 documents and N/50 jobs over the same three years, and a neighbour agency of N/20
 policies so the organisation condition really filters; VACUUM ANALYZE as
-autovacuum would. Then, logged in as a MANAGER of the agency:
-  - the server time of GET /dashboard/ through Flask's test client (the seven
+autovacuum would. Renewal cycles as a year of work leaves them (``renewal_history``):
+the due ones opened by ``open_due_cycles``, four in ten of them decided, and a cycle
+at every échéance of the last twelve months, most renewed. Then, logged in as a
+MANAGER of the agency:
+  - the server time of GET /dashboard/ through Flask's test client (the nine
     aggregates, FAB's permission checks and the render), median of --runs runs
     after one warm-up, for the default view and with the insurer filter;
   - each aggregate alone (median of --runs) and its plan (EXPLAIN ANALYZE), with
@@ -45,7 +48,7 @@ if str(BENCH_DIR) not in sys.path:
 DEFAULT_SCHEMA = "bench_dashboard"
 MANAGER = "bench_manager"
 GOAL_MS = 300
-BIG_TABLES = ("policy", "document", "job", "client")
+BIG_TABLES = ("policy", "document", "job", "client", "renewal_cycle")
 
 from portfolio_schema import (  # noqa: E402 (bench/ on the path above)
     DEFAULT_POSTGRES_URL,
@@ -122,6 +125,8 @@ def aggregates(app: Any, organisation_id: int, company_id: int | None, runs: int
         "expiring 30/60/90": dashboard.expiring_counts,
         "documents per day": dashboard.documents_per_day,
         "failed jobs per day": dashboard.failed_jobs_per_day,
+        "renewals due per month": dashboard.renewals_due_per_month,
+        "retention per insurer": dashboard.retention_per_insurer,
     }
     results = []
     with app.app_context():
@@ -152,6 +157,40 @@ def aggregates(app: Any, organisation_id: int, company_id: int | None, runs: int
     return results
 
 
+def renewal_history(app: Any, conn: Any, today: dt.date) -> dict[str, Any]:
+    """Every agency's due cycles opened as the daily task would, four in ten of them
+    decided (renew, remarket, not renew), and one cycle at each échéance of the last
+    twelve months: 70 % renewed, 15 % closed (not renewed or remarketed), 15 % still open.
+    Spread by id, so the counts are the same on every run at one size."""
+    from app.extensions import db
+    from app.services.renewals.cycles import open_due_cycles
+
+    started = time.perf_counter()
+    with app.app_context():
+        opened = open_due_cycles(db.session, today=today)
+        db.session.commit()
+    conn.execute(
+        "UPDATE renewal_cycle SET decision = CASE id % 10 WHEN 0 THEN 'not_renew' "
+        "WHEN 1 THEN 'remarket' ELSE 'renew' END WHERE id % 10 < 4"
+    )
+    past = conn.execute(
+        "INSERT INTO renewal_cycle (organisation_id, policy_id, echeance, last_day_to_refuse, "
+        "previous_premium, status, decision) "
+        "SELECT organisation_id, id, expiry_date, expiry_date - 60, premium, "
+        "CASE WHEN id %% 20 < 14 THEN 'renewed' WHEN id %% 20 < 17 THEN 'closed' ELSE 'open' END, "
+        "CASE WHEN id %% 20 < 14 THEN 'renew' WHEN id %% 20 < 16 THEN 'not_renew' "
+        "WHEN id %% 20 = 16 THEN 'remarket' END "
+        "FROM policy WHERE status <> 'draft' AND expiry_date > %s AND expiry_date < %s",
+        (today - dt.timedelta(days=365), today),
+    ).rowcount
+    conn.execute("VACUUM ANALYZE renewal_cycle")
+    return {
+        "opened": sum(opened.values()),
+        "past": past,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
 def busiest_insurer(app: Any, organisation_id: int) -> int:
     from sqlalchemy import text
 
@@ -167,7 +206,8 @@ def summary(result: dict[str, Any]) -> str:
     lines = [
         f"## Dashboard at {result['size']:,} policies (PostgreSQL {result['postgres']})",
         "",
-        f"Loaded in {result['load']['seconds']} s: {result['load']['rows']}.",
+        f"Loaded in {result['load']['seconds']} s: {result['load']['rows']}; renewal cycles "
+        f"{result['load']['renewal_cycles']}.",
         f"{result['machine']['cpus']} CPUs; load average (1, 5, 15 min) "
         f"{result['machine']['load_average_before']} before the timings, "
         f"{result['machine']['load_average_after']} after.",
@@ -215,7 +255,8 @@ def main() -> None:
         with schema_connection(args.postgres_url, args.schema) as conn:
             print(f"loading {args.size:,} policies…", flush=True)
             loaded = load(conn, args.size, dt.date.today(), random.Random(7))
-        print(f"loaded in {loaded['seconds']} s", flush=True)
+            loaded["renewal_cycles"] = renewal_history(app, conn, dt.date.today())
+        print(f"loaded in {loaded['seconds']} s; cycles {loaded['renewal_cycles']}", flush=True)
         organisation_id = loaded["organisation_id"]
         http = app.test_client()
         manager_login(app, http, organisation_id)

@@ -107,6 +107,14 @@ class RenewalCycle(OrganisationOwned, Timestamped, Model):
         ),
         # The Échéances screen: an agency's open cycles by échéance date.
         Index("ix_renewal_cycle_organisation_echeance", "organisation_id", "status", "echeance"),
+        # The dashboard: an agency's cycles over a range of échéances, every status
+        # (PostgreSQL answers from the index alone; migration 0013).
+        Index(
+            "ix_renewal_cycle_organisation_due",
+            "organisation_id",
+            "echeance",
+            postgresql_include=["policy_id", "status", "decision"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

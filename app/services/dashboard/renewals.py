@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal, literal_column, not_, select, union_all
+from sqlalchemy import and_, case, func, literal, literal_column, not_, select, union_all
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -94,23 +94,28 @@ def renewals_due_per_month(session: Session, scope: Scope) -> RenewalsDue:
     summed into months here (a month expression per row costs more than the scan: see
     app/services/dashboard/premiums.py)."""
     first, end = due_window(scope.today)
-    cycles = _with_policy(
-        select(
-            RenewalCycle.echeance.label("day"),
-            _outcome().label("outcome"),
-            func.count().label("renewals"),
-        ).where(RenewalCycle.echeance >= first, RenewalCycle.echeance < end, _not_moved()),
+    outcome = _outcome()
+    cycles = _cycles_in_scope(
+        select(RenewalCycle.echeance.label("day"), outcome.label("outcome"), func.count())
+        .select_from(RenewalCycle)
+        .where(RenewalCycle.echeance >= first, RenewalCycle.echeance < end, _not_moved())
+        .group_by(RenewalCycle.echeance, outcome),
         scope,
-    ).group_by(RenewalCycle.echeance, _outcome())
-    has_cycle = exists().where(
-        RenewalCycle.policy_id == Policy.id, RenewalCycle.echeance == Policy.expiry_date
     )
+    # Bounded to the window too, so the database looks up the window's cycles only,
+    # not every échéance of the agency's history.
+    has_cycle = scoped(
+        select(literal(1)).where(
+            RenewalCycle.policy_id == Policy.id,
+            RenewalCycle.echeance == Policy.expiry_date,
+            RenewalCycle.echeance >= first,
+            RenewalCycle.echeance < end,
+        ),
+        RenewalCycle,
+        scope,
+    ).exists()
     contracts = scoped(
-        select(
-            Policy.expiry_date.label("day"),
-            literal(UNDECIDED).label("outcome"),
-            func.count().label("renewals"),
-        )
+        select(Policy.expiry_date.label("day"), literal(UNDECIDED).label("outcome"), func.count())
         .where(
             Policy.expiry_date >= first,
             Policy.expiry_date < end,
@@ -141,19 +146,19 @@ def retention_per_insurer(session: Session, scope: Scope) -> Retention:
     first, last = retention_window(scope.today)
     renewed = func.count(case((RenewalCycle.status == RenewalStatus.renewed, 1)))
     pending = func.count(case((RenewalCycle.status == RenewalStatus.open, 1)))
-    counts = (
-        _with_policy(
-            select(
-                Policy.company_id,
-                func.count().label("due"),
-                renewed.label("renewed"),
-                pending.label("pending"),
-            ).where(RenewalCycle.echeance >= first, RenewalCycle.echeance <= last, _not_moved()),
-            scope,
+    per_insurer = _cycles_in_scope(
+        select(
+            Policy.company_id,
+            func.count().label("due"),
+            renewed.label("renewed"),
+            pending.label("pending"),
         )
-        .group_by(Policy.company_id)
-        .subquery()
+        .select_from(RenewalCycle)
+        .where(RenewalCycle.echeance >= first, RenewalCycle.echeance <= last, _not_moved())
+        .group_by(Policy.company_id),
+        scope,
     )
+    counts = per_insurer.subquery()
     statement = (
         select(Company.id, Company.name, counts.c.due, counts.c.renewed, counts.c.pending)
         .join(counts, counts.c.company_id == Company.id)
@@ -169,12 +174,13 @@ def retention_per_insurer(session: Session, scope: Scope) -> Retention:
 # --- internals ---------------------------------------------------------------
 
 
-def _with_policy(statement: Any, scope: Scope) -> Any:
-    """Cycles joined to their contract, in the scope (agency on the cycle, insurer on the
-    contract: a cycle belongs to its contract's agency)."""
-    statement = statement.select_from(RenewalCycle).join(
-        Policy, Policy.id == RenewalCycle.policy_id
-    )
+def _cycles_in_scope(statement: Any, scope: Scope) -> Any:
+    """Cycles joined to their contract, in the scope: the agency on the cycle (a cycle
+    carries its contract's agency), the insurer on the contract. The join is also what
+    tells a moved échéance (``_not_moved``): a correlated lookup there would be cheaper
+    to run but PostgreSQL prices it per row, and the inflated estimate switches on JIT
+    compilation (about 90 ms, measured at 100,000 policies)."""
+    statement = statement.join(Policy, Policy.id == RenewalCycle.policy_id)
     statement = scoped(statement, RenewalCycle, scope)
     if scope.company_id is not None:
         statement = statement.where(Policy.company_id == scope.company_id)
