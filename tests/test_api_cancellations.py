@@ -23,12 +23,15 @@ from app.models import (
     Company,
     ContractUse,
     LineOfBusiness,
+    PaymentFrequency,
     Policy,
     PolicyStatus,
+    PremiumNotice,
     RenewalCycle,
     RenewalStatus,
     Template,
 )
+from app.services.premiums import issuing, procedure
 from app.services.rendering.instalments import add_months
 from app.services.renewals import cycles
 from app.services.renewals.contracts import agency_today
@@ -293,6 +296,51 @@ def test_bad_requests_change_nothing(app, http, headers, agency):
     with app.app_context():
         policy = db.session.get(Policy, policy_id)
         assert policy.status is PolicyStatus.active and policy.cancellation is None
+
+
+def test_non_payment_waits_for_the_cancellable_date_and_its_letter_says_so(
+    app, http, headers, agency
+):
+    """The insurer's L113-3 cancellation goes through the same door, never before its date."""
+    policy_id = make_policy(app, agency, "AUTO-IMPAYE", dt.date(2026, 1, 1))
+    with app.app_context():
+        load_builtin_templates(db.session)
+        db.session.get(Policy, policy_id).payment_frequency = PaymentFrequency.monthly
+        issuing.issue_due(
+            db.session,
+            policy_id=policy_id,
+            until=dt.date(2026, 12, 31),
+            today=dt.date(2026, 11, 20),
+        )
+        november = db.session.scalar(
+            select(PremiumNotice).where(
+                PremiumNotice.policy_id == policy_id,
+                PremiumNotice.due_on == dt.date(2026, 11, 1),
+            )
+        )
+        procedure.move_stages(db.session, organisation_id=agency, today=dt.date(2026, 11, 20))
+        procedure.record_formal_notice(
+            db.session,
+            november,
+            sent_on=dt.date(2026, 11, 20),
+            registered_letter_number="1A 234 567 8901 2",
+            today=dt.date(2026, 11, 20),
+        )
+        db.session.commit()
+        assert november.cancellable_on == dt.date(2026, 12, 30)
+    early = cancel(http, headers, policy_id, "non_payment", "2026-12-29", "2026-12-29")
+    assert clean_error(early, 422) == {"ground": ["before_cancellable_on"]}
+    done = cancel(http, headers, policy_id, "non_payment", "2026-12-30", "2026-12-30")
+    assert done.status_code == 201, done.get_data(as_text=True)
+    assert (done.json["result"]["effective_on"], done.json["result"]["basis"]) == (
+        "2026-12-30",
+        "L113-3",
+    )
+    letter = http.post(f"/api/v1/cancellation/{done.json['id']}/letter", headers=headers)
+    assert letter.status_code == 202, letter.get_data(as_text=True)
+    text = pdf_text(download(http, headers, letter.json["id"]))
+    assert "Résiliation de votre contrat pour non-paiement" in text
+    assert "30 décembre 2026" in text and "L113-3" in text
 
 
 def test_another_agencys_contract_and_cancellation_answer_404(
