@@ -74,3 +74,5 @@ PURGE = "Purge"  # purge runs and retention (ADMIN)
 SIGNING_KEY = "SigningKey"  # download-link signing keys (ADMIN)
 REPORT = "Report"  # reports as jobs: portfolio, premiums by month (MANAGER)
 DASHBOARD = "Dashboard"  # the manager dashboard (charts); also its menu entry
+MANDATE = "Mandate"  # SEPA mandates of the clients (every staff role records them)
+DIRECT_DEBIT = "DirectDebit"  # SEPA debit batches and bank rejections (MANAGER)

@@ -10,10 +10,12 @@ from app import permissions
 from app.api.audit import AuditLogApi
 from app.api.auth import AuthApi, init_auth
 from app.api.cancellations import CancellationApi, CancellationRightsApi
+from app.api.direct_debits import DirectDebitApi
 from app.api.documents import DocumentApi
 from app.api.imports import ClientImportApi, PolicyImportApi
 from app.api.jobs import JobApi
 from app.api.links import LinkApi
+from app.api.mandates import MandateApi
 from app.api.openapi import OpenApi
 from app.api.organisations import OrganisationApi
 from app.api.reports import ReportApi
@@ -136,6 +138,8 @@ def register_all(appbuilder: AppBuilder) -> None:
         ClientImportApi,
         PolicyImportApi,
         ReportApi,
+        MandateApi,
+        DirectDebitApi,
         AuditLogApi,
         UserApi,
         OrganisationApi,

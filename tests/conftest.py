@@ -55,6 +55,7 @@ BUSINESS_TABLES = [
     "template_version",
     "template",
     "policy",
+    "mandate",
     "client",
     "company",
     "audit_log",

@@ -23,6 +23,7 @@ from app.models import Organisation
 from app.services.organisations import (
     LETTERHEAD_FIELDS,
     ORGANISATION_SELF_FILTERS,
+    SEPA_CREDITOR_FIELDS,
     check_deletable,
     check_organisation,
 )
@@ -37,8 +38,8 @@ class OrganisationApi(OrganisationModelRestApi):
     list_columns = ["id", "name", "orias_number", "created_at", "updated_at"]
     # The letterhead (optional) and the time zone (IANA name, Europe/Paris by default)
     # are shown and written one organisation at a time.
-    show_columns = [*list_columns, *LETTERHEAD_FIELDS, "timezone"]
-    add_columns = ["name", "orias_number", *LETTERHEAD_FIELDS, "timezone"]
+    show_columns = [*list_columns, *LETTERHEAD_FIELDS, "timezone", *SEPA_CREDITOR_FIELDS]
+    add_columns = ["name", "orias_number", *LETTERHEAD_FIELDS, "timezone", *SEPA_CREDITOR_FIELDS]
     edit_columns = add_columns
     search_columns = ["name", "orias_number"]
     order_columns = ["id", "name", "orias_number", "created_at"]

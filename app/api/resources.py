@@ -44,6 +44,7 @@ POLICY_FIELDS = [
     "use",
     "borrower",
     "group_contract",
+    "mandate_id",
 ]
 
 
@@ -153,6 +154,10 @@ class PolicyApi(OrganisationModelRestApi):
         ),
         "borrower": lazy_gettext("Loan insurance (assurance emprunteur, loi Lemoine)."),
         "group_contract": lazy_gettext("A group contract (excluded from Chatel)."),
+        "mandate_id": lazy_gettext(
+            "The SEPA mandate its premiums are debited under (/api/v1/mandate/); empty:"
+            " paid by other means."
+        ),
     }
     search_columns = [
         "number",

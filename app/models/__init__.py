@@ -7,6 +7,7 @@ from app.models.company import Company
 from app.models.delivery import PurgeRun, SigningKey, SpentLink
 from app.models.document import Document, DocumentStatus
 from app.models.job import Job, JobKind, JobStatus
+from app.models.mandate import Mandate, MandateSequence, MandateStatus
 from app.models.organisation import Organisation
 from app.models.policy import (
     ContractUse,
@@ -50,6 +51,9 @@ __all__ = [
     "Job",
     "JobKind",
     "JobStatus",
+    "Mandate",
+    "MandateSequence",
+    "MandateStatus",
     "OutputFormat",
     "Template",
     "TemplateKind",

@@ -40,6 +40,12 @@ class Organisation(Timestamped, Model):
         server_default=DEFAULT_TIMEZONE,
     )
 
+    # SEPA direct debit as creditor (app/services/premiums/debits.py): its identifier (ICS)
+    # and the account the debits are paid into. Empty: the agency does not debit.
+    sepa_creditor_identifier: Mapped[str | None] = mapped_column(String(35))
+    sepa_creditor_iban: Mapped[str | None] = mapped_column(String(34))
+    sepa_creditor_bic: Mapped[str | None] = mapped_column(String(11))
+
     # How many days before an échéance its renewal cycle opens (app/services/renewals/cycles.py).
     renewal_lead_days: Mapped[int] = mapped_column(
         Integer,
@@ -86,6 +92,36 @@ class Organisation(Timestamped, Model):
         if not ORIAS_PATTERN.match(value):
             raise ModelValidationError({"orias_number": str(_("An ORIAS number has 8 digits."))})
         return value
+
+    @validates("sepa_creditor_identifier", "sepa_creditor_iban", "sepa_creditor_bic")
+    def _check_sepa_creditor(self, key: str, value: str | None) -> str | None:
+        from app.services.bank_accounts import (
+            BankDetailsError,
+            valid_bic,
+            valid_creditor_identifier,
+            valid_iban,
+        )
+
+        if not (value or "").strip():
+            return None
+        check = {
+            "sepa_creditor_identifier": valid_creditor_identifier,
+            "sepa_creditor_iban": valid_iban,
+            "sepa_creditor_bic": valid_bic,
+        }[key]
+        try:
+            return check(value)
+        except BankDetailsError:
+            message = {
+                "sepa_creditor_identifier": _(
+                    "This SEPA creditor identifier is not valid (e.g. FR72ZZZ123456)."
+                ),
+                "sepa_creditor_iban": _(
+                    "This IBAN is not valid (its length, country or check digits)."
+                ),
+                "sepa_creditor_bic": _("This BIC is not valid (8 or 11 letters and digits)."),
+            }[key]
+            raise ModelValidationError({key: str(message)}) from None
 
     @validates("timezone")
     def _check_timezone(self, _key: str, value: str | None) -> str:

@@ -103,6 +103,7 @@ class Policy(OrganisationOwned, Timestamped, Model):
             postgresql_include=["status", "company_id", "currency", "premium"],
         ),
         Index("ix_policy_organisation_line", "organisation_id", "line_of_business"),
+        Index("ix_policy_mandate", "mandate_id"),  # the contracts a mandate debits
         # Keyed (not INCLUDEd) so B-tree deduplication keeps it small: the dashboard counts
         # policies per insurer, and per status and line for one insurer, from it alone.
         Index(
@@ -151,6 +152,10 @@ class Policy(OrganisationOwned, Timestamped, Model):
     renewal_of_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("policy.id", ondelete="SET NULL"), index=True
     )
+    # Paid by SEPA direct debit under this mandate (app/models/mandate.py); empty: by other means.
+    # A plain number (migration 0013 says why): the relation below lets the reference checks
+    # (app/services/validation.py) keep it inside the organisation.
+    mandate_id: Mapped[int | None] = mapped_column(Integer)
     # What the cancellation rules need (app/services/renewals/facts.py). The main échéance
     # is a day and a month; empty, it is the current term's end (echeance_day_month).
     echeance_day: Mapped[int | None] = mapped_column(SmallInteger)
@@ -177,6 +182,7 @@ class Policy(OrganisationOwned, Timestamped, Model):
 
     organisation = relationship("Organisation")
     client = relationship("Client", back_populates="policies")
+    mandate = relationship("Mandate", primaryjoin="foreign(Policy.mandate_id) == Mandate.id")
     company = relationship("Company", back_populates="policies")
     renewal_of = relationship("Policy", remote_side=[id])
     terms = relationship(

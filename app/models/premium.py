@@ -174,6 +174,7 @@ class Payment(OrganisationOwned, Timestamped, Model):
         CheckConstraint("allocated_amount <= amount", name="ck_payment_not_over_allocated"),
         Index("ix_payment_organisation_received", "organisation_id", "received_on"),
         Index("ix_payment_client", "client_id"),
+        Index("ix_payment_debit_job", "debit_job_id"),  # a batch's debits, for its file
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -198,6 +199,10 @@ class Payment(OrganisationOwned, Timestamped, Model):
     rejected_on: Mapped[dt.date | None] = mapped_column(Date)
     rejection_reason: Mapped[str | None] = mapped_column(String(10))  # e.g. SEPA AM04
     note: Mapped[str | None] = mapped_column(Text)
+    # A direct debit: its mandate, and the batch job that wrote its pain.008 file. Plain
+    # numbers (migration 0013 says why), kept right by app/services/premiums/debits.py.
+    mandate_id: Mapped[int | None] = mapped_column(Integer)
+    debit_job_id: Mapped[int | None] = mapped_column(Integer)
 
     client = relationship("Client")
     allocations = relationship("Allocation", back_populates="payment", cascade="all, delete-orphan")

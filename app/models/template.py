@@ -40,6 +40,8 @@ class OutputFormat(enum.Enum):
     xlsx = "xlsx"
     # Documents only (list exports): no template produces CSV (TEMPLATE_FORMATS).
     csv = "csv"
+    # Documents only: SEPA direct debit files (pain.008), app/services/premiums/debits.py.
+    xml = "xml"
 
 
 TEMPLATE_FORMATS = (OutputFormat.html, OutputFormat.pdf, OutputFormat.xlsx)

@@ -28,6 +28,19 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class BankAccountFilter(logging.Filter):
+    """IBANs never reach the logs: any run that looks like one is masked in the message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from app.services.bank_accounts import mask_ibans_in
+
+        message = record.getMessage()
+        masked = mask_ibans_in(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return True
+
+
 class RoutineToDebug(logging.Filter):
     """Log a routine INFO record at DEBUG: kept when the logger is at DEBUG, else dropped."""
 
@@ -65,6 +78,7 @@ def quiet_routine_logs() -> None:
 def configure_logging(level: str, as_json: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(BankAccountFilter())
     if as_json:
         handler.setFormatter(json_formatter())
     else:

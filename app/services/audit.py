@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.models.audit import AuditLog
 from app.models.base import utcnow
+from app.services.bank_accounts import mask_iban
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ def audited_models() -> tuple[type, ...]:
         Cancellation,
         Client,
         Company,
+        Mandate,
         Organisation,
         Payment,
         Policy,
@@ -96,6 +98,7 @@ def audited_models() -> tuple[type, ...]:
         Cancellation,
         Payment,
         Allocation,
+        Mandate,
     )
 
 
@@ -230,6 +233,8 @@ def _plain(key: str, value: Any) -> Any:
         return None
     if any(secret in key for secret in SECRET_FIELDS):
         return MASK
+    if "iban" in key:  # an account number lets money be taken: its last four only
+        return mask_iban(str(value))
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, decimal.Decimal):

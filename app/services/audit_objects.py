@@ -28,6 +28,7 @@ from app.models import (
     Document,
     Job,
     JobKind,
+    Mandate,
     Organisation,
     Payment,
     Policy,
@@ -100,6 +101,7 @@ NAMEABLE: dict[str, Nameable] = {
     "Payment": Nameable(
         Payment, lambda row: _("Payment #%(id)d", id=row.id), lambda: Payment.organisation_id
     ),
+    "Mandate": Nameable(Mandate, lambda row: row.reference, lambda: Mandate.organisation_id),
     "Allocation": Nameable(
         Allocation,
         lambda row: row.premium_notice.number,

@@ -33,6 +33,9 @@ LETTERHEAD_FIELDS = (
     "mediator",
 )
 
+# The agency as a SEPA creditor (app/services/premiums/debits.py); checked by the model.
+SEPA_CREDITOR_FIELDS = ("sepa_creditor_identifier", "sepa_creditor_iban", "sepa_creditor_bic")
+
 
 class FilterVisibleOrganisations(BaseFilter):
     """FAB base filter on Organisation: all for SUPERADMIN, otherwise the user's own."""

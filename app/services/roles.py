@@ -44,6 +44,8 @@ _USER_GRANTS: dict[str, str | set[str]] = {
     permissions.DOCUMENT: ALL,
     permissions.TEMPLATE: READ,
     permissions.JOB: READ,
+    # Staff record the clients' SEPA mandates (app/api/mandates.py).
+    permissions.MANDATE: ALL,
     # Scripts act with their user's rights, so every user may read the API's spec.
     "OpenApi": {"can_get"},
     "SwaggerView": {"can_show"},
@@ -60,6 +62,8 @@ _MANAGER_EXTRA: dict[str, str | set[str]] = {
     permissions.REPORT: ALL,
     # The dashboard (app/views/dashboard.py); its menu entry bears the resource's name.
     permissions.DASHBOARD: ALL,
+    # Sending a month's debits to the bank, and its rejections (app/api/direct_debits.py).
+    permissions.DIRECT_DEBIT: ALL,
 }
 _ADMIN_EXTRA: dict[str, str | set[str]] = {
     permissions.COMPANY: ALL,

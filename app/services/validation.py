@@ -18,20 +18,27 @@ def check_references(session: Session, item: Any) -> None:
     organisation-owned models is checked without code here.
     """
     mapper = inspect(type(item))
-    errors: dict[str, str] = {}
+    references: dict[str, type | None] = {}
     for column in mapper.columns:
         for foreign_key in column.foreign_keys:
-            value = getattr(item, column.key)
-            if value is None or column.key == "organisation_id":
-                continue
-            target = _model_for_table(mapper, foreign_key.column.table.name)
-            if target is None or not issubclass(target, OrganisationOwned):
-                continue
-            query = select(target.id).where(
-                target.id == value, target.organisation_id == item.organisation_id
-            )
-            if session.execute(query).first() is None:
-                errors[column.key] = str(_("Unknown id %(id)s.", id=value))
+            references[column.key] = _model_for_table(mapper, foreign_key.column.table.name)
+    # Many-to-one relations on a plain column (no database reference: see migration 0013).
+    for relation in mapper.relationships:
+        if relation.direction.name == "MANYTOONE":
+            for column in relation.local_columns:
+                references.setdefault(column.key, relation.mapper.class_)
+    errors: dict[str, str] = {}
+    for key, target in references.items():
+        value = getattr(item, key)
+        if value is None or key == "organisation_id":
+            continue
+        if target is None or not issubclass(target, OrganisationOwned):
+            continue
+        query = select(target.id).where(
+            target.id == value, target.organisation_id == item.organisation_id
+        )
+        if session.execute(query).first() is None:
+            errors[key] = str(_("Unknown id %(id)s.", id=value))
     if errors:
         raise ModelValidationError(errors)
 

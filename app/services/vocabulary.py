@@ -59,6 +59,7 @@ ENUM_LABELS: dict[type[enum.Enum], dict[enum.Enum, Any]] = {
         OutputFormat.pdf: _("PDF"),
         OutputFormat.xlsx: _("Spreadsheet (XLSX)"),
         OutputFormat.csv: _("CSV"),
+        OutputFormat.xml: _("XML"),
     },
     DocumentStatus: {
         DocumentStatus.queued: _("Queued"),
@@ -159,6 +160,7 @@ OBJECT_LABELS: dict[str, Any] = {
     "PremiumNotice": _("Premium notice"),
     "Payment": _("Payment"),
     "Allocation": _("Allocation"),
+    "Mandate": _("SEPA mandate"),
 }
 
 # Who acts when no user does: the names tasks and commands write as the entry's

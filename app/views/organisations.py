@@ -21,6 +21,7 @@ from app.services.organisations import (
     LETTERHEAD_FIELDS,
     NAME_MAX_LENGTH,
     ORGANISATION_SELF_FILTERS,
+    SEPA_CREDITOR_FIELDS,
     check_deletable,
     check_organisation,
 )
@@ -49,13 +50,14 @@ class OrganisationView(GuardedModelView):
 
     list_columns = ["name", "orias_number", "created_at"]
     # The letterhead fields are optional: what the agency's documents print.
-    add_columns = ["name", "orias_number", *LETTERHEAD_FIELDS, "timezone"]
+    add_columns = ["name", "orias_number", *LETTERHEAD_FIELDS, "timezone", *SEPA_CREDITOR_FIELDS]
     edit_columns = add_columns
     show_columns = [
         "name",
         "orias_number",
         *LETTERHEAD_FIELDS,
         "timezone",
+        *SEPA_CREDITOR_FIELDS,
         "created_at",
         "updated_at",
     ]
@@ -68,6 +70,9 @@ class OrganisationView(GuardedModelView):
         "complaints_contact": _("Complaints contact"),
         "mediator": _("Mediator"),
         "timezone": _("Time zone"),
+        "sepa_creditor_identifier": _("SEPA creditor identifier (ICS)"),
+        "sepa_creditor_iban": _("IBAN credited by direct debits"),
+        "sepa_creditor_bic": _("BIC credited by direct debits"),
     }
     description_columns = {
         "orias_number": ORIAS_HELP,
@@ -76,6 +81,9 @@ class OrganisationView(GuardedModelView):
         ),
         "mediator": _("The consumer mediator clients may turn to, with its address."),
         "timezone": TIMEZONE_HELP,
+        "sepa_creditor_identifier": _(
+            "Given by the agency's bank to debit its clients (e.g. FR72ZZZ123456)."
+        ),
     }
     # Our own fields instead of FAB's, whose Unique validator only says "Already exists.".
     add_form_extra_fields = {

@@ -7,6 +7,7 @@ so the caller still gets its job id.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask_babel import get_locale
@@ -30,6 +31,7 @@ def start_tabular_job(
     params: dict[str, Any],
     output_format: OutputFormat | str = OutputFormat.xlsx,
     organisation_id: Any = None,
+    prepare: Callable[[Session, Job], None] | None = None,
 ) -> Job:
     """Queue the producer ``name`` for ``user``'s organisation; returns the committed Job.
 
@@ -42,7 +44,7 @@ def start_tabular_job(
     producer = registered(name)
     if producer is None or producer.job_kind is not job_kind:
         raise InvalidRequestError(_("Unknown report."))
-    output = _format(output_format)
+    output = _format(output_format, producer.formats)
     organisation = _organisation(session, user, organisation_id)
     checked = dict(params)
     if producer.check is not None:
@@ -61,6 +63,8 @@ def start_tabular_job(
         )
         session.add(job)
         session.flush()
+        if prepare is not None:
+            prepare(session, job)
         audit.record(
             session,
             f"{job_kind.value}.requested",
@@ -85,13 +89,19 @@ def enqueue_jobs(session: Session, job_ids: list[int]) -> int:
     return leasing.send(session, Job, job_ids, run_tabular_job)
 
 
-def _format(value: OutputFormat | str) -> OutputFormat:
+def _format(
+    value: OutputFormat | str, formats: tuple[OutputFormat, ...] = TABULAR_FORMATS
+) -> OutputFormat:
     try:
         output = OutputFormat(value)
     except ValueError:
         output = None
-    if output not in TABULAR_FORMATS:
-        message = _("Choose xlsx or csv.")
+    if output not in formats:
+        message = (
+            _("Choose xlsx or csv.")
+            if formats == TABULAR_FORMATS
+            else _("Choose %(formats)s.", formats=" or ".join(f.value for f in formats))
+        )
         raise InvalidRequestError(message, {"format": message})
     return output
 

@@ -37,6 +37,7 @@ from app.services import audit, leasing
 from app.services.documents.leases import LeaseKeeper
 from app.services.reports.tabular import (
     MEDIA_TYPES,
+    FileOutput,
     Tabular,
     TabularError,
     TabularRequest,
@@ -160,10 +161,16 @@ def _produce_and_deliver(
     zone = organisation_zone(session, claim.organisation_id)
     with force_locale(claim.params.get("locale") or "fr"), reading_in(zone):
         tabular = producer.produce(session, request)
-        total = sum(sheet.total for sheet in tabular.sheets)
-        progress = _ProgressWriter(claim, keeper, total)
-        progress.write(0)
-        write_tabular(tabular, output, scratch, progress)
+        if isinstance(tabular, FileOutput):
+            output = tabular.output
+            progress = _ProgressWriter(claim, keeper, tabular.total)
+            progress.write(0)
+            tabular.write(scratch, progress)
+        else:
+            total = sum(sheet.total for sheet in tabular.sheets)
+            progress = _ProgressWriter(claim, keeper, total)
+            progress.write(0)
+            write_tabular(tabular, output, scratch, progress)
         progress.write(progress.done)  # the last rows, whatever the throttle said
     session.rollback()  # nothing of the database held while the file is stored
     return _deliver(session, claim, keeper, tabular, output, scratch)
@@ -173,7 +180,7 @@ def _deliver(
     session: Session,
     claim: JobClaim,
     keeper: JobLeaseKeeper,
-    tabular: Tabular,
+    tabular: Tabular | FileOutput,
     output: OutputFormat,
     scratch: Path,
 ) -> int:

@@ -26,7 +26,9 @@ TABULAR_FORMATS = (OutputFormat.xlsx, OutputFormat.csv)
 MEDIA_TYPES = {
     OutputFormat.xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     OutputFormat.csv: "text/csv; charset=utf-8",
+    OutputFormat.xml: "application/xml",
 }
+Progress = Callable[[int], None]  # called with the rows written so far (all sheets)
 SHEET_TITLE_MAX = 31  # Excel's limit
 CSV_DELIMITER = ";"  # what French Excel expects (the comma is the decimal separator)
 
@@ -64,6 +66,20 @@ class Tabular:
 
 
 @dataclass(frozen=True)
+class FileOutput:
+    """What a producer of a file that is not a table returns (a SEPA pain.008 file).
+
+    ``write(target, progress)`` writes the whole file, calling ``progress`` with the
+    items written so far; ``total`` is their number. Named like a ``Tabular``'s file.
+    """
+
+    file_stem: str
+    output: OutputFormat
+    total: int
+    write: Callable[[Path, Progress], None]
+
+
+@dataclass(frozen=True)
 class TabularRequest:
     """What a producer is given, in the worker: whose rows, and the checked parameters."""
 
@@ -74,7 +90,7 @@ class TabularRequest:
 
 
 class Producer(Protocol):
-    def __call__(self, session: Session, request: TabularRequest) -> Tabular: ...
+    def __call__(self, session: Session, request: TabularRequest) -> Tabular | FileOutput: ...
 
 
 # check(session, user, organisation_id, params) -> the params to store (JSON-serialisable);
@@ -89,6 +105,7 @@ class Registered:
     produce: Producer
     check: ParamsCheck | None
     job_kind: JobKind
+    formats: tuple[OutputFormat, ...] = TABULAR_FORMATS  # what a job may ask of it
 
 
 _REGISTRY: dict[str, Registered] = {}
@@ -100,6 +117,7 @@ def register_producer(
     *,
     check: ParamsCheck | None = None,
     job_kind: JobKind = JobKind.report,
+    formats: tuple[OutputFormat, ...] = TABULAR_FORMATS,
 ) -> None:
     """Make ``producer`` available to ``start_tabular_job(..., name=name)``.
 
@@ -109,7 +127,7 @@ def register_producer(
     """
     if not name or len(name) > 50:
         raise ValueError("a producer name has 1 to 50 characters")
-    _REGISTRY[name] = Registered(name, producer, check, job_kind)
+    _REGISTRY[name] = Registered(name, producer, check, job_kind, formats)
 
 
 def registered(name: str) -> Registered | None:
@@ -119,12 +137,11 @@ def registered(name: str) -> Registered | None:
 
 def _load_builtin_producers() -> None:
     # The worker may look a producer up before anything imported its module.
+    import app.services.premiums.debits  # noqa: F401
     import app.services.reports.portfolio  # noqa: F401
 
 
 # --- writing ---------------------------------------------------------------------
-
-Progress = Callable[[int], None]  # called with the rows written so far (all sheets)
 
 
 def write_tabular(tabular: Tabular, output: OutputFormat, target: Path, progress: Progress) -> None:
