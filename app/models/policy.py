@@ -153,7 +153,7 @@ class Policy(OrganisationOwned, Timestamped, Model):
         Integer, ForeignKey("policy.id", ondelete="SET NULL"), index=True
     )
     # Paid by SEPA direct debit under this mandate (app/models/mandate.py); empty: by other means.
-    # A plain number (migration 0013 says why): the relation below lets the reference checks
+    # A plain number (migration 0014 says why): the relation below lets the reference checks
     # (app/services/validation.py) keep it inside the organisation.
     mandate_id: Mapped[int | None] = mapped_column(Integer)
     # What the cancellation rules need (app/services/renewals/facts.py). The main échéance

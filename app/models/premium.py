@@ -200,7 +200,7 @@ class Payment(OrganisationOwned, Timestamped, Model):
     rejection_reason: Mapped[str | None] = mapped_column(String(10))  # e.g. SEPA AM04
     note: Mapped[str | None] = mapped_column(Text)
     # A direct debit: its mandate, and the batch job that wrote its pain.008 file. Plain
-    # numbers (migration 0013 says why), kept right by app/services/premiums/debits.py.
+    # numbers (migration 0014 says why), kept right by app/services/premiums/debits.py.
     mandate_id: Mapped[int | None] = mapped_column(Integer)
     debit_job_id: Mapped[int | None] = mapped_column(Integer)
 

@@ -22,7 +22,7 @@ def check_references(session: Session, item: Any) -> None:
     for column in mapper.columns:
         for foreign_key in column.foreign_keys:
             references[column.key] = _model_for_table(mapper, foreign_key.column.table.name)
-    # Many-to-one relations on a plain column (no database reference: see migration 0013).
+    # Many-to-one relations on a plain column (no database reference: see migration 0014).
     for relation in mapper.relationships:
         if relation.direction.name == "MANYTOONE":
             for column in relation.local_columns:

@@ -6,8 +6,8 @@ names its mandate and the batch job that wrote its pain.008 file. Each organisat
 gains its SEPA creditor identifier and the account debits are paid into. Downgrading
 drops all of it.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-07 15:00:00
 
 """
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0013"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
