@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditLog, Client, OutputFormat
 from app.services.rendering import load_policy_for_render, policy_context, render
+from app.services.rendering.arrears import sample_arrears
 from app.services.rendering.cancellations import sample_cancellation
 from app.services.templates import BUILTINS
 from app.services.templates.builtin import builtin_body
@@ -103,6 +105,8 @@ def test_documents_print_nothing_for_empty_fields(app, make_organisation, builti
         data = policy_context(policy, today=dt.date(2026, 2, 10))
         if builtin.key == "lettre_resiliation":  # it acknowledges a recorded cancellation
             data["cancellation"] = sample_cancellation(data["today"], data["locale"])
+        if builtin.key == "mise_en_demeure":  # it names unpaid arrears
+            data["arrears"] = sample_arrears(data["today"], Decimal("100.00"))
         fmt = OutputFormat.xlsx if builtin.output_format is OutputFormat.xlsx else OutputFormat.pdf
         rendered = render(builtin_body(builtin), fmt, data)
     if fmt is OutputFormat.xlsx:

@@ -28,6 +28,7 @@ from app.models import (
 )
 from app.services import demo
 from app.services.rendering import load_policy_for_render, policy_context, render
+from app.services.rendering.arrears import sample_arrears
 from app.services.rendering.cancellations import sample_cancellation
 from app.services.templates import BUILTINS, load_builtin_templates
 from app.services.templates.builtin import builtin_body
@@ -101,7 +102,7 @@ def test_loading_twice_adds_them_once(ctx):
     assert load_builtin_templates(db.session) == 0
     db.session.commit()
     assert rows() == first
-    assert len(first) == len(BUILTINS) == 6
+    assert len(first) == len(BUILTINS) == 7
 
 
 def test_builtins_are_shared_french_and_published_at_version_one(ctx):
@@ -180,8 +181,13 @@ def pdf_text(data: bytes) -> str:
 
 
 def with_cancellation(data: dict) -> dict:
-    """The data with a recorded cancellation, which the cancellation letter acknowledges."""
-    return {**data, "cancellation": sample_cancellation(data["today"], data["locale"])}
+    """The data with a recorded cancellation, which the cancellation letter acknowledges,
+    and unpaid arrears, which the mise en demeure names."""
+    return {
+        **data,
+        "cancellation": sample_cancellation(data["today"], data["locale"]),
+        "arrears": sample_arrears(data["today"], Decimal("2480.00")),
+    }
 
 
 @pytest.mark.parametrize("builtin", HTML_BUILTINS, ids=lambda b: b.key)

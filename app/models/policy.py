@@ -183,6 +183,9 @@ class Policy(OrganisationOwned, Timestamped, Model):
     organisation = relationship("Organisation")
     client = relationship("Client", back_populates="policies")
     mandate = relationship("Mandate", primaryjoin="foreign(Policy.mandate_id) == Mandate.id")
+    # Read by the documents (the arrears a mise en demeure names); written through the
+    # premium notices service only.
+    premium_notices = relationship("PremiumNotice", viewonly=True, order_by="PremiumNotice.due_on")
     company = relationship("Company", back_populates="policies")
     renewal_of = relationship("Policy", remote_side=[id])
     terms = relationship(

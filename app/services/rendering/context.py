@@ -19,7 +19,7 @@ from flask import has_app_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.models import (
     ClientKind,
@@ -29,6 +29,7 @@ from app.models import (
     Policy,
     PolicyStatus,
 )
+from app.services.rendering.arrears import arrears_context, sample_arrears
 from app.services.rendering.cancellations import cancellation_context, sample_cancellation
 from app.services.rendering.errors import RenderError
 from app.services.rendering.instalments import (  # noqa: F401 (their public home for callers)
@@ -146,7 +147,7 @@ def load_policy_for_render(
     session: Session, policy_id: int, organisation_id: int | None
 ) -> Policy | None:
     """The policy with its client, insurer, organisation, terms, renewal cycles and
-    cancellation, in one query.
+    cancellation, in one query, and its premium notices in a second.
 
     Scoped to ``organisation_id`` (None: any organisation, for the platform
     operator and the worker, which checked the scope when the job was made).
@@ -162,6 +163,8 @@ def load_policy_for_render(
             joinedload(Policy.terms),
             joinedload(Policy.renewal_cycles),
             joinedload(Policy.cancellation),
+            # A second query (selectin): a joined load would multiply the terms' rows.
+            selectinload(Policy.premium_notices),
         )
         .where(Policy.id == policy_id)
     )
@@ -253,6 +256,7 @@ def policy_context(
         "terms": terms,
         "renewal": renewal_context(policy, today, frequency),
         "cancellation": cancellation_context(policy.cancellation, locale),
+        "arrears": arrears_context(policy, today),
         "today": today,
         "locale": locale,
     }
@@ -360,6 +364,7 @@ def sample_context(
             today=today,
         ),
         "cancellation": sample_cancellation(today, locale),
+        "arrears": sample_arrears(today, premium),
         "today": today,
         "locale": locale,
     }

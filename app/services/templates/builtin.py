@@ -110,6 +110,15 @@ BUILTINS: tuple[Builtin, ...] = (
         "article du code des assurances, dates d'envoi et de réception, date d'effet.",
     ),
     Builtin(
+        "mise_en_demeure",
+        "Mise en demeure (cotisation impayée)",
+        TemplateKind.notice,
+        OutputFormat.pdf,
+        "Lettre recommandée de l'article L113-3 : la somme due et les quittances impayées, la "
+        "date de suspension des garanties (30 jours après l'envoi) et celle à partir de "
+        "laquelle l'assureur peut résilier (10 jours plus tard) ; L132-20 pour la vie.",
+    ),
+    Builtin(
         "document_entree_relation",
         "Document d'entrée en relation (DER)",
         TemplateKind.other,
