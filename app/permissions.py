@@ -9,6 +9,8 @@ from __future__ import annotations
 
 READ = "read"
 WRITE = "write"
+# Bulk actions a role may be trusted with apart from single writes (renewals: MANAGER).
+BATCH = "batch"
 
 # FAB ModelView methods (and our custom screens' methods) -> read/write.
 SCREEN_METHODS: dict[str, str] = {
@@ -76,3 +78,4 @@ REPORT = "Report"  # reports as jobs: portfolio, premiums by month (MANAGER)
 DASHBOARD = "Dashboard"  # the manager dashboard (charts); also its menu entry
 MANDATE = "Mandate"  # SEPA mandates of the clients (every staff role records them)
 DIRECT_DEBIT = "DirectDebit"  # SEPA debit batches and bank rejections (MANAGER)
+RENEWAL = "Renewal"  # renewal cycles: read, propose, renew, send the avis; batches (MANAGER)

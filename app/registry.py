@@ -18,6 +18,7 @@ from app.api.links import LinkApi
 from app.api.mandates import MandateApi
 from app.api.openapi import OpenApi
 from app.api.organisations import OrganisationApi
+from app.api.renewals import RenewalApi
 from app.api.reports import ReportApi
 from app.api.resources import ClientApi, CompanyApi, PolicyApi
 from app.api.templates import TemplateApi
@@ -132,6 +133,7 @@ def register_all(appbuilder: AppBuilder) -> None:
         PolicyApi,
         CancellationRightsApi,
         CancellationApi,
+        RenewalApi,
         TemplateApi,
         DocumentApi,
         JobApi,

@@ -15,7 +15,7 @@ import decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Column, Date, Enum, Integer, Numeric, String
+from sqlalchemy import Boolean, Column, Date, Enum, Integer, Numeric, String
 
 from app.api.schemas import integer_bound
 
@@ -85,9 +85,11 @@ def _typed(column: Column, name: str, value: Any) -> Any:
 
 
 def _convert(column: Column, value: Any) -> Any:
+    sql_type = column.type
+    if isinstance(sql_type, Boolean):
+        return value if isinstance(value, bool) else None  # rison's !t and !f only
     if isinstance(value, (bool, list, dict)) or value is None:
         return None
-    sql_type = column.type
     if isinstance(sql_type, Enum):
         allowed = set(sql_type.enums)
         return value if isinstance(value, str) and value in allowed else None

@@ -37,6 +37,8 @@ _USER_GRANTS: dict[str, str | set[str]] = {
     **DOCUMENT_MENUS,
     permissions.POLICY: ALL,
     permissions.CLIENT: ALL,
+    # Staff work their renewals one by one, as they edit policies; batches are MANAGER's.
+    permissions.RENEWAL: {"can_read", "can_write"},
     permissions.COMPANY: READ,
     permissions.HISTORY: READ,
     permissions.LOOKUP: READ,
@@ -58,6 +60,8 @@ _MANAGER_EXTRA: dict[str, str | set[str]] = {
     permissions.AUDIT_LOG: READ,
     # Managers author and publish templates.
     permissions.TEMPLATE: ALL,
+    # Renewing and sending the avis of many contracts at once: managers approve bulk sends.
+    permissions.RENEWAL: ALL,
     # Reports as jobs (app/api/reports.py, app/views/reports.py).
     permissions.REPORT: ALL,
     # The dashboard (app/views/dashboard.py); its menu entry bears the resource's name.

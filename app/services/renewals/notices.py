@@ -110,8 +110,11 @@ def send_avis_batch(
         template_id=template_id or avis_template_id(session),
         policy_ids=[cycle.policy_id for cycle in cycles],
     )
+    # .all(): a Result has keys(), so dict() would read it as a mapping of column names.
     documents = dict(
-        session.execute(select(Document.policy_id, Document.id).where(Document.job_id == job.id))
+        session.execute(
+            select(Document.policy_id, Document.id).where(Document.job_id == job.id)
+        ).all()
     )
     for cycle in session.scalars(
         select(RenewalCycle).where(RenewalCycle.id.in_([c.id for c in cycles]))
