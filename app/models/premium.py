@@ -88,8 +88,10 @@ class PremiumNotice(OrganisationOwned, Timestamped, Model):
         # Issuing is idempotent: one instalment n of a term, ever (one-offs have no number).
         UniqueConstraint("term_id", "kind", "instalment", name="uq_premium_notice_term_instalment"),
         CheckConstraint("period_end > period_start", name="ck_premium_notice_period_ordered"),
+        # To the cent: SQLite keeps NUMERIC as floats, where 70.62 + 12.71 != 83.33 (0015).
         CheckConstraint(
-            "total = amount_before_tax + taxes + fees", name="ck_premium_notice_total_adds_up"
+            "round(total - (amount_before_tax + taxes + fees), 2) = 0",
+            name="ck_premium_notice_total_adds_up",
         ),
         # The work lists: an agency's notices by status or unpaid stage, by due date.
         Index("ix_premium_notice_organisation_status_due", "organisation_id", "status", "due_on"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from app.models import LineOfBusiness, NoticeStatus, PremiumNotice, UnpaidStage
+from app.models import LineOfBusiness, NoticeKind, NoticeStatus, PremiumNotice, UnpaidStage
 from app.services.renewals.unpaid import DEFAULT_REMINDER_DAYS, NoticeFacts, restored_at, stage_on
 
 OPEN = (NoticeStatus.issued, NoticeStatus.partly_paid, NoticeStatus.unpaid)
@@ -17,7 +17,9 @@ SUSPENDED_STAGES = (UnpaidStage.suspended, UnpaidStage.cancellable)
 
 def settle(notice: PremiumNotice, today: dt.date, *, paid_on: dt.date | None = None) -> None:
     """A notice's status from what is paid; paying off a suspended one restores the cover."""
-    if notice.status is NoticeStatus.cancelled:
+    # A refund (negative total) is money the client is owed: nothing to collect, so its
+    # balance below zero does not make it "paid", and it never falls "unpaid".
+    if notice.status is NoticeStatus.cancelled or notice.kind is NoticeKind.refund:
         return
     if notice.balance <= 0:
         if notice.stage in SUSPENDED_STAGES and paid_on is not None:
@@ -51,7 +53,7 @@ def refresh_stage(
     notice: PremiumNotice, today: dt.date, reminder_days: int = DEFAULT_REMINDER_DAYS
 ) -> bool:
     """Move an open notice to the stage of ``today``; True when it changed."""
-    if notice.status not in OPEN:
+    if notice.status not in OPEN or notice.kind is NoticeKind.refund:
         return False
     before = (notice.stage, notice.status)
     notice.stage = UnpaidStage(stage_on(facts_of(notice), today, reminder_days=reminder_days).value)
