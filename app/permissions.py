@@ -79,3 +79,5 @@ DASHBOARD = "Dashboard"  # the manager dashboard (charts); also its menu entry
 MANDATE = "Mandate"  # SEPA mandates of the clients (every staff role records them)
 DIRECT_DEBIT = "DirectDebit"  # SEPA debit batches and bank rejections (MANAGER)
 RENEWAL = "Renewal"  # renewal cycles: read, propose, renew, send the avis; batches (MANAGER)
+PREMIUM_NOTICE = "PremiumNotice"  # premium notices and a contract's account (MANAGER writes)
+PAYMENT = "Payment"  # payments and their allocations (every staff role records them)

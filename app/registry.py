@@ -18,6 +18,9 @@ from app.api.links import LinkApi
 from app.api.mandates import MandateApi
 from app.api.openapi import OpenApi
 from app.api.organisations import OrganisationApi
+from app.api.payments import AllocationApi, PaymentApi
+from app.api.policy_accounts import PolicyAccountApi
+from app.api.premium_notices import PremiumNoticeApi
 from app.api.renewals import RenewalApi
 from app.api.reports import ReportApi
 from app.api.resources import ClientApi, CompanyApi, PolicyApi
@@ -134,6 +137,10 @@ def register_all(appbuilder: AppBuilder) -> None:
         CancellationRightsApi,
         CancellationApi,
         RenewalApi,
+        PolicyAccountApi,
+        PremiumNoticeApi,
+        PaymentApi,
+        AllocationApi,
         TemplateApi,
         DocumentApi,
         JobApi,

@@ -48,6 +48,9 @@ _USER_GRANTS: dict[str, str | set[str]] = {
     permissions.JOB: READ,
     # Staff record the clients' SEPA mandates (app/api/mandates.py).
     permissions.MANDATE: ALL,
+    # Staff read the notices and accounts and record the money received (app/api/payments.py).
+    permissions.PREMIUM_NOTICE: READ,
+    permissions.PAYMENT: ALL,
     # Scripts act with their user's rights, so every user may read the API's spec.
     "OpenApi": {"can_get"},
     "SwaggerView": {"can_show"},
@@ -68,6 +71,9 @@ _MANAGER_EXTRA: dict[str, str | set[str]] = {
     permissions.DASHBOARD: ALL,
     # Sending a month's debits to the bank, and its rejections (app/api/direct_debits.py).
     permissions.DIRECT_DEBIT: ALL,
+    # What a client owes and the L113-3 procedure are team leads' calls: issuing and
+    # cancelling notices, recording the formal notice (app/api/premium_notices.py).
+    permissions.PREMIUM_NOTICE: ALL,
 }
 _ADMIN_EXTRA: dict[str, str | set[str]] = {
     permissions.COMPANY: ALL,

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.models import (
     Allocation,
+    Client,
     NoticeKind,
     NoticeStatus,
     Payment,
@@ -84,6 +85,10 @@ def record_payment(
                 )
             },
         ) from None
+    if client_id is not None and not session.scalar(
+        select(Client.id).where(Client.id == client_id, Client.organisation_id == organisation_id)
+    ):
+        raise NotFoundError(_("Client not found."))
     payment = Payment(
         organisation_id=organisation_id,
         amount=total,
@@ -96,7 +101,10 @@ def record_payment(
         allocated_amount=ZERO,
     )
     session.add(payment)
-    allocate(session, payment, allocations, today=today)
+    made = allocate(session, payment, allocations, today=today)
+    if payment.client_id is None and made:
+        # Who paid, when not said: the client of the first contract it pays.
+        payment.client_id = made[0].premium_notice.policy.client_id
     return payment
 
 
