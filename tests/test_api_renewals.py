@@ -464,3 +464,41 @@ def test_anonymous_callers_are_refused(http, app, agency):
     assert http.post(f"{ROUTE}/{cycle_id}/renew").status_code == 401
     assert http.post(f"{ROUTE}/renew-batch", json={"ids": [cycle_id]}).status_code == 401
     assert row(app, cycle_id).status is RenewalStatus.open
+
+
+# --- the spec and the audit trail -----------------------------------------------------------
+
+
+def test_the_spec_documents_every_renewal_door_and_its_answers(http, app, make_user, auth_headers):
+    spec = http.get("/api/v1/_openapi", headers=auth_headers(make_user("SUPERADMIN"))).json
+    paths = spec["paths"]
+    assert {"201", "200", "404", "409", "422"} <= set(
+        paths[f"{ROUTE}/{{pk}}/renew"]["post"]["responses"]
+    )
+    assert "202" in paths[f"{ROUTE}/{{pk}}/notice"]["post"]["responses"]
+    assert "202" in paths[f"{ROUTE}/notice-batch"]["post"]["responses"]
+    assert "200" in paths[f"{ROUTE}/renew-batch"]["post"]["responses"]
+    put = paths[f"{ROUTE}/{{pk}}"]["put"]
+    assert "409" in put["responses"] and "delete" not in paths[f"{ROUTE}/{{pk}}"]
+    assert "post" not in paths[f"{ROUTE}/"]  # renewals are opened by their contracts
+    body = spec["components"]["schemas"]["RenewalApi.put"]["properties"]
+    assert body["proposed_premium"]["type"] == "string"
+    assert set(body["decision"]["enum"]) == {"renew", "remarket", "not_renew"}
+    shown = spec["components"]["schemas"]["RenewalApi.get"]["properties"]
+    assert shown["change_percent"]["format"] == "decimal"
+
+
+def test_proposing_and_renewing_are_audited_with_the_user(app, http, as_user, user, agency):
+    from app.models import AuditLog
+
+    cycle_id = contract(app, agency, "AUDIT-1")
+    http.put(f"{ROUTE}/{cycle_id}", json={"proposed_premium": "1100.00"}, headers=as_user)
+    assert http.post(f"{ROUTE}/{cycle_id}/renew", headers=as_user).status_code == 201
+    with app.app_context():
+        entries = db.session.execute(
+            select(AuditLog.action, AuditLog.object_type, AuditLog.username).where(
+                AuditLog.object_type.in_(("RenewalCycle", "Term")), AuditLog.username == user
+            )
+        ).all()
+    assert ("update", "RenewalCycle", user) in entries
+    assert ("create", "Term", user) in entries
