@@ -57,6 +57,41 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def mail_settings(url: str | None) -> dict[str, object]:
+    """Flask-Mailman's settings from MAIL_URL: smtp://user:password@host:port (add
+    ?starttls to upgrade the connection) or smtps://… (TLS from the start).
+
+    No URL: MAIL_BACKEND "outbox", messages stay in the Boîte d'envoi (app/services/mail).
+    """
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    if not url:
+        return {"MAIL_BACKEND": "outbox", "MAIL_SERVER": None}
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ValueError("MAIL_URL must look like smtp://user:password@host:587?starttls")
+    query = {key.lower(): values[-1] for key, values in parse_qs(parts.query, True).items()}
+    starttls = query.get("starttls")
+    ssl = parts.scheme == "smtps"
+    try:
+        port = parts.port or (465 if ssl else 25)
+    except ValueError:
+        raise ValueError("MAIL_URL has a port that is not a number") from None
+    return {
+        "MAIL_BACKEND": "smtp",
+        "MAIL_SERVER": parts.hostname,
+        "MAIL_PORT": port,
+        "MAIL_USERNAME": unquote(parts.username) if parts.username else None,
+        "MAIL_PASSWORD": unquote(parts.password) if parts.password else None,
+        "MAIL_USE_SSL": ssl,
+        # "?starttls" alone means yes.
+        "MAIL_USE_TLS": not ssl
+        and starttls is not None
+        and starttls.lower() in ("", "1", "true", "yes", "on"),
+        "MAIL_TIMEOUT": int(query.get("timeout", "30")),
+    }
+
+
 def persistent_secret_key(folder: Path) -> str:
     """Return SECRET_KEY from the environment, else one generated once and kept on disk."""
     from_env = env_str("SECRET_KEY")
@@ -166,6 +201,16 @@ class Config:
             "IMPORT_MAX_UNCOMPRESSED_BYTES", 64 * 1024 * 1024
         )
         self.IMPORT_STAGING_SECONDS = env_int("IMPORT_STAGING_SECONDS", 3600)
+        # E-mail (app/services/mail, docs/mail.md): MAIL_URL names the SMTP server; without
+        # it messages stay in the local outbox. The sender when an agency has none of its own.
+        self.MAIL_URL = env_str("MAIL_URL")
+        for key, value in mail_settings(self.MAIL_URL).items():
+            setattr(self, key, value)
+        self.MAIL_DEFAULT_SENDER = env_str("MAIL_DEFAULT_SENDER", "noreply@localhost")
+        # Messages an agency sends per minute; beyond, they wait for the next minute.
+        self.MAIL_RATE_PER_MINUTE = env_int("MAIL_RATE_PER_MINUTE", 60)
+        # The most messages one bulk send may ask for.
+        self.MAIL_BULK_MAX = env_int("MAIL_BULK_MAX", 1000)
         self.PORT = env_int("PORT", 8000)
         self.HOST = env_str("HOST", "127.0.0.1")
         self.LOG_LEVEL = (env_str("LOG_LEVEL", "INFO") or "INFO").upper()

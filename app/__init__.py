@@ -15,7 +15,7 @@ def create_app(config: Any | None = None) -> Flask:
     """Build one application; AppBuilder is created here so tests can build several."""
     from flask import Flask
 
-    from app.extensions import csrf, db, migrate
+    from app.extensions import csrf, db, mail, migrate
     from app.ops.logs import configure_logging
     from config import Config
 
@@ -25,6 +25,7 @@ def create_app(config: Any | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_folder())
+    mail.init_app(app)
     csrf.init_app(app)  # before AppBuilder: FAB does not protect its forms itself
 
     from app.ops.outages import init_outages

@@ -8,6 +8,7 @@ from app.models.delivery import PurgeRun, SigningKey, SpentLink
 from app.models.document import Document, DocumentStatus
 from app.models.job import Job, JobKind, JobStatus
 from app.models.mandate import Mandate, MandateSequence, MandateStatus
+from app.models.message import Message, MessageStatus
 from app.models.organisation import Organisation
 from app.models.policy import (
     ContractUse,
@@ -54,6 +55,8 @@ __all__ = [
     "Mandate",
     "MandateSequence",
     "MandateStatus",
+    "Message",
+    "MessageStatus",
     "OutputFormat",
     "Template",
     "TemplateKind",

@@ -40,6 +40,11 @@ class Organisation(Timestamped, Model):
         server_default=DEFAULT_TIMEZONE,
     )
 
+    # E-mail (app/services/mail): the sender address and where answers go. Empty: the
+    # agency's own e-mail address, else the deployment's MAIL_DEFAULT_SENDER.
+    mail_from: Mapped[str | None] = mapped_column(String(254))
+    mail_reply_to: Mapped[str | None] = mapped_column(String(254))
+
     # SEPA direct debit as creditor (app/services/premiums/debits.py): its identifier (ICS)
     # and the account the debits are paid into. Empty: the agency does not debit.
     sepa_creditor_identifier: Mapped[str | None] = mapped_column(String(35))

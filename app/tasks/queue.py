@@ -39,6 +39,7 @@ from app.tasks import (  # noqa: E402,F401
     context,
     documents,
     heartbeat,
+    mail,
     premiums,
     purge,
     renewals,
