@@ -211,3 +211,53 @@ def open_renewals_command(dry_run: bool, organisation_id: int | None) -> None:
     if run.failed:
         failed = ", ".join(str(org_id) for org_id in sorted(run.failed))
         raise click.ClickException(f"failed for organisation(s) {failed}: see the log")
+
+
+@monassurance.command("apply-task-rules")
+@click.option(
+    "--dry-run", is_flag=True, help="List the tasks that would be created: nothing is written."
+)
+@click.option(
+    "--organisation-id",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Only this organisation (default: every organisation).",
+)
+def apply_task_rules_command(dry_run: bool, organisation_id: int | None) -> None:
+    """The daily application of the task rules, by hand (the worker runs it every morning)."""
+    from app.extensions import db
+    from app.services.audit import Actor, acting_as
+    from app.services.tasks.engine import apply_rules
+
+    with acting_as(Actor(None, "cli", None)):
+        run = apply_rules(db.session, organisation_id=organisation_id, dry_run=dry_run)
+    for planned in run.planned:
+        click.echo(f"{planned.due_on.isoformat()}  {planned.rule_name}: {planned.title}")
+    summary = run.summary()
+    verb = "dry run: would create" if dry_run else "created"
+    click.echo(f"{verb} {len(run.planned) if dry_run else summary['created']} task(s)")
+    if run.failed or run.failed_rules:
+        failed = ", ".join(str(org_id) for org_id in sorted(run.failed))
+        rules = ", ".join(str(rule_id) for rule_id in sorted(run.failed_rules))
+        raise click.ClickException(
+            f"failed for organisation(s) [{failed}], rule(s) [{rules}]: see the log"
+        )
+
+
+@monassurance.command("task-defaults")
+@click.option("--organisation-id", type=click.IntRange(min=1), required=True)
+def task_defaults_command(organisation_id: int) -> None:
+    """Give an agency the default task categories and rules it does not have yet."""
+    from app.extensions import db
+    from app.models import Organisation
+    from app.services.audit import Actor, acting_as
+    from app.services.tasks.defaults import install_defaults
+
+    if db.session.get(Organisation, organisation_id) is None:
+        raise click.BadParameter(
+            f"no organisation {organisation_id}", param_hint="--organisation-id"
+        )
+    with acting_as(Actor(None, "cli", None)):
+        added = install_defaults(db.session, organisation_id)
+        db.session.commit()
+    click.echo(f"added {added} default categorie(s) and rule(s)")

@@ -42,6 +42,9 @@ PASSWORD = "correct horse battery staple"  # noqa: S105 (test fixture)
 # In an order that respects foreign keys (job <-> document and template <-> version cycle).
 BUSINESS_TABLES = [
     "message",
+    "task",
+    "task_rule",
+    "task_category",
     "allocation",
     "payment",
     "premium_notice",

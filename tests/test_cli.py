@@ -12,7 +12,17 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from app.extensions import db
-from app.models import AppUser, Client, Company, Organisation, Policy, PolicyStatus
+from app.models import (
+    AppUser,
+    Client,
+    Company,
+    Organisation,
+    Policy,
+    PolicyStatus,
+    Task,
+    TaskCategory,
+    TaskRule,
+)
 from app.services import demo
 from tests.conftest import api_token
 
@@ -191,7 +201,8 @@ def test_demo_portfolio_is_the_same_on_every_load(app):
     with app.app_context():
         demo.load_demo_data(db.session, today=today)
         first = fingerprint()
-        for model in (Policy, Client, Company, Organisation):
+        # The demo agency's task rules and categories (and their tasks) go first.
+        for model in (Task, TaskRule, TaskCategory, Policy, Client, Company, Organisation):
             db.session.execute(delete(model))
         db.session.commit()
         demo.load_demo_data(db.session, today=today)

@@ -37,6 +37,19 @@ from app.models.renewal import (
     Term,
     TermStatus,
 )
+from app.models.task import (
+    AssigneeRule,
+    Task,
+    TaskCategory,
+    TaskPriority,
+    TaskRule,
+    TaskSource,
+    TaskStatus,
+    TaskTrigger,
+    TaskType,
+    Team,
+    ValidationOutcome,
+)
 from app.models.template import OutputFormat, Template, TemplateKind, TemplateVersion
 from app.models.user import AppUser
 
@@ -87,4 +100,15 @@ __all__ = [
     "RenewalStatus",
     "Term",
     "TermStatus",
+    "AssigneeRule",
+    "Task",
+    "TaskCategory",
+    "TaskPriority",
+    "TaskRule",
+    "TaskSource",
+    "TaskStatus",
+    "TaskTrigger",
+    "TaskType",
+    "Team",
+    "ValidationOutcome",
 ]

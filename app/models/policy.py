@@ -104,6 +104,7 @@ class Policy(OrganisationOwned, Timestamped, Model):
         ),
         Index("ix_policy_organisation_line", "organisation_id", "line_of_business"),
         Index("ix_policy_mandate", "mandate_id"),  # the contracts a mandate debits
+        Index("ix_policy_manager", "manager_id"),  # a manager's contracts
         # Keyed (not INCLUDEd) so B-tree deduplication keeps it small: the dashboard counts
         # policies per insurer, and per status and line for one insurer, from it alone.
         Index(
@@ -156,6 +157,10 @@ class Policy(OrganisationOwned, Timestamped, Model):
     # A plain number (migration 0014 says why): the relation below lets the reference checks
     # (app/services/validation.py) keep it inside the organisation.
     mandate_id: Mapped[int | None] = mapped_column(Integer)
+    # The agency's user who manages the contract (the task rules give its tasks to them).
+    # A plain number too (migration 0014 says why); the relation below lets the reference
+    # checks keep it inside the organisation.
+    manager_id: Mapped[int | None] = mapped_column(Integer)
     # What the cancellation rules need (app/services/renewals/facts.py). The main échéance
     # is a day and a month; empty, it is the current term's end (echeance_day_month).
     echeance_day: Mapped[int | None] = mapped_column(SmallInteger)
@@ -186,6 +191,7 @@ class Policy(OrganisationOwned, Timestamped, Model):
     # Read by the documents (the arrears a mise en demeure names); written through the
     # premium notices service only.
     premium_notices = relationship("PremiumNotice", viewonly=True, order_by="PremiumNotice.due_on")
+    manager = relationship("AppUser", primaryjoin="foreign(Policy.manager_id) == AppUser.id")
     company = relationship("Company", back_populates="policies")
     renewal_of = relationship("Policy", remote_side=[id])
     terms = relationship(

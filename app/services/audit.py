@@ -81,6 +81,9 @@ def audited_models() -> tuple[type, ...]:
         Payment,
         Policy,
         RenewalCycle,
+        Task,
+        TaskCategory,
+        TaskRule,
         Term,
     )
 
@@ -99,6 +102,9 @@ def audited_models() -> tuple[type, ...]:
         Payment,
         Allocation,
         Mandate,
+        Task,
+        TaskRule,
+        TaskCategory,
     )
 
 

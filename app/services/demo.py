@@ -32,6 +32,8 @@ from app.models import (
     Policy,
     PolicyStatus,
 )
+from app.services.tasks.defaults import install_defaults
+from app.services.tasks.engine import apply_rules
 from app.services.templates import load_builtin_templates
 
 SEED = 20240601
@@ -213,7 +215,10 @@ def load_demo_data(session: Session, today: dt.date | None = None) -> DemoSummar
     session.flush()
     policies = _policies(rng, organisation.id, companies, clients, today, session)
     load_builtin_templates(session)
+    install_defaults(session, organisation.id)
     session.commit()
+    # The first morning's run at once, so "Mes tâches" lists the renewals to review.
+    apply_rules(session, organisation_id=organisation.id, today=today)
     return DemoSummary(organisation.id, len(companies), len(clients), policies)
 
 

@@ -23,16 +23,19 @@ def check_references(session: Session, item: Any) -> None:
         for foreign_key in column.foreign_keys:
             references[column.key] = _model_for_table(mapper, foreign_key.column.table.name)
     # Many-to-one relations on a plain column (no database reference: see migration 0014).
+    plain: set[str] = set()
     for relation in mapper.relationships:
         if relation.direction.name == "MANYTOONE":
             for column in relation.local_columns:
+                if column.key not in references:
+                    plain.add(column.key)
                 references.setdefault(column.key, relation.mapper.class_)
     errors: dict[str, str] = {}
     for key, target in references.items():
         value = getattr(item, key)
         if value is None or key == "organisation_id":
             continue
-        if target is None or not issubclass(target, OrganisationOwned):
+        if target is None or not _agency_scoped(target, plain=key in plain):
             continue
         query = select(target.id).where(
             target.id == value, target.organisation_id == item.organisation_id
@@ -41,6 +44,15 @@ def check_references(session: Session, item: Any) -> None:
             errors[key] = str(_("Unknown id %(id)s.", id=value))
     if errors:
         raise ModelValidationError(errors)
+
+
+def _agency_scoped(model: type, *, plain: bool) -> bool:
+    # Users carry their agency too: a contract's manager (a plain column) is one of the
+    # agency's own people. Referencing columns to users (authors, SET NULL) stay unchecked:
+    # a SUPERADMIN, of no agency, writes shared rows.
+    from app.models import AppUser
+
+    return issubclass(model, OrganisationOwned) or (plain and model is AppUser)
 
 
 def validate_item(session: Session, item: Any) -> None:

@@ -44,4 +44,5 @@ from app.tasks import (  # noqa: E402,F401
     purge,
     renewals,
     reports,
+    work_queue,
 )

@@ -1,0 +1,221 @@
+"""What each rule trigger watches: the records it matches and their anchor date.
+
+A rule fires for a record once its anchor date plus the rule's offset has come
+(``anchor + offset_days <= today``), while the record still needs the work (a cycle
+still without a decision, a notice still unpaid…). Each trigger is one SELECT over
+the agency's records, so a rule costs one query whatever the portfolio's size; the
+records that already have the rule's task are left out in the same query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, select
+from sqlalchemy.orm import Session
+
+from app.models import (
+    Client,
+    NoticeStatus,
+    Policy,
+    PremiumNotice,
+    RenewalCycle,
+    RenewalStatus,
+    Task,
+    TaskRule,
+    TaskTrigger,
+    UnpaidStage,
+)
+
+CYCLE_TRIGGERS = frozenset(
+    {
+        TaskTrigger.renewal_cycle_opened,
+        TaskTrigger.echeance_without_decision,
+        TaskTrigger.avis_not_sent,
+    }
+)
+# Notices with something left to pay (a refund is money owed by the agency, not a chase).
+UNPAID_STATUSES = (NoticeStatus.issued, NoticeStatus.partly_paid, NoticeStatus.unpaid)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One record a rule would create a task for, with what its title may print."""
+
+    rule_key: str
+    anchor: dt.date
+    client_id: int
+    policy_id: int
+    manager_id: int | None
+    renewal_cycle_id: int | None = None
+    premium_notice_id: int | None = None
+    context: dict[str, Any] | None = None
+
+
+def _client_name(first_name: str | None, last_name: str, company_name: str | None) -> str:
+    if company_name:
+        return company_name
+    return " ".join(part for part in (first_name, last_name) if part)
+
+
+def _last_day(cutoff: dt.date) -> dt.datetime:
+    # created_at is a UTC timestamp; a cycle created on the cutoff day counts.
+    return dt.datetime.combine(cutoff + dt.timedelta(days=1), dt.time())
+
+
+def _cycle_query(rule: TaskRule, cutoff: dt.date) -> Select[Any]:
+    conditions: list[ColumnElement[bool]] = [RenewalCycle.status == RenewalStatus.open]
+    if rule.trigger is TaskTrigger.renewal_cycle_opened:
+        anchor: Any = RenewalCycle.created_at
+        conditions.append(RenewalCycle.created_at < _last_day(cutoff))
+    elif rule.trigger is TaskTrigger.echeance_without_decision:
+        anchor = RenewalCycle.echeance
+        conditions += [RenewalCycle.decision.is_(None), RenewalCycle.echeance <= cutoff]
+    else:  # avis_not_sent
+        anchor = RenewalCycle.last_day_to_refuse
+        conditions += [
+            RenewalCycle.avis_sent_on.is_(None),
+            RenewalCycle.last_day_to_refuse <= cutoff,
+        ]
+    already = exists().where(Task.rule_id == rule.id, Task.renewal_cycle_id == RenewalCycle.id)
+    return (
+        select(
+            RenewalCycle.id,
+            anchor.label("anchor"),
+            RenewalCycle.echeance,
+            RenewalCycle.last_day_to_refuse,
+            Policy.id.label("policy_id"),
+            Policy.number,
+            Policy.manager_id,
+            Client.id.label("client_id"),
+            Client.first_name,
+            Client.last_name,
+            Client.company_name,
+        )
+        .join(Policy, Policy.id == RenewalCycle.policy_id)
+        .join(Client, Client.id == Policy.client_id)
+        .where(RenewalCycle.organisation_id == rule.organisation_id, *conditions, ~already)
+        .order_by(RenewalCycle.id)
+    )
+
+
+def _notice_query(rule: TaskRule, cutoff: dt.date) -> Select[Any]:
+    unpaid = and_(
+        PremiumNotice.status.in_(UNPAID_STATUSES), PremiumNotice.total > PremiumNotice.paid_amount
+    )
+    if rule.trigger is TaskTrigger.notice_unpaid:
+        anchor: Any = PremiumNotice.due_on
+        conditions: list[ColumnElement[bool]] = [unpaid, PremiumNotice.due_on <= cutoff]
+    elif rule.trigger is TaskTrigger.notice_formal_possible:
+        anchor = PremiumNotice.due_on
+        conditions = [
+            unpaid,
+            PremiumNotice.stage == UnpaidStage.formal_notice_possible,
+            PremiumNotice.due_on <= cutoff,
+        ]
+    else:  # formal_notice_suspension
+        anchor = PremiumNotice.suspension_on
+        conditions = [
+            unpaid,
+            PremiumNotice.suspension_on.is_not(None),
+            PremiumNotice.suspension_on <= cutoff,
+        ]
+    already = exists().where(Task.rule_id == rule.id, Task.premium_notice_id == PremiumNotice.id)
+    return (
+        select(
+            PremiumNotice.id,
+            anchor.label("anchor"),
+            PremiumNotice.number.label("notice_number"),
+            PremiumNotice.due_on,
+            PremiumNotice.total,
+            PremiumNotice.paid_amount,
+            PremiumNotice.currency,
+            PremiumNotice.suspension_on,
+            Policy.id.label("policy_id"),
+            Policy.number,
+            Policy.manager_id,
+            Client.id.label("client_id"),
+            Client.first_name,
+            Client.last_name,
+            Client.company_name,
+        )
+        .join(Policy, Policy.id == PremiumNotice.policy_id)
+        .join(Client, Client.id == Policy.client_id)
+        .where(PremiumNotice.organisation_id == rule.organisation_id, *conditions, ~already)
+        .order_by(PremiumNotice.id)
+    )
+
+
+def candidates(session: Session, rule: TaskRule, today: dt.date) -> list[Candidate]:
+    """The records ``rule`` fires for on ``today`` and that do not have its task yet."""
+    cutoff = today - dt.timedelta(days=rule.offset_days)
+    if rule.trigger in CYCLE_TRIGGERS:
+        found = []
+        for row in session.execute(_cycle_query(rule, cutoff)):
+            anchor = row.anchor.date() if isinstance(row.anchor, dt.datetime) else row.anchor
+            found.append(
+                Candidate(
+                    rule_key=f"renewal_cycle:{row.id}",
+                    anchor=anchor,
+                    client_id=row.client_id,
+                    policy_id=row.policy_id,
+                    manager_id=row.manager_id,
+                    renewal_cycle_id=row.id,
+                    context={
+                        **_record_context(row),
+                        "echeance": row.echeance,
+                        "last_day_to_refuse": row.last_day_to_refuse,
+                    },
+                )
+            )
+        return found
+    found = []
+    for row in session.execute(_notice_query(rule, cutoff)):
+        found.append(
+            Candidate(
+                rule_key=f"premium_notice:{row.id}",
+                anchor=row.anchor,
+                client_id=row.client_id,
+                policy_id=row.policy_id,
+                manager_id=row.manager_id,
+                premium_notice_id=row.id,
+                context={
+                    **_record_context(row),
+                    "notice": {
+                        "number": row.notice_number,
+                        "due_on": row.due_on,
+                        "balance": Decimal(row.total) - Decimal(row.paid_amount),
+                        "currency": row.currency,
+                    },
+                    "suspension_on": row.suspension_on,
+                },
+            )
+        )
+    return found
+
+
+def _record_context(row: Any) -> dict[str, Any]:
+    return {
+        "policy": {"number": row.number},
+        "client": {"name": _client_name(row.first_name, row.last_name, row.company_name)},
+    }
+
+
+# What a title template may use, per trigger (the rules screen shows it; samples test it).
+SAMPLE_CONTEXT: dict[str, Any] = {
+    "policy": {"number": "AUTO-2026-001"},
+    "client": {"name": "Jeanne Martin"},
+    "echeance": dt.date(2026, 3, 1),
+    "last_day_to_refuse": dt.date(2026, 1, 1),
+    "notice": {
+        "number": "Q-2026-0001",
+        "due_on": dt.date(2026, 1, 15),
+        "balance": Decimal("120.50"),
+        "currency": "EUR",
+    },
+    "suspension_on": dt.date(2026, 3, 1),
+    "due_on": dt.date(2026, 1, 20),
+}
