@@ -7,8 +7,9 @@ from app.models import DocumentStatus, JobStatus, LineOfBusiness, PolicyStatus
 from tests.dashboard_support import Agency
 from tests.test_screens_support import counted_queries
 
-# status, insurer, line, premiums, expiring, documents, failed jobs, renewals due, retention
-CHARTS = 9
+# status, insurer, line, premiums, expiring, documents, failed jobs, renewals due, retention,
+# premiums collected per month, unpaid by age and insurer
+CHARTS = 11
 FILTER_CHOICES = 1  # the insurers of the filter select (+1 for SUPERADMIN's agencies)
 
 

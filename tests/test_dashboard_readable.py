@@ -13,6 +13,7 @@ import pytest
 from app.models import LineOfBusiness, PolicyStatus
 from app.services.dashboard.activity import DailyCounts
 from app.services.dashboard.charts import text_width
+from app.services.dashboard.collections import InsurerUnpaid, MonthlyCollections, Unpaid
 from app.services.dashboard.load import DashboardData
 from app.services.dashboard.portfolio import Expiring, InsurerCount
 from app.services.dashboard.premiums import MonthlyPremiums
@@ -108,6 +109,18 @@ def million_policies(scope) -> DashboardData:
             first_day=scope.start,
             last_day=scope.today,
             insurers=[InsurerRetention(1, "Atlantique Assurances", 800_000, 700_000, 1_234)],
+        ),
+        collections=MonthlyCollections(
+            months=months,
+            collected={"EUR": [Decimal("90000000.00")] * len(months)},
+            outstanding={"EUR": [Decimal("13456789.12")] * len(months)},
+        ),
+        unpaid=Unpaid(
+            by_age={"EUR": [Decimal("1000000.00")] * 4},
+            notices_by_age=[25_000] * 4,
+            by_insurer={
+                "EUR": [InsurerUnpaid(1, "Atlantique Assurances", Decimal("4e6"), 100_000)]
+            },
         ),
     )
 

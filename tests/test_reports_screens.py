@@ -30,9 +30,9 @@ def report_forms(http, query: str = "") -> dict[str, dict[str, str]]:
     return {action: dict(HIDDEN.findall(body)) for action, body in FORM.findall(page_text(page))}
 
 
-def test_the_dashboard_offers_both_reports_with_its_filters(http, manager):
+def test_the_dashboard_offers_every_report_with_its_filters(http, manager):
     forms = report_forms(http, f"?company_id={manager['maif']}&months=3")
-    assert set(forms) == {"/reports/portfolio", "/reports/premiums"}
+    assert set(forms) == {"/reports/portfolio", "/reports/premiums", "/reports/receipts"}
     fields = forms["/reports/portfolio"]
     assert fields["insurer_id"] == str(manager["maif"])
     assert fields["csrf_token"]

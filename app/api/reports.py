@@ -1,4 +1,4 @@
-"""/api/v1/report/: start a portfolio report or a premiums-by-month report.
+"""/api/v1/report/: start a portfolio report, a premiums-by-month report or a receipts journal.
 
 Each route answers 202 ``{"job_id"}`` at once; the report runs on the queue
 (app/services/reports) and is followed at ``GET /api/v1/job/<id>`` (Location):
@@ -31,6 +31,7 @@ from app.models import JobKind
 from app.services.errors import InvalidRequestError
 from app.services.reports import start_tabular_job
 from app.services.reports.portfolio import PORTFOLIO, PREMIUMS
+from app.services.reports.receipts import RECEIPTS
 from app.services.scope import current_user
 
 JOB_ROUTE = "/api/v1/job"
@@ -75,7 +76,11 @@ def start_report(name: str, data: dict[str, Any]) -> int:
 class ReportApi(CustomApi):
     resource_name = "report"
     class_permission_name = permissions.REPORT
-    method_permission_name = {"portfolio": permissions.WRITE, "premiums": permissions.WRITE}
+    method_permission_name = {
+        "portfolio": permissions.WRITE,
+        "premiums": permissions.WRITE,
+        "receipts": permissions.WRITE,
+    }
     openapi_spec_tag = "Reports"
     openapi_spec_component_schemas = (ReportFiltersSchema, ReportAcceptedSchema)
 
@@ -151,6 +156,44 @@ class ReportApi(CustomApi):
               $ref: '#/components/responses/422'
         """
         return self._start(PREMIUMS)
+
+    @expose("/receipts", methods=["POST"])
+    @protect()
+    @safe
+    def receipts(self) -> Response:
+        """Start a receipts journal: every payment received in the period, for the accountant.
+        ---
+        post:
+          summary: Start a receipts journal (XLSX)
+          description: >-
+            One row per allocation of a payment received (date, client, contract, premium
+            notice, amount, method, reference), and the unallocated part of a payment on a
+            row of its own; rejected payments are left out. The period (on the date
+            received) defaults to the twelve months up to today. Answers 202 with the job's id.
+          requestBody:
+            required: false
+            content:
+              application/json:
+                schema:
+                  $ref: '#/components/schemas/ReportFiltersSchema'
+          responses:
+            202:
+              description: Accepted; Location names the job
+              headers:
+                Location:
+                  schema: {type: string}
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/ReportAcceptedSchema'
+            403:
+              $ref: '#/components/responses/403'
+            404:
+              $ref: '#/components/responses/404'
+            422:
+              $ref: '#/components/responses/422'
+        """
+        return self._start(RECEIPTS)
 
     def _start(self, name: str) -> Response:
         body = _filters_body()

@@ -16,6 +16,7 @@ from app.models import (
     LineOfBusiness,
     OutputFormat,
     PaymentFrequency,
+    PaymentMethod,
     PolicyStatus,
     TemplateKind,
 )
@@ -79,6 +80,13 @@ ENUM_LABELS: dict[type[enum.Enum], dict[enum.Enum, Any]] = {
         JobStatus.running: _("Running"),
         JobStatus.succeeded: _("Done"),
         JobStatus.failed: _("Failed"),
+    },
+    PaymentMethod: {
+        PaymentMethod.sepa_debit: _("SEPA direct debit"),
+        PaymentMethod.transfer: _("Transfer"),
+        PaymentMethod.cheque: _("Cheque"),
+        PaymentMethod.card: _("Card"),
+        PaymentMethod.cash: _("Cash"),
     },
 }
 

@@ -19,6 +19,7 @@ from app.models import DocumentStatus, LineOfBusiness, PolicyStatus
 from app.services.dashboard import DashboardData, Scope
 from app.services.dashboard.activity import DailyCounts
 from app.services.dashboard.charts import ColumnChart, HBarChart, column_chart, hbar_chart
+from app.services.dashboard.collections import AGE_BUCKETS
 from app.services.dashboard.renewals import (
     NOT_RENEW,
     OUTCOMES,
@@ -137,6 +138,25 @@ class MoneyChart:
 
 
 @dataclass(frozen=True)
+class CollectionChart:
+    """One currency: per month of due date, collected and outstanding (stacked: issued)."""
+
+    currency: str
+    chart: ColumnChart
+    issued: str
+    collected: str
+    rate: str  # collected / issued
+
+
+@dataclass(frozen=True)
+class UnpaidCharts:
+    currency: str
+    total: str
+    by_age: HBarChart
+    by_insurer: HBarChart
+
+
+@dataclass(frozen=True)
 class DashboardCharts:
     by_status: HBarChart
     by_line: HBarChart
@@ -151,6 +171,9 @@ class DashboardCharts:
     failed_jobs_total: str
     weekly: bool  # the two activity charts have a column per week, not per day
     renewals: RenewalCharts
+    collections: list[CollectionChart]
+    unpaid: list[UnpaidCharts]
+    unpaid_notices: str
 
 
 @dataclass(frozen=True)
@@ -222,6 +245,9 @@ def build_charts(data: DashboardData) -> DashboardCharts:
         failed_jobs_total=fmt.number(data.failed_jobs.total("failed")),
         weekly=_weekly(data.documents),
         renewals=_renewal_charts(data, fmt),
+        collections=_collection_charts(data, fmt),
+        unpaid=_unpaid_charts(data, fmt),
+        unpaid_notices=fmt.number(sum(data.unpaid.notices_by_age)),
     )
 
 
@@ -364,3 +390,67 @@ def _rate_text(fmt: Formats, rate: Decimal | None, renewed: int, due: int) -> st
     if rate is None:
         return "—"
     return f"{fmt.percent(rate)} ({fmt.number(renewed)} / {fmt.number(due)})"
+
+
+COLLECTION_COLOURS = ["#5cb85c", "#f0ad4e"]  # collected (green), outstanding (orange)
+AGE_LABELS = {
+    (1, 30): _("1 to 30 days"),
+    (31, 60): _("31 to 60 days"),
+    (61, 90): _("61 to 90 days"),
+    (91, None): _("over 90 days"),
+}
+
+
+def _collection_charts(data: DashboardData, fmt: Formats) -> list[CollectionChart]:
+    collections = data.collections
+    labels, years, titles = _month_axis(fmt, collections.months)
+    charts = []
+    for currency in sorted(collections.collected, key=lambda c: -collections.issued(c)):
+        collected = collections.collected[currency]
+        issued = collections.issued(currency)
+        chart = column_chart(
+            labels,
+            titles,
+            [collected, collections.outstanding[currency]],
+            [str(_("Collected")), str(_("Outstanding"))],
+            value_text=lambda value, currency=currency: fmt.money(value, currency),
+            tick_text=lambda value, currency=currency: fmt.compact_money(value, currency),
+            top_text=lambda value, currency=currency: fmt.compact_money(value, currency),
+            sublabels=years,
+        )
+        got = sum(collected, Decimal(0))
+        rate = fmt.percent((got * 100 / issued).quantize(Decimal("0.1"))) if issued else "—"
+        charts.append(
+            CollectionChart(
+                currency, chart, fmt.money(issued, currency), fmt.money(got, currency), rate
+            )
+        )
+    return charts
+
+
+def _unpaid_charts(data: DashboardData, fmt: Formats) -> list[UnpaidCharts]:
+    unpaid = data.unpaid
+    charts = []
+    for currency, amounts in sorted(unpaid.by_age.items(), key=lambda item: -sum(item[1])):
+        ages = [
+            (str(AGE_LABELS[bucket]), amount, fmt.money(amount, currency), None)
+            for bucket, amount in zip(AGE_BUCKETS, amounts, strict=True)
+        ]
+        rows = unpaid.by_insurer.get(currency, [])
+        shown, rest = rows[:INSURERS_SHOWN], rows[INSURERS_SHOWN:]
+        insurers: list[tuple[str, Any, str, str | None]] = [
+            (row.name, row.amount, fmt.money(row.amount, currency), None) for row in shown
+        ]
+        if rest:
+            others = sum((row.amount for row in rest), Decimal(0))
+            label = str(_("%(num)d other insurers", num=len(rest)))
+            insurers.append((label, others, fmt.money(others, currency), None))
+        charts.append(
+            UnpaidCharts(
+                currency,
+                fmt.money(sum(amounts, Decimal(0)), currency),
+                hbar_chart(ages, width=NARROW),
+                hbar_chart(insurers, width=HALF),
+            )
+        )
+    return charts

@@ -23,6 +23,7 @@ from app.models import JobKind
 from app.services.errors import DomainError
 from app.services.reports import start_tabular_job
 from app.services.reports.portfolio import PORTFOLIO, PREMIUMS
+from app.services.reports.receipts import RECEIPTS
 from app.services.scope import current_user
 
 ID_PATTERN = re.compile(r"^[1-9][0-9]{0,9}$")
@@ -33,7 +34,11 @@ FIELDS = ("insurer_id", "date_from", "date_to", "organisation_id")
 class ReportView(BaseView):
     route_base = "/reports"
     class_permission_name = permissions.REPORT
-    method_permission_name = {"portfolio": permissions.WRITE, "premiums": permissions.WRITE}
+    method_permission_name = {
+        "portfolio": permissions.WRITE,
+        "premiums": permissions.WRITE,
+        "receipts": permissions.WRITE,
+    }
 
     @expose("/portfolio", methods=["POST"])
     @has_access
@@ -44,6 +49,11 @@ class ReportView(BaseView):
     @has_access
     def premiums(self) -> Response:
         return self._start(PREMIUMS)
+
+    @expose("/receipts", methods=["POST"])
+    @has_access
+    def receipts(self) -> Response:
+        return self._start(RECEIPTS)
 
     def _start(self, name: str) -> Response:
         filters = _form_filters(request.form)

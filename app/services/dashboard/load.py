@@ -8,6 +8,12 @@ from sqlalchemy.orm import Session
 
 from app.models import LineOfBusiness, PolicyStatus
 from app.services.dashboard.activity import DailyCounts, documents_per_day, failed_jobs_per_day
+from app.services.dashboard.collections import (
+    MonthlyCollections,
+    Unpaid,
+    collections_per_month,
+    unpaid_on,
+)
 from app.services.dashboard.portfolio import (
     Expiring,
     InsurerCount,
@@ -38,10 +44,12 @@ class DashboardData:
     failed_jobs: DailyCounts
     renewals_due: RenewalsDue
     retention: Retention
+    collections: MonthlyCollections
+    unpaid: Unpaid
 
 
 def load_dashboard(session: Session, scope: Scope) -> DashboardData:
-    """Nine read-only aggregates; nothing is written, nothing is committed."""
+    """Eleven read-only aggregates, one query each; nothing is written or committed."""
     return DashboardData(
         scope=scope,
         by_status=policies_by_status(session, scope),
@@ -53,4 +61,6 @@ def load_dashboard(session: Session, scope: Scope) -> DashboardData:
         failed_jobs=failed_jobs_per_day(session, scope),
         renewals_due=renewals_due_per_month(session, scope),
         retention=retention_per_insurer(session, scope),
+        collections=collections_per_month(session, scope),
+        unpaid=unpaid_on(session, scope),
     )

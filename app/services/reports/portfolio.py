@@ -83,7 +83,7 @@ def check_premium_filters(session: Session, user: Any, organisation_id: int, par
     """As check_filters; the period defaults to the last twelve months and is bounded."""
     checked = check_filters(session, user, organisation_id, params)
     try:
-        start, end = _period(checked)
+        start, end = report_period(checked)
     except ValueError:  # a date_to in year 1: no twelve months before it
         start = end = None
     if start is None or end is None or _months_between(start, end) > MAX_MONTHS:
@@ -99,8 +99,8 @@ def produce_portfolio(session: Session, request: TabularRequest) -> Tabular:
     """Sheet 1: one row per policy; sheet 2: totals by insurer and by line."""
     where = _conditions(request)
     total = session.execute(select(func.count()).select_from(Policy).where(*where)).scalar_one()
-    statuses = _labels(PolicyStatus)
-    lines = _labels(LineOfBusiness)
+    statuses = enum_labels(PolicyStatus)
+    lines = enum_labels(LineOfBusiness)
 
     def policy_rows() -> Iterator[Sequence[Any]]:
         query = (
@@ -127,7 +127,7 @@ def produce_portfolio(session: Session, request: TabularRequest) -> Tabular:
         for row in session.execute(query):
             yield (
                 row[0],
-                _client_name(row[1], row[2], row[3], row[4]),
+                client_name(row[1], row[2], row[3], row[4]),
                 row[5],
                 lines[row[6]],
                 row[7],
@@ -236,7 +236,7 @@ def produce_premiums(session: Session, request: TabularRequest) -> Tabular:
     Drafts are left out, as on the dashboard: a draft has written no premium yet.
     """
     where = [*_conditions(request), Policy.status != PolicyStatus.draft]
-    start, end = _period(request.params)
+    start, end = report_period(request.params)
     month = _month(session, Policy.effective_date)
     count, premium = _totals()
     detail = session.execute(
@@ -303,7 +303,7 @@ def _conditions(request: TabularRequest) -> list[Any]:
     return where
 
 
-def _period(params: dict) -> tuple[dt.date, dt.date]:
+def report_period(params: dict) -> tuple[dt.date, dt.date]:
     """The premiums report's period: given, or the twelve months up to today."""
     today = dt.date.today()
     end = dt.date.fromisoformat(params["date_to"]) if params.get("date_to") else today
@@ -346,12 +346,12 @@ def _month(session: Session, column: Any) -> Any:
     return func.strftime("%Y-%m", column)
 
 
-def _labels(enum_class: type) -> dict[Any, str]:
+def enum_labels(enum_class: type) -> dict[Any, str]:
     # Translated once per run, not once per row (a million gettext calls add seconds).
     return {member: enum_label(member, enum_class) for member in enum_class}
 
 
-def _client_name(kind: Any, first: str | None, last: str | None, company: str | None) -> str:
+def client_name(kind: Any, first: str | None, last: str | None, company: str | None) -> str:
     if kind == ClientKind.business and company:
         return company
     return " ".join(part for part in (first, last) if part)

@@ -139,6 +139,7 @@ def _load_builtin_producers() -> None:
     # The worker may look a producer up before anything imported its module.
     import app.services.premiums.debits  # noqa: F401
     import app.services.reports.portfolio  # noqa: F401
+    import app.services.reports.receipts  # noqa: F401
 
 
 # --- writing ---------------------------------------------------------------------
