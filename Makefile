@@ -4,7 +4,7 @@ VENV := $(or $(MONASSURANCE_VENV),.venv)
 PY := $(VENV)/bin/python
 TRANSLATIONS := app/translations
 
-.PHONY: help venv run test lint format bench bench-documents bench-dashboard bench-reports bench-startup babel ci
+.PHONY: help venv run test lint format bench bench-documents bench-dashboard bench-reports bench-startup bench-load babel ci
 
 help:
 	@echo "make run     start MonAssurance (scripts/run.sh: .venv, migrations, demo data, web + worker)"
@@ -16,6 +16,7 @@ help:
 	@echo "make bench-dashboard  the manager dashboard on PostgreSQL at 100k policies (SIZE=1000000 for 1M)"
 	@echo "make bench-reports    the portfolio report job on PostgreSQL at 1M policies (SIZE=200000 for less)"
 	@echo "make bench-startup    python run.py: first start on a fresh database, then a restart"
+	@echo "make bench-load       1, 10 and 50 concurrent API clients on gunicorn: FAB vs hand-written (PostgreSQL)"
 	@echo "make babel   extract messages, update the French catalogue, compile it"
 	@echo "make ci      what CI runs (.ci/run)"
 
@@ -51,6 +52,9 @@ bench-reports: venv
 
 bench-startup: venv
 	$(PY) bench/startup.py --rounds 3
+
+bench-load: venv
+	$(PY) bench/load.py --clients 1,10,50 --settings conf --redis-url $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
 babel: venv
 	$(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext -k _l -o $(TRANSLATIONS)/messages.pot .

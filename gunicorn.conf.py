@@ -1,7 +1,7 @@
 """Gunicorn settings for production: `gunicorn -c gunicorn.conf.py wsgi:app`.
 
 Read from the environment: PORT (8000), HOST (0.0.0.0 here: a container or a
-reverse proxy in front), WEB_CONCURRENCY (2 workers), LOG_LEVEL, LOG_JSON and
+reverse proxy in front), WEB_CONCURRENCY (3 workers), LOG_LEVEL, LOG_JSON and
 PROMETHEUS_MULTIPROC_DIR. Anything else: GUNICORN_CMD_ARGS, e.g. "--timeout 60".
 
 Metrics: each worker is a process of its own, so /metrics must add up the samples
@@ -21,7 +21,15 @@ from typing import Any
 _port = os.environ.get("PORT") or "8000"
 _host = os.environ.get("HOST") or "0.0.0.0"  # noqa: S104 (served behind a proxy or in a container)
 bind = [f"[{_host}]:{_port}" if ":" in _host else f"{_host}:{_port}"]
-workers = int(os.environ.get("WEB_CONCURRENCY") or "2")
+# Sync workers, one more than the 2 cores the product is sized for: between and inside
+# requests there are moments when neither a worker nor PostgreSQL computes (the client's
+# turn, the connection, Redis and database round trips), which leave a core idle with two
+# workers; a third fills them. More add memory, not throughput, once the cores are full.
+# Threads (gthread) were measured worse: a worker takes connections while its threads
+# are busy, and the requests queued behind them make the p99 2-4 times the p50 (sync:
+# 1.2-1.6; docs/benchmarks.md, "The API under 50 concurrent clients").
+# Elsewhere: WEB_CONCURRENCY = cores + 1.
+workers = int(os.environ.get("WEB_CONCURRENCY") or "3")
 loglevel = (os.environ.get("LOG_LEVEL") or "info").lower()
 # gunicorn's control socket (one path per user) is not used here, and two servers of the
 # same user (a test beside run.py, two checkouts) would fight over it.
