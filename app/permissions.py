@@ -20,6 +20,8 @@ SCREEN_METHODS: dict[str, str] = {
     "export": READ,
     "history": READ,
     "search": READ,
+    # A policy's two terms side by side (app/views/portfolio.py).
+    "terms_diff": READ,
     "add": WRITE,
     "edit": WRITE,
     "delete": WRITE,
@@ -47,6 +49,15 @@ SCREEN_METHODS: dict[str, str] = {
     "import_preview": WRITE,
     "import_errors": WRITE,
     "import_run": WRITE,
+}
+
+# The Échéances screen (app/views/renewals.py): reading the list, its bulk actions apart.
+RENEWAL_SCREEN_METHODS: dict[str, str] = {
+    "list": READ,
+    "show": READ,
+    "export": READ,
+    "send_avis": BATCH,
+    "renew_cycles": BATCH,
 }
 
 # FAB ModelRestApi methods -> read/write.

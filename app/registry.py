@@ -36,6 +36,7 @@ from app.views.lookup import LookupView
 from app.views.organisations import OrganisationView
 from app.views.portfolio import ClientView, CompanyView, PolicyView
 from app.views.purge import PurgeView
+from app.views.renewals import RenewalCycleView
 from app.views.reports import ReportView
 from app.views.security_screens import place_security_menus
 from app.views.templates import TemplateView
@@ -61,6 +62,13 @@ def register_all(appbuilder: AppBuilder) -> None:
     )
     appbuilder.add_view(
         PolicyView, "Policies", label=_("Policies"), icon="fa-file-text-o", category=PORTFOLIO
+    )
+    appbuilder.add_view(
+        RenewalCycleView,
+        "Renewals",
+        label=_("Échéances"),
+        icon="fa-calendar",
+        category=PORTFOLIO,
     )
     appbuilder.add_view(
         CompanyView, "Insurers", label=_("Insurers"), icon="fa-building", category=PORTFOLIO

@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 from app.extensions import db
-from app.models import LineOfBusiness, Policy
+from app.models import LineOfBusiness, Policy, PolicyStatus
 from tests.conftest import user_organisation
 from tests.test_screens_support import counted_queries
 
@@ -134,3 +134,48 @@ def test_audit_log_names_its_objects_in_one_query_per_type(app, http, make_user,
     assert many == few, (few, many)
     page = http.get("/audit/list/?psize_AuditLogView=100").get_data(as_text=True)
     assert page.count('href="/policyview/show/') == 22
+
+
+def _add_due_contracts(app, organisation_id, how_many, start):
+    """Contracts due in 20 days: their renewal cycles open in the flush that adds them."""
+    from app.models import Client, Company
+    from app.services.renewals.contracts import agency_today
+
+    with app.app_context():
+        today = agency_today(db.session, organisation_id)
+        for n in range(start, start + how_many):
+            company = Company(organisation_id=organisation_id, name=f"Assureur {n}", code=f"R{n}")
+            client = Client(organisation_id=organisation_id, last_name=f"Nom {n}")
+            db.session.add(
+                Policy(
+                    organisation_id=organisation_id,
+                    number=f"R-{n}",
+                    client=client,
+                    company=company,
+                    line_of_business=LineOfBusiness.home,
+                    status=PolicyStatus.active,
+                    effective_date=today - dt.timedelta(days=345),
+                    expiry_date=today + dt.timedelta(days=20),
+                    premium=Decimal("300"),
+                )
+            )
+        db.session.commit()
+
+
+def test_echeances_list_and_export_queries_do_not_grow_with_rows(app, http, make_user, login):
+    """The Échéances list reads each cycle's contract, client and insurer per page, not per row."""
+    from app.models import RenewalCycle
+
+    user = make_user("USER")
+    organisation_id = user_organisation(app, user)
+    login(user)
+    _add_due_contracts(app, organisation_id, 2, 0)
+    path = "/renewals/list/?_flt_0_due_within=30"
+    few = _queries_for(app, http, path)
+    few_export = _queries_for(app, http, "/renewals/export/csv")
+    _add_due_contracts(app, organisation_id, 20, 2)
+    with app.app_context():
+        assert db.session.query(RenewalCycle).count() == 22
+    many = _queries_for(app, http, path)
+    assert many == few, (few, many)
+    assert _queries_for(app, http, "/renewals/export/csv") == few_export

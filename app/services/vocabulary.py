@@ -10,15 +10,20 @@ from flask_babel import lazy_gettext as _
 
 from app.models import (
     ClientKind,
+    ContractUse,
     DocumentStatus,
     JobKind,
     JobStatus,
     LineOfBusiness,
+    NoticeChannel,
     OutputFormat,
     PaymentFrequency,
     PaymentMethod,
     PolicyStatus,
+    RenewalDecision,
+    RenewalStatus,
     TemplateKind,
+    TermStatus,
 )
 
 ENUM_LABELS: dict[type[enum.Enum], dict[enum.Enum, Any]] = {
@@ -87,6 +92,32 @@ ENUM_LABELS: dict[type[enum.Enum], dict[enum.Enum, Any]] = {
         PaymentMethod.cheque: _("Cheque"),
         PaymentMethod.card: _("Card"),
         PaymentMethod.cash: _("Cash"),
+    },
+    ContractUse: {
+        ContractUse.consumer: _("Private use"),
+        ContractUse.professional: _("Professional use"),
+    },
+    TermStatus: {
+        TermStatus.open: _("In progress"),
+        TermStatus.renewed: _("Renewed"),
+        TermStatus.lapsed: _("Lapsed"),
+        TermStatus.cancelled: _("Cancelled"),
+    },
+    RenewalDecision: {
+        RenewalDecision.renew: _("Renew"),
+        RenewalDecision.remarket: _("Place elsewhere"),
+        RenewalDecision.not_renew: _("Do not renew"),
+    },
+    RenewalStatus: {
+        RenewalStatus.open: _("To handle"),
+        RenewalStatus.renewed: _("Renewed"),
+        RenewalStatus.closed: _("Closed"),
+    },
+    NoticeChannel: {
+        NoticeChannel.post: _("Post"),
+        NoticeChannel.email: _("E-mail"),
+        NoticeChannel.registered_letter: _("Registered letter"),
+        NoticeChannel.hand: _("By hand"),
     },
 }
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _
 from wtforms.fields.choices import SelectChoice
@@ -54,6 +54,33 @@ COLUMN_LABELS: dict[str, Any] = {
     "renewal_of_id": _("Renewal of"),
     "orias_number": _("ORIAS number"),
     "organisation": _("Organisation"),
+    # What the cancellation rules read (app/models/policy.py).
+    "echeance_day": _("Échéance: day"),
+    "echeance_month": _("Échéance: month"),
+    "tacit_renewal": _("Tacit renewal"),
+    "notice_months": _("Notice period (months)"),
+    "use": _("Use"),
+    "borrower": _("Loan insurance"),
+    "group_contract": _("Group contract"),
+    # Renewal cycles (the Échéances screen) and terms.
+    "policy": _("Contract"),
+    "insurer": _("Insurer"),
+    "echeance": _("Échéance"),
+    "last_day_to_refuse": _("Last day to refuse"),
+    "avis_sent_on": _("Avis sent on"),
+    "avis_channel": _("Sent by"),
+    "chatel_window_end": _("Chatel window ends"),
+    "previous_premium": _("Previous premium"),
+    "proposed_premium": _("Proposed premium"),
+    "change_percent": _("Premium change"),
+    "decision": _("Decision"),
+    "decision_reason": _("Reason"),
+    "avis_late": _("Alert"),
+    "due_within": _("Days before the échéance"),
+    "avis_sent": _("Avis sent"),
+    "start_date": _("Start"),
+    "end_date": _("End"),
+    "sequence": _("Term"),
     "created_at": _("Created"),
     "updated_at": _("Updated"),
 }
@@ -93,6 +120,19 @@ class Money:
 
     def __str__(self) -> str:
         return self.format()
+
+
+def money_text(amount: Decimal | None, currency: str | None = None) -> str:
+    """An amount in the reader's style, for templates ("420,50 €")."""
+    return Money(amount, currency).format()
+
+
+def percent_change(value: Decimal | None) -> str:
+    """A signed change in percent, in the reader's style ("+4,50 %")."""
+    if value is None:
+        return ""
+    text = format_decimal(value, "+0.00;-0.00", locale=str(get_locale() or "fr"))
+    return f"{text} %"
 
 
 def money_formatter(value: Any) -> str:
