@@ -94,6 +94,10 @@ def policy_form(client: int, company: int, **overrides: Any) -> dict[str, Any]:
         "currency": "EUR",
         "payment_frequency": "monthly",
         "renewal_of_id": "",
+        # What the cancellation rules read, as the form shows them for a new contract.
+        "tacit_renewal": "y",
+        "notice_months": "2",
+        "use": "consumer",
     }
     data.update(overrides)
     return data

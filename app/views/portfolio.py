@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, request
+from babel.dates import get_month_names
+from flask import abort, flash, redirect, request
+from flask_appbuilder import expose
 from flask_appbuilder.actions import action
+from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import get_locale, ngettext
 from flask_babel import lazy_gettext as _
-from flask_babel import ngettext
 from sqlalchemy import exists, select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
-from wtforms import Form
+from wtforms import BooleanField, Form, IntegerField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Optional
 
 from app import metrics, permissions
@@ -19,16 +24,29 @@ from app.models import (
     Client,
     ClientKind,
     Company,
+    ContractUse,
     LineOfBusiness,
     PaymentFrequency,
     Policy,
     PolicyStatus,
 )
 from app.models.base import ModelValidationError
-from app.models.policy import WORK_ORDER
+from app.models.policy import DEFAULT_NOTICE_MONTHS, WORK_ORDER
+from app.services.renewals.history import (
+    comparable_terms,
+    contract_life,
+    default_pair,
+    terms_diff,
+)
 from app.views.base import OrganisationModelView
 from app.views.exports import ExportMixin
-from app.views.fields import EnumSelectField, LocalizedDecimalField, LookupSelectField, parse_id
+from app.views.fields import (
+    BLANK_CHOICE,
+    EnumSelectField,
+    LocalizedDecimalField,
+    LookupSelectField,
+    parse_id,
+)
 from app.views.generation import generate_documents_step
 from app.views.interface import ListInterface
 from app.views.labels import (
@@ -39,6 +57,9 @@ from app.views.labels import (
     enum_formatter,
     enum_label,
     money_formatter,
+    money_text,
+    percent_change,
+    yes_no,
 )
 from app.views.status_changes import change_status
 
@@ -48,6 +69,41 @@ PREMIUM_HELP = _(
     " by the payment frequency."
 )
 DATE_FORMATTERS = {name: date_formatter for name in RECORD_DATES}
+# What the cancellation rules read of a contract (app/services/renewals/facts.py).
+CONTRACT_TERMS = [
+    "echeance_day",
+    "echeance_month",
+    "tacit_renewal",
+    "notice_months",
+    "use",
+    "borrower",
+    "group_contract",
+]
+
+
+def enum_text(member: Any) -> str:
+    """An enum member's label, blank for none (for templates)."""
+    return "" if member is None else enum_label(member, type(member))
+
+
+def month_choices() -> list[SelectChoice]:
+    """The twelve months in the reader's language, after an empty choice."""
+    names = get_month_names("wide", locale=str(get_locale() or "fr"))
+    return [SelectChoice("", BLANK_CHOICE)] + [
+        SelectChoice(str(month), names[month].capitalize()) for month in range(1, 13)
+    ]
+
+
+def month_name(month: int | None) -> str:
+    if not month:
+        return ""
+    return get_month_names("wide", locale=str(get_locale() or "fr"))[month].capitalize()
+
+
+def _month_number(value: Any) -> int | None:
+    if value in (None, "", "None"):
+        return None
+    return int(value)
 
 
 def _duplicate(session: Any, model: type, item: Any, column: str) -> bool:
@@ -68,7 +124,14 @@ def _has_policies(session: Any, column: Any, row_id: int) -> bool:
 class PolicyView(ExportMixin, OrganisationModelView):
     # The history button, and "Generate a document" (app/views/generation.py).
     show_template = "documents/policy_show.html"
-    extra_args = {"history_subject": "policy"}
+    # The page's terms, cancellation grounds and renewals (renewals/_policy_life.html).
+    extra_args = {
+        "history_subject": "policy",
+        "money": money_text,
+        "percent": percent_change,
+        "enum_text": enum_text,
+        "column_label": COLUMN_LABELS.get,
+    }
     class_permission_name = permissions.POLICY
     method_permission_name = permissions.SCREEN_METHODS
     datamodel = ListInterface(
@@ -106,6 +169,7 @@ class PolicyView(ExportMixin, OrganisationModelView):
         "currency",
         "payment_frequency",
         "renewal_of_id",
+        *CONTRACT_TERMS,
     ]
     edit_columns = add_columns
     show_columns = [
@@ -119,6 +183,7 @@ class PolicyView(ExportMixin, OrganisationModelView):
         "premium",
         "payment_frequency",
         "renewal_of",
+        *CONTRACT_TERMS,
         *RECORD_DATES,
     ]
     search_columns = [
@@ -152,6 +217,14 @@ class PolicyView(ExportMixin, OrganisationModelView):
         "number": _("Letters, digits, '.', '/', '_' or '-'; unique in your agency."),
         "currency": _("ISO 4217 code, EUR by default."),
         "renewal_of_id": _("The policy this one renews, if any."),
+        "echeance_day": _(
+            "The contract's main échéance, day and month; empty, the end of its current term."
+        ),
+        "tacit_renewal": _("Renewed each year unless refused (tacite reconduction)."),
+        "notice_months": _("How long before the échéance the client must refuse renewal."),
+        "use": _("Professional contracts have neither the Chatel nor the Hamon right."),
+        "borrower": _("Insurance of a loan: its own cancellation right (loi Lemoine)."),
+        "group_contract": _("Taken out by an employer or an association for its members."),
     }
     formatters_columns = {
         "line_of_business": enum_formatter(LineOfBusiness),
@@ -162,6 +235,11 @@ class PolicyView(ExportMixin, OrganisationModelView):
         "premium": money_formatter,
         # FAB prints a missing relation as "None".
         "renewal_of": lambda policy: str(policy) if policy is not None else "",
+        "echeance_month": month_name,
+        "tacit_renewal": yes_no,
+        "use": enum_formatter(ContractUse),
+        "borrower": yes_no,
+        "group_contract": yes_no,
         **DATE_FORMATTERS,
     }
     add_form_extra_fields = {
@@ -192,6 +270,28 @@ class PolicyView(ExportMixin, OrganisationModelView):
             places=2,
             description=PREMIUM_HELP,
         ),
+        "echeance_day": IntegerField(
+            COLUMN_LABELS["echeance_day"], [Optional()], widget=BS3TextFieldWidget()
+        ),
+        "echeance_month": SelectField(
+            COLUMN_LABELS["echeance_month"],
+            choices=month_choices,
+            coerce=_month_number,
+            widget=Select2Widget(),
+        ),
+        "tacit_renewal": BooleanField(COLUMN_LABELS["tacit_renewal"], default=True),
+        "notice_months": IntegerField(
+            COLUMN_LABELS["notice_months"],
+            [Optional()],
+            widget=BS3TextFieldWidget(),
+            default=DEFAULT_NOTICE_MONTHS,
+        ),
+        # Absent from a posted form, it keeps its value (the default for a new contract).
+        "use": EnumSelectField(
+            COLUMN_LABELS["use"], enum_class=ContractUse, default=ContractUse.consumer
+        ),
+        "borrower": BooleanField(COLUMN_LABELS["borrower"]),
+        "group_contract": BooleanField(COLUMN_LABELS["group_contract"]),
     }
     edit_form_extra_fields = add_form_extra_fields
     search_form_extra_fields = {
@@ -225,6 +325,35 @@ class PolicyView(ExportMixin, OrganisationModelView):
 
     def post_add(self, item: Policy) -> None:
         metrics.POLICIES_CREATED.labels(channel="screen").inc()
+
+    # --- the contract's life: terms, cancellation grounds, renewals --------------
+    def _get_show_widget(self, pk: Any, item: Policy, **kwargs: Any) -> dict[str, Any]:
+        widgets = super()._get_show_widget(pk, item, **kwargs)
+        widgets["contract_life"] = contract_life(self.datamodel.session, item)
+        return widgets
+
+    @expose("/terms-diff/<pk>")
+    @has_access
+    def terms_diff(self, pk: str) -> Any:
+        """Two terms side by side: ?a=<term id>&b=<term id>, by default the last two."""
+        policy = self.datamodel.get(self._parse_pk(pk), self._base_filters)
+        if policy is None:
+            abort(404)
+        terms = comparable_terms(policy)
+        pair = default_pair(terms)
+        if request.args.get("a") or request.args.get("b"):
+            by_id = {term.id: term for term in terms}
+            chosen = [by_id.get(parse_id(request.args.get(key, ""))) for key in ("a", "b")]
+            if None in chosen:
+                abort(404)  # not a term of this contract or of those it replaced
+            pair = (chosen[0], chosen[1])
+        return self.render_template(
+            "renewals/terms_diff.html",
+            title=_("Compare two terms"),
+            policy=policy,
+            terms=terms,
+            diff=terms_diff(*pair) if pair else None,
+        )
 
     # --- bulk status changes ---------------------------------------------------
     @action(
