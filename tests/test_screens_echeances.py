@@ -300,3 +300,37 @@ def test_bulk_actions_need_the_csrf_token(app, http, agencies, login):
     assert response.status_code in (400, 302)
     with app.app_context():
         assert db.session.get(RenewalCycle, agencies["cycles"]["E-10"]).status is RenewalStatus.open
+
+
+# --- the demo agency -------------------------------------------------------------
+def test_on_the_demo_data_the_list_shows_the_contracts_due_in_30_days(app, http, make_user, login):
+    """As a new user tries it: the échéances of the next 30 days, some avis sent, one late,
+    and the manager generates the missing avis in one action."""
+    from app.services import demo
+    from app.services.timezones import local_today, zone
+
+    with app.app_context():
+        today = local_today(zone(None))
+        summary = demo.load_demo_data(db.session, today=today)
+        due = db.session.scalars(
+            select(RenewalCycle).where(
+                RenewalCycle.organisation_id == summary.organisation_id,
+                RenewalCycle.echeance.between(today, today + dt.timedelta(days=30)),
+            )
+        ).all()
+        numbers = {cycle.policy.number for cycle in due}
+        waiting = [cycle.id for cycle in due if cycle.avis_sent_on is None]
+        assert len(due) >= 10
+        assert sum(cycle.avis_sent_on is not None for cycle in due) == 4
+        assert sum(cycle.chatel_window_end is not None for cycle in due) == 1
+    manager = make_user("MANAGER", organisation_id=summary.organisation_id)
+    login(manager)
+    page = page_text(http.get(LIST + "?_flt_0_due_within=30"))
+    assert all(f">{number}</a>" in page for number in numbers)
+    assert "Avis en retard" in page and "+4,00 %" in page
+    response = _act(http, "send_avis", waiting)
+    assert any(category == "success" for category, _text in flashes(response)), flashes(response)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Job)) == 1
+        sent = db.session.scalars(select(RenewalCycle).where(RenewalCycle.id.in_(waiting))).all()
+        assert all(cycle.avis_sent_on == today for cycle in sent)

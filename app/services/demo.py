@@ -7,7 +7,10 @@ its policies can be turned into documents at once.
 The data is made by a seeded random generator, so two loads on the same day give
 the same rows. Dates are relative to `today` so the portfolio always looks
 current: expired policies lie in the past, some active ones expire within 30,
-60 and 90 days, and some expired ones have been renewed.
+60 and 90 days, and some expired ones have been renewed. The contracts due within
+the agency's lead time have their renewal cycles open, as the daily task leaves them:
+among those due within 30 days, a few avis went out in time, one went out late (its
+Chatel window open) and the rest await theirs, so the Échéances screen has work to show.
 Rows go through the models' validators like any other input.
 """
 
@@ -27,11 +30,16 @@ from app.models import (
     ClientKind,
     Company,
     LineOfBusiness,
+    NoticeChannel,
     Organisation,
     PaymentFrequency,
     Policy,
     PolicyStatus,
+    RenewalCycle,
 )
+from app.services.renewals.contracts import facts_for
+from app.services.renewals.cycles import open_due_cycles, propose, record_notice
+from app.services.renewals.rules import chatel_window
 from app.services.tasks.defaults import install_defaults
 from app.services.tasks.engine import apply_rules
 from app.services.templates import load_builtin_templates
@@ -67,6 +75,10 @@ DRAFT = 10
 SUSPENDED = 6
 CANCELLED = 10
 ACTIVE_LATER = 104
+# Renewal cycles due within 30 days: avis sent in time, then one sent late; the rest wait.
+AVIS_IN_TIME = 3
+AVIS_LATE = 1
+PROPOSED_INCREASE = Decimal("1.04")  # the insurers' proposed premiums, for a few cycles
 POLICY_COUNT = (
     2 * EXPIRED_RENEWED
     + EXPIRED_NOT_RENEWED
@@ -214,6 +226,7 @@ def load_demo_data(session: Session, today: dt.date | None = None) -> DemoSummar
     session.add_all(companies + clients)
     session.flush()
     policies = _policies(rng, organisation.id, companies, clients, today, session)
+    _renewal_cycles(session, organisation.id, today)
     load_builtin_templates(session)
     install_defaults(session, organisation.id)
     session.commit()
@@ -355,6 +368,41 @@ def _policies(
         made.append(policy)
     session.flush()
     return len(made)
+
+
+def _renewal_cycles(session: Session, organisation_id: int, today: dt.date) -> None:
+    """Open the cycles due on the demo's ``today`` and record the avis history above."""
+    # The flush opened those due on the real today; the demo's may be another day (tests).
+    open_due_cycles(session, organisation_id=organisation_id, today=today)
+    cycles = session.scalars(
+        select(RenewalCycle)
+        .where(
+            RenewalCycle.organisation_id == organisation_id,
+            RenewalCycle.echeance.between(today, today + dt.timedelta(days=30)),
+        )
+        .order_by(RenewalCycle.echeance, RenewalCycle.id)
+    ).all()
+    sent: list[tuple[RenewalCycle, dt.date]] = [
+        # Three weeks before the last day to refuse: Chatel asks for 15 days at least.
+        (cycle, cycle.last_day_to_refuse - dt.timedelta(days=21))
+        for cycle in cycles[:AVIS_IN_TIME]
+    ]
+    late = [
+        (cycle, min(today, cycle.last_day_to_refuse + dt.timedelta(days=5)))
+        for cycle in cycles[AVIS_IN_TIME:]
+    ]
+    # After the last day: a consumer's contract gives its client 20 days to refuse
+    # (L113-15-1); a business's has no such window, so the late one is a consumer's.
+    sent += [
+        (cycle, day)
+        for cycle, day in late
+        if chatel_window(facts_for(cycle.policy), day, cycle.echeance).applies
+    ][:AVIS_LATE]
+    for cycle, day in sent:
+        record_notice(cycle, sent_on=day, channel=NoticeChannel.post)
+        proposed = (cycle.previous_premium * PROPOSED_INCREASE).quantize(Decimal("0.01"))
+        propose(cycle, proposed_premium=proposed)
+    session.flush()
 
 
 def _renewed_premium(rng: random.Random, previous: Decimal) -> Decimal:
