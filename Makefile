@@ -4,7 +4,7 @@ VENV := $(or $(MONASSURANCE_VENV),.venv)
 PY := $(VENV)/bin/python
 TRANSLATIONS := app/translations
 
-.PHONY: help venv run test lint format bench bench-documents bench-dashboard bench-reports bench-startup bench-load babel ci
+.PHONY: help venv run test lint format bench bench-documents bench-dashboard bench-reports bench-renewals bench-startup bench-load babel ci
 
 help:
 	@echo "make run     start MonAssurance (scripts/run.sh: .venv, migrations, demo data, web + worker)"
@@ -15,6 +15,7 @@ help:
 	@echo "make bench-documents  PDF engines, 1,000 documents through the queue, 100k-row XLSX"
 	@echo "make bench-dashboard  the manager dashboard on PostgreSQL at 100k policies (SIZE=1000000 for 1M)"
 	@echo "make bench-reports    the portfolio report job on PostgreSQL at 1M policies (SIZE=200000 for less)"
+	@echo "make bench-renewals   renewal cycles opened and 1,000 avis as one batch, PostgreSQL, 100k policies"
 	@echo "make bench-startup    python run.py: first start on a fresh database, then a restart"
 	@echo "make bench-load       1, 10 and 50 concurrent API clients on gunicorn: FAB vs hand-written (PostgreSQL)"
 	@echo "make babel   extract messages, update the French catalogue, compile it"
@@ -49,6 +50,9 @@ bench-dashboard: venv
 
 bench-reports: venv
 	$(PY) bench/reports.py --size $(or $(SIZE),1000000)
+
+bench-renewals: venv
+	$(PY) bench/renewals.py --size $(or $(SIZE),100000)
 
 bench-startup: venv
 	$(PY) bench/startup.py --rounds 3

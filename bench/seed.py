@@ -11,8 +11,10 @@ models' @validates hooks, so the generator below only makes rows that pass them.
 
 The benchmark organisation holds N policies. A neighbour organisation holds N/20
 more, so the organisation filter of the API really filters something.
-Running it again with the same size does nothing; another size reloads both
-organisations' rows.
+Each policy gets its first term (one INSERT … SELECT, as migration 0011 did for
+existing policies), since Core inserts skip the ORM listener that adds it.
+Running it again with the same size does nothing (but add missing terms); another
+size reloads both organisations' rows.
 """
 
 from __future__ import annotations
@@ -140,6 +142,9 @@ def seed(app: Any, size: int = DEFAULT_SIZE, *, quiet: bool = False) -> Seeded:
             for index, (org, count) in enumerate(wanted.items()):
                 _load(db, org, count, rng=random.Random(index), quiet=quiet)
             loaded = True
+        # Every time: a database seeded before contracts had terms gets them now.
+        for org in wanted:
+            _terms(db, org)
         db.session.commit()
         # Every time: a migration may just have added an index the planner knows nothing of.
         _analyse(db)
@@ -216,6 +221,24 @@ def _load(db: Any, organisation_id: int, policies: int, *, rng: random.Random, q
             f"clients, {policies} policies in {time.perf_counter() - started:.1f} s",
             flush=True,
         )
+
+
+def _terms(db: Any, organisation_id: int) -> None:
+    """Each policy without a term gets its first one, as migration 0011 gave existing
+    policies and the flush listener (app/services/renewals/terms.py) gives every policy
+    the ORM writes: Core inserts skip that listener. One INSERT … SELECT."""
+    from sqlalchemy import text
+
+    db.session.execute(
+        text(
+            "INSERT INTO term (organisation_id, policy_id, sequence, start_date, end_date, "
+            "premium, status) SELECT organisation_id, id, 1, effective_date, expiry_date, "
+            "premium, CASE status WHEN 'cancelled' THEN 'cancelled' WHEN 'expired' THEN 'lapsed' "
+            "ELSE 'open' END FROM policy WHERE organisation_id = :organisation_id "
+            "AND NOT EXISTS (SELECT 1 FROM term WHERE term.policy_id = policy.id)"
+        ),
+        {"organisation_id": organisation_id},
+    )
 
 
 def _ids(db: Any, table: Any, organisation_id: int) -> list[int]:
@@ -310,7 +333,7 @@ def _analyse(db: Any) -> None:
     engine = db.engine
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE organisation, company, client, policy"))
+            conn.execute(text("VACUUM ANALYZE organisation, company, client, policy, term"))
     elif engine.dialect.name == "sqlite":
         db.session.execute(text("ANALYZE"))
         db.session.commit()
