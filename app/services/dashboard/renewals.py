@@ -92,14 +92,27 @@ def renewals_due_per_month(session: Session, scope: Scope) -> RenewalsDue:
     """One query: the cycles of the window by outcome, and the contracts due in it that
     have no cycle for that échéance yet (undecided), grouped by day in the database and
     summed into months here (a month expression per row costs more than the scan: see
-    app/services/dashboard/premiums.py)."""
+    app/services/dashboard/premiums.py).
+
+    Only a cycle closed without a decision needs its contract (ended, or an échéance that
+    moved): those few are joined apart, so the others are counted from the cycles' index
+    alone (measured in docs/benchmarks.md, "Dashboard")."""
     first, end = due_window(scope.today)
+    in_window = and_(RenewalCycle.echeance >= first, RenewalCycle.echeance < end)
     outcome = _outcome()
     cycles = _cycles_in_scope(
         select(RenewalCycle.echeance.label("day"), outcome.label("outcome"), func.count())
         .select_from(RenewalCycle)
-        .where(RenewalCycle.echeance >= first, RenewalCycle.echeance < end, _not_moved())
+        .where(in_window, not_(_closed_undecided()))
         .group_by(RenewalCycle.echeance, outcome),
+        scope,
+        contract=False,
+    )
+    ended = _cycles_in_scope(
+        select(RenewalCycle.echeance, literal(NOT_RENEW), func.count())
+        .select_from(RenewalCycle)
+        .where(in_window, _closed_undecided(), Policy.status.not_in(LIVE))
+        .group_by(RenewalCycle.echeance),
         scope,
     )
     # Bounded to the window too, so the database looks up the window's cycles only,
@@ -131,7 +144,7 @@ def renewals_due_per_month(session: Session, scope: Scope) -> RenewalsDue:
     months = [add_months(first, offset) for offset in range(DUE_MONTHS)]
     index = {(month.year, month.month): position for position, month in enumerate(months)}
     by_outcome = {outcome: [0] * len(months) for outcome in OUTCOMES}
-    for day, outcome, count in session.execute(union_all(cycles, contracts)).all():
+    for day, outcome, count in session.execute(union_all(cycles, ended, contracts)).all():
         day = day_of(day)
         position = index.get((day.year, day.month))
         if position is not None and outcome in by_outcome:
@@ -174,14 +187,17 @@ def retention_per_insurer(session: Session, scope: Scope) -> Retention:
 # --- internals ---------------------------------------------------------------
 
 
-def _cycles_in_scope(statement: Any, scope: Scope) -> Any:
-    """Cycles joined to their contract, in the scope: the agency on the cycle (a cycle
-    carries its contract's agency), the insurer on the contract. The join is also what
-    tells a moved échéance (``_not_moved``): a correlated lookup there would be cheaper
-    to run but PostgreSQL prices it per row, and the inflated estimate switches on JIT
-    compilation (about 90 ms, measured at 100,000 policies)."""
-    statement = statement.join(Policy, Policy.id == RenewalCycle.policy_id)
+def _cycles_in_scope(statement: Any, scope: Scope, *, contract: bool = True) -> Any:
+    """Cycles in the scope: the agency on the cycle (a cycle carries its contract's
+    agency), the insurer on the contract, joined when ``contract`` or an insurer is
+    asked for.
+
+    A join, not a correlated lookup, where the contract's status is needed: PostgreSQL
+    prices a lookup per row, and the inflated estimate switched on JIT compilation
+    (about 90 ms more, measured at 100,000 policies)."""
     statement = scoped(statement, RenewalCycle, scope)
+    if contract or scope.company_id is not None:
+        statement = statement.join(Policy, Policy.id == RenewalCycle.policy_id)
     if scope.company_id is not None:
         statement = statement.where(Policy.company_id == scope.company_id)
     return statement
@@ -208,11 +224,13 @@ def _const(value: str) -> Any:
     return literal_column(f"'{value}'")  # our own constants, never user input
 
 
+def _closed_undecided() -> Any:
+    """Closed without a decision: the contract ended (cancelled, expired), or its
+    échéance moved (dates edited) and the cycle is no renewal at all."""
+    return and_(RenewalCycle.status == RenewalStatus.closed, RenewalCycle.decision.is_(None))
+
+
 def _not_moved() -> Any:
-    """Leaves out a cycle closed without a decision on a contract still in force."""
-    moved = and_(
-        RenewalCycle.status == RenewalStatus.closed,
-        RenewalCycle.decision.is_(None),
-        Policy.status.in_(LIVE),
-    )
-    return not_(moved)
+    """Leaves out a cycle closed without a decision on a contract still in force
+    (for statements joined to the contract)."""
+    return not_(and_(_closed_undecided(), Policy.status.in_(LIVE)))
