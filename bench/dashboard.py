@@ -13,7 +13,7 @@ autovacuum would. Renewal cycles as a year of work leaves them (``renewal_histor
 the due ones opened by ``open_due_cycles``, four in ten of them decided, and a cycle
 at every échéance of the last twelve months, most renewed. Then, logged in as a
 MANAGER of the agency:
-  - the server time of GET /dashboard/ through Flask's test client (the nine
+  - the server time of GET /dashboard/ through Flask's test client (every
     aggregates, FAB's permission checks and the render), median of --runs runs
     after one warm-up, for the default view and with the insurer filter;
   - each aggregate alone (median of --runs) and its plan (EXPLAIN ANALYZE), with
