@@ -385,6 +385,21 @@ def test_a_notice_after_the_echeance_is_refused_and_records_nothing(
         assert db.session.scalar(select(func.count()).select_from(Document)) == 0
 
 
+def test_a_notice_dated_tomorrow_is_refused_and_records_nothing(
+    app, http, as_user, as_manager, agency, templates
+):
+    cycle_id = contract(app, agency, "AVIS-TOMORROW")
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    for path, body, headers in (
+        (f"{ROUTE}/{cycle_id}/notice", {"sent_on": tomorrow}, as_user),
+        (f"{ROUTE}/notice-batch", {"ids": [cycle_id], "sent_on": tomorrow}, as_manager),
+    ):
+        assert "sent_on" in clean_error(http.post(path, json=body, headers=headers), 422)
+    assert row(app, cycle_id).avis_sent_on is None
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Document)) == 0
+
+
 def test_the_notice_batch_makes_one_job(app, http, as_manager, agency, templates):
     ids = [contract(app, agency, f"AVIS-B{n}") for n in range(3)]
     response = http.post(

@@ -57,6 +57,16 @@ def avis_template_id(session: Session) -> int:
     return template_id
 
 
+def sending_day(session: Session, organisation_id: int, sent_on: dt.date | None) -> dt.date:
+    """The day an avis is recorded sent: the one given, or today; never a day to come
+    (a date ahead would state a Chatel window the client has not been given)."""
+    today = agency_today(session, organisation_id)
+    if sent_on is not None and sent_on > today:
+        message = _("An avis d'échéance is recorded sent today or on a past day.")
+        raise InvalidRequestError(message, {"sent_on": message})
+    return sent_on or today
+
+
 def send_avis(
     session: Session,
     user: Any,
@@ -68,7 +78,7 @@ def send_avis(
 ) -> tuple[RenewalCycle, Document]:
     """Generate the avis d'échéance of one cycle and record it sent (today by default)."""
     cycle = visible_cycle(session, user, cycle_id)
-    day = sent_on or agency_today(session, cycle.organisation_id)
+    day = sending_day(session, cycle.organisation_id, sent_on)
     try:
         record_notice(cycle, sent_on=day, channel=channel)  # committed with the document
     except Exception:
@@ -97,7 +107,7 @@ def send_avis_batch(
 ) -> Job:
     """Generate the avis of many cycles of one agency as one batch job, and record them sent."""
     cycles = visible_cycles(session, user, cycle_ids)
-    day = sent_on or agency_today(session, cycles[0].organisation_id)
+    day = sending_day(session, cycles[0].organisation_id, sent_on)
     try:
         for cycle in cycles:
             record_notice(cycle, sent_on=day, channel=channel)  # committed with the batch
