@@ -3,6 +3,7 @@
 Usage:
     python bench/load.py                                  # 1, 10, 50 clients, the conf's settings
     python bench/load.py --clients 50 --settings conf,w3,w4,w2t4 --rounds 2 --duration 20
+    python bench/load.py --profile 400                    # where the CPU goes (no server)
     python bench/load.py --help
 
 What it does, on loopback only (127.0.0.1, a free port):
@@ -36,6 +37,7 @@ Results: bench/results/load.json and bench/results/load.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import http.client
 import itertools
@@ -632,6 +634,114 @@ def prepare_child(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+# --- where the CPU goes: one process, no server -------------------------------------------
+
+
+def profile(args: argparse.Namespace) -> str:
+    """CPU per operation and its shares by package, FAB and hand-written, in this process.
+
+    The app is built here with the server's environment and called through Flask's
+    test client: no network, no gunicorn, only the CPU of the request's own code
+    (time.process_time; PostgreSQL's share is measured by the load points).
+    """
+    import cProfile
+    import pstats
+
+    prepared = prepare(args)
+    os.environ.update(server_environment(args, free_port()))
+    sys.path.insert(0, str(BENCH_DIR))
+    import seed
+    from handwritten import create_blueprint
+
+    app = seed.build_app()
+    app.register_blueprint(create_blueprint(app, rate_limited=True))
+    client = app.test_client()
+    answer = client.post(
+        "/api/v1/security/login",
+        json={
+            "username": prepared["username"],
+            "password": prepared["password"],
+            "provider": "db",
+            "refresh": False,
+        },
+    )
+    headers = {"Authorization": f"Bearer {answer.json['access_token']}"}
+    plan, mix = Plan(prepared), Mix(parse_mix(args.mix))
+    batch = itertools.count()
+
+    def send(target: str, count: int, profiler: Any = None) -> dict[str, list[float]]:
+        number = next(batch)
+        rng = random.Random(f"{target}-{number}")
+        spent: dict[str, list[float]] = {name: [] for name in OPERATIONS}
+        for index in range(count):
+            operation = mix.choose(rng)
+            method, path, body = plan.request(operation, target, rng, f"{target}{number}-{index}")
+            sent = {**headers, "Content-Type": "application/json"} if body else headers
+            begun = time.process_time()
+            if profiler is not None:
+                profiler.enable()
+            response = client.open(path, method=method, data=body, headers=sent)
+            if profiler is not None:
+                profiler.disable()
+            spent[operation].append(time.process_time() - begun)
+            if response.status_code >= 300:
+                raise SystemExit(f"{method} {path}: {response.status_code}")
+        return spent
+
+    lines = [f"# Where the CPU goes: python bench/load.py {' '.join(args.argv)}", ""]
+    lines += [
+        f"{args.profile} requests per target, mix {parse_mix(args.mix)}, load average "
+        f"{load_average()}. CPU ms per request (median per operation, mean of the mix), "
+        "no profiler:",
+        "",
+    ]
+    lines += ["| target | " + " | ".join(OPERATIONS) + " | mix |", "|---|---:|---:|---:|---:|"]
+    for target in ("fab", "hand"):
+        send(target, 50)  # warm-up
+    for target in ("fab", "hand"):
+        spent = send(target, args.profile)
+        medians = [
+            f"{1000 * statistics.median(values):.1f}" if values else "–"
+            for values in spent.values()
+        ]
+        every = [value for values in spent.values() for value in values]
+        lines.append(
+            f"| {target} | " + " | ".join(medians) + f" | {1000 * statistics.fmean(every):.1f} |"
+        )
+    for target in ("fab", "hand"):
+        profiler = cProfile.Profile(time.process_time)
+        send(target, args.profile, profiler)
+        stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+        total = sum(entry[2] for entry in stats.values()) or 1e-9
+        packages: dict[str, float] = {}
+        for (filename, _line, function), entry in stats.items():
+            name = _package(filename, function)
+            packages[name] = packages.get(name, 0.0) + entry[2]
+        lines += ["", f"**{target}**: own CPU by package (share of the profiled CPU):", ""]
+        for name, value in sorted(packages.items(), key=lambda item: -item[1])[:15]:
+            lines.append(f"- {name}: {100 * value / total:.1f} %")
+        lines += ["", f"**{target}**: functions by cumulative CPU (share):", ""]
+        rows = sorted(((entry[3], key) for key, entry in stats.items()), key=lambda row: -row[0])
+        for value, (filename, line, function) in rows[: args.profile_rows]:
+            short = filename.split("site-packages/")[-1].replace(str(ROOT) + "/", "")
+            lines.append(f"- {100 * value / total:.1f} % {short}:{line} {function}")
+    with contextlib.suppress(Exception):
+        Backends(args.postgres_url).delete_created()
+    return "\n".join(lines) + "\n"
+
+
+def _package(filename: str, function: str) -> str:
+    if filename == "~":
+        return "C: database driver" if "psycopg" in function else "C: builtins"
+    if "site-packages/" in filename:
+        return filename.split("site-packages/")[1].split("/")[0].removesuffix(".py")
+    if filename.startswith(str(ROOT / "app")):
+        return "app (ours)"
+    if filename.startswith(str(BENCH_DIR)):
+        return "bench (hand-written)"
+    return "python stdlib"
+
+
 # --- the run ------------------------------------------------------------------------------
 
 
@@ -835,6 +945,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--log-level", default="INFO", help="the server's LOG_LEVEL (INFO)")
     parser.add_argument("--start-timeout", type=float, default=60.0)
     parser.add_argument("--output", default="load", help="bench/results/<name>.json and .md")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        help="instead of the load: N requests per target in this process, CPU and its shares",
+    )
+    parser.add_argument("--profile-rows", type=int, default=40, help=argparse.SUPPRESS)
     parser.add_argument("--prepare-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.argv = argv
@@ -851,6 +968,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--clients: from 1 to 200 each")
     if not 1 <= args.duration <= 300 or not 0 <= args.warmup <= 60:
         parser.error("--duration: 1 to 300 s; --warmup: 0 to 60 s")
+    if not 0 <= args.profile <= 5000:
+        parser.error("--profile: 0 to 5,000 requests")
     if args.rounds < 1 or args.max_requests < 1:
         parser.error("--rounds and --max-requests: at least 1")
     host = urllib.parse.urlsplit(args.postgres_url).hostname
@@ -863,6 +982,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.prepare_only:
         print(json.dumps(prepare_child(args)))
+        return 0
+    if args.profile:
+        text = profile(args)
+        (RESULTS / f"{args.output}-profile.md").write_text(text)
+        print(text)
         return 0
     report = run(args)
     (RESULTS / f"{args.output}.json").write_text(json.dumps(report, indent=2))
