@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (
+    Allocation,
     AppUser,
     AuditLog,
     Client,
@@ -26,7 +28,9 @@ from app.models import (
     JobStatus,
     Organisation,
     OutputFormat,
+    Payment,
     Policy,
+    PremiumNotice,
     PurgeRun,
     Template,
     TemplateKind,
@@ -106,6 +110,7 @@ def build_agency(
         )
         db.session.add_all([document, audit, run])
         db.session.commit()
+        notice, payment = premium_rows(organisation_id, ids["policy"], suffix)
         agency.rows = {
             Organisation: {organisation_id},
             AppUser: {user.id for user in users},
@@ -118,8 +123,37 @@ def build_agency(
             Document: {document.id},
             AuditLog: {audit.id},
             PurgeRun: {run.id},
+            PremiumNotice: {notice.id},
+            Payment: {payment.id},
+            Allocation: {allocation.id for allocation in payment.allocations},
         }
     return agency
+
+
+def premium_rows(organisation_id: int, policy_id: int, suffix: str) -> tuple[Any, Any]:
+    """The contract's first notice, and a cheque paying part of it (its allocation)."""
+    import datetime as dt
+
+    from app.services.premiums import issuing, payments
+
+    day = dt.date(2026, 1, 5)
+    issuing.issue_due(db.session, policy_id=policy_id, until=day, today=day)
+    notice = db.session.scalars(
+        select(PremiumNotice).where(PremiumNotice.policy_id == policy_id)
+    ).one()
+    payment = payments.record_payment(
+        db.session,
+        organisation_id,
+        amount="10.00",
+        received_on=day,
+        method="cheque",
+        today=day,
+        allocations=[(notice.id, "10.00")],
+        payer=f"Payeur {suffix}",
+        reference=f"CHQ {suffix}",
+    )
+    db.session.commit()
+    return notice, payment
 
 
 def shared_template(app: Flask) -> int:

@@ -17,6 +17,7 @@ from flask_login import login_user
 from app.api.related import ScopedRelatedValues
 from app.extensions import db
 from app.models import (
+    Allocation,
     AppUser,
     Client,
     Document,
@@ -135,6 +136,9 @@ def test_every_api_info_offers_only_the_agencys_related_rows(app, http, auth_hea
     assert seen[("document", "add_columns", "policy")] == a.rows[Policy]
     assert seen[("document", "edit_columns", "created_by")] == a.rows[AppUser]
     assert seen[("document", "add_columns", "template")] == a.rows[Template] | {world["shared"]}
+    # And the premium resources theirs: notices name policies, payments their allocations.
+    assert seen[("premium_notice", "add_columns", "policy")] == a.rows[Policy]
+    assert seen[("payment", "add_columns", "allocations")] == a.rows[Allocation]
 
 
 def test_superadmin_info_still_offers_every_agency(app, http, make_user, auth_headers, world):

@@ -15,6 +15,7 @@ from app.models.delivery import PurgeRun
 from app.services import audit
 from tests.conftest import ROLES, login_screen, user_organisation
 from tests.links_support import stored_document
+from tests.related_support import premium_rows
 
 # Public on purpose: login and language switch, operator probes, static files. The API
 # spec and Swagger UI are not: they need a login (README, docs/api.md).
@@ -112,6 +113,9 @@ PK_KINDS = [
     (re.compile(r"^/(organisationview|api/v1/organisation)/"), "organisation"),
     (re.compile(r"^/(audit|api/v1/audit)/"), "audit"),
     (re.compile(r"^/purge/"), "purge"),
+    (re.compile(r"^/api/v1/premium_notice/"), "premium_notice"),
+    (re.compile(r"^/api/v1/payment/"), "payment"),
+    (re.compile(r"^/api/v1/allocation/"), "allocation"),
 ]
 ID_VARIABLES = {"pk", "user_id"}
 # Plausible values first: the walk varies one variable at a time from the first values.
@@ -156,7 +160,11 @@ def agency_rows(app, organisation_id: int, suffix: str, portfolio, user_id: int)
         )
         db.session.commit()
         audit_id = db.session.query(AuditLog.id).filter_by(organisation_id=organisation_id)
+        notice, payment = premium_rows(organisation_id, rows["policy"], suffix)
         rows.update(
+            premium_notice=notice.id,
+            payment=payment.id,
+            allocation=payment.allocations[0].id,
             job=job.id,
             purge=run.id,
             user=user_id,
@@ -232,6 +240,11 @@ def test_no_route_answers_5xx_to_a_logged_in_get(app, http, two_agencies, role):
     # Guard the guard: the walk reached the role's own rows and was not logged out.
     assert statuses[f"/clientview/show/{two_agencies['own']['client']}"] == 200
     assert statuses[f"/documentview/show/{two_agencies['own']['document']}"] == 200
+    own, other = two_agencies["own"], two_agencies["other"]
+    assert statuses[f"/api/v1/premium_notice/{own['premium_notice']}"] == 200
+    assert statuses[f"/api/v1/policy/{own['policy']}/account"] == 200
+    if role != "SUPERADMIN":
+        assert statuses[f"/api/v1/payment/{other['payment']}"] == 404
 
 
 # FAB routes the product does not use (app/routes.py): gone even for SUPERADMIN, who holds
