@@ -15,7 +15,9 @@ from app.extensions import db
 from app.models import (
     AppUser,
     Client,
+    ClientKind,
     Company,
+    LineOfBusiness,
     Organisation,
     Policy,
     PolicyStatus,
@@ -24,6 +26,8 @@ from app.models import (
     TaskRule,
 )
 from app.services import demo
+from app.services.renewals.cancellations import rights_on
+from app.services.renewals.rules import add_months
 from tests.conftest import api_token
 
 ADMIN_PASSWORD = "a sturdy admin passphrase"
@@ -166,16 +170,32 @@ def test_demo_portfolio_is_realistic(app):
             assert len(soon) >= horizon // 3, f"too few policies expiring within {horizon} days"
         assert len(by_status[PolicyStatus.cancelled]) and len(by_status[PolicyStatus.suspended])
 
-        renewals = [p for p in policies if p.renewal_of_id is not None]
-        assert len(renewals) >= 10
-        for renewal in renewals:
-            previous = renewal.renewal_of
+        # Replaced by another insurer's contract: a new number, pointing at the old one.
+        replacements = [p for p in policies if p.renewal_of_id is not None]
+        assert len(replacements) == demo.REPLACED
+        for replacement in replacements:
+            previous = replacement.renewal_of
             assert previous.status == PolicyStatus.expired
-            assert renewal.effective_date == previous.expiry_date
-            assert (renewal.client_id, renewal.company_id) == (
-                previous.client_id,
-                previous.company_id,
-            )
+            assert replacement.effective_date == previous.expiry_date
+            assert replacement.client_id == previous.client_id
+            assert replacement.company_id != previous.company_id
+        # Renewed at their échéance: the same number, a second term following the first.
+        renewed = [p for p in policies if len(p.terms) == 2]
+        assert len(renewed) == demo.RENEWED
+        for policy in renewed:
+            first, second = policy.terms
+            assert first.start_date == policy.effective_date <= today - dt.timedelta(days=365)
+            assert first.end_date == second.start_date <= today < second.end_date
+            assert policy.expiry_date == second.end_date and policy.premium == second.premium
+        # A year on, a consumer's car contract may be cancelled at any time (Hamon, L113-15-2).
+        car = next(
+            p
+            for p in renewed
+            if p.line_of_business is LineOfBusiness.auto and p.client.kind is ClientKind.person
+        )
+        hamon = next(r for r in rights_on(car, today) if r.ground == "hamon")
+        assert hamon.open and hamon.basis == "L113-15-2"
+        assert hamon.effective_on == add_months(today, 1)
 
 
 def test_demo_portfolio_is_the_same_on_every_load(app):

@@ -7,7 +7,9 @@ its policies can be turned into documents at once.
 The data is made by a seeded random generator, so two loads on the same day give
 the same rows. Dates are relative to `today` so the portfolio always looks
 current: expired policies lie in the past, some active ones expire within 30,
-60 and 90 days, and some expired ones have been renewed. The contracts due within
+60 and 90 days, some contracts are in their second year (renewed at their échéance,
+same number, two terms: a year old, Hamon opens for auto and home) and a few expired
+ones were replaced by another insurer's contract (a new number). The contracts due within
 the agency's lead time have their renewal cycles open, as the daily task leaves them:
 among those due within 30 days, a few avis went out in time, one went out late (its
 Chatel window open) and the rest await theirs, so the Échéances screen has work to show.
@@ -40,6 +42,7 @@ from app.models import (
 from app.services.renewals.contracts import facts_for
 from app.services.renewals.cycles import open_due_cycles, propose, record_notice
 from app.services.renewals.rules import chatel_window
+from app.services.renewals.terms import next_term
 from app.services.tasks.defaults import install_defaults
 from app.services.tasks.engine import apply_rules
 from app.services.templates import load_builtin_templates
@@ -68,19 +71,21 @@ BUSINESS_COUNT = 8
 CLIENT_COUNT = PERSON_COUNT + BUSINESS_COUNT
 
 # How the 200 policies are spread over statuses and dates (see _policy_plan).
-EXPIRED_RENEWED = 16  # each one has an active renewal below
+RENEWED = 12  # in their second term: renewed at their échéance, same number
+REPLACED = 4  # expired, each replaced by another insurer's contract (renewal_of)
 EXPIRED_NOT_RENEWED = 8
 EXPIRING_IN = {30: 10, 60: 10, 90: 10}  # active, expiring within N days (after the previous N)
 DRAFT = 10
 SUSPENDED = 6
 CANCELLED = 10
-ACTIVE_LATER = 104
+ACTIVE_LATER = 116
 # Renewal cycles due within 30 days: avis sent in time, then one sent late; the rest wait.
 AVIS_IN_TIME = 3
 AVIS_LATE = 1
 PROPOSED_INCREASE = Decimal("1.04")  # the insurers' proposed premiums, for a few cycles
 POLICY_COUNT = (
-    2 * EXPIRED_RENEWED
+    RENEWED
+    + 2 * REPLACED
     + EXPIRED_NOT_RENEWED
     + sum(EXPIRING_IN.values())
     + DRAFT
@@ -286,7 +291,8 @@ class _Slot:
     status: PolicyStatus
     effective: dt.date
     expiry: dt.date
-    renews: int | None = None  # index in the plan of the expired policy it renews
+    renews: int | None = None  # index in the plan of the expired policy it replaces
+    renewed: bool = False  # in its second term (the first ended on ``expiry``)
 
 
 def _policy_plan(rng: random.Random, today: dt.date) -> list[_Slot]:
@@ -294,7 +300,10 @@ def _policy_plan(rng: random.Random, today: dt.date) -> list[_Slot]:
         return _Slot(status, _years_before(expiry, 1), expiry)
 
     plan: list[_Slot] = []
-    for _ in range(EXPIRED_RENEWED):
+    for _ in range(RENEWED):
+        first_end = today - dt.timedelta(days=rng.randint(5, 300))
+        plan.append(_Slot(PolicyStatus.active, _years_before(first_end, 1), first_end, None, True))
+    for _ in range(REPLACED):
         expired = yearly(today - dt.timedelta(days=rng.randint(5, 300)), PolicyStatus.expired)
         plan.append(expired)
         plan.append(
@@ -340,7 +349,9 @@ def _policies(
     for index, slot in enumerate(plan):
         if slot.renews is not None:
             previous = made[slot.renews]
-            client, company, line = previous.client, previous.company, previous.line_of_business
+            client, line = previous.client, previous.line_of_business
+            # Replaced by another insurer's contract: the reason it has a new number.
+            company = rng.choice([c for c in companies if c is not previous.company])
             premium = _renewed_premium(rng, previous.premium)
         else:
             client = holders[index]
@@ -364,6 +375,8 @@ def _policies(
             renewal_of=made[slot.renews] if slot.renews is not None else None,
         )
         policy.check_invariants()
+        if slot.renewed:  # its first year is over: the second term, at an indexed premium
+            next_term(policy, _renewed_premium(rng, premium))
         session.add(policy)
         made.append(policy)
     session.flush()
