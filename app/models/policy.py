@@ -90,11 +90,12 @@ class Policy(OrganisationOwned, Timestamped, Model):
         Index("ix_policy_organisation_status", "organisation_id", "status"),
         # PostgreSQL: INCLUDE lets the dashboard's expiring and premiums aggregates read
         # the index alone (migration 0008, measured in docs/benchmarks.md).
+        # tacit_renewal, id: the Échéances' contracts due without a cycle yet (migration 0018).
         Index(
             "ix_policy_organisation_expiry",
             "organisation_id",
             "expiry_date",
-            postgresql_include=["status", "company_id"],
+            postgresql_include=["status", "company_id", "tacit_renewal", "id"],
         ),
         Index(
             "ix_policy_organisation_effective",
