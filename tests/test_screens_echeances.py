@@ -220,16 +220,27 @@ def test_the_export_holds_the_rows_of_the_list(app, http, agencies, login):
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
 
 
-def test_a_large_export_becomes_a_job(app, http, agencies, login):
-    app.config["EXPORT_SYNC_MAX_ROWS"], limit = 2, app.config["EXPORT_SYNC_MAX_ROWS"]
+def test_a_large_export_becomes_a_job_with_the_same_rows(app, http, agencies, login):
+    """The job (run inline by the tests' Huey) replays the filters without a request."""
+    from app.models import Document, JobStatus
+
+    login(agencies["user"])
+    args = "_flt_0_due_within=60&_oc_RenewalCycleView=echeance&_od_RenewalCycleView=desc"
+    expected = http.get(f"/renewals/export/csv?{args}").get_data().decode("utf-8-sig")
+    app.config["EXPORT_SYNC_MAX_ROWS"], limit = 1, app.config["EXPORT_SYNC_MAX_ROWS"]
     try:
-        login(agencies["user"])
-        response = http.get("/renewals/export/csv", follow_redirects=False)
+        response = http.get(f"/renewals/export/csv?{args}", follow_redirects=False)
     finally:
         app.config["EXPORT_SYNC_MAX_ROWS"] = limit
-    assert response.status_code == 302 and "/jobview/list" in response.headers["Location"].lower()
+    assert response.status_code == 302 and response.headers["Location"].endswith("/jobview/list/")
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Job)) == 1
+        job = db.session.scalars(select(Job)).one()
+        assert job.status is JobStatus.succeeded, job.error if hasattr(job, "error") else job
+        document_id = job.document_id
+        assert db.session.get(Document, document_id).file_name.startswith("echeances-")
+    delivered = http.get(f"/documentview/download/{document_id}").get_data().decode("utf-8-sig")
+    assert delivered.splitlines() == expected.splitlines()
+    assert [line.split(";")[0] for line in expected.splitlines()[1:]] == ["E-45", "E-10"]
 
 
 # --- bulk actions ----------------------------------------------------------------
