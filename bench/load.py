@@ -972,9 +972,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--profile: 0 to 5,000 requests")
     if args.rounds < 1 or args.max_requests < 1:
         parser.error("--rounds and --max-requests: at least 1")
-    host = urllib.parse.urlsplit(args.postgres_url).hostname
-    if host not in ("127.0.0.1", "localhost", "::1", None):
-        parser.error("--postgres-url: loopback only")
+    for option, url in (("--postgres-url", args.postgres_url), ("--redis-url", args.redis_url)):
+        if url and urllib.parse.urlsplit(url).hostname not in ("127.0.0.1", "localhost", "::1"):
+            parser.error(f"{option}: loopback only (127.0.0.1, localhost, ::1)")
     return args
 
 

@@ -134,3 +134,24 @@ def test_plan_sends_each_operation_to_its_target():
     method, path, body = plan.request("create", "fab", rng, "s3")
     assert (method, path) == ("POST", "/api/v1/policy/")
     assert b'"number": "LOAD-r1-s3"' in body and b'"client_id": 3' in body
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--postgres-url", "postgresql://postgres@db.example.com:5432/load"],
+        ["--redis-url", "redis://10.0.0.5:6379/0"],
+        ["--clients", "0"],
+        ["--duration", "3600"],
+    ],
+)
+def test_arguments_keep_the_run_on_loopback_and_bounded(option, capsys):
+    with pytest.raises(SystemExit):
+        load.parse_args(option)
+    assert "error" in capsys.readouterr().err
+
+
+def test_default_arguments_are_loopback_and_bounded():
+    args = load.parse_args([])
+    assert args.clients == [1, 10, 50] and args.settings == ["conf"]
+    assert args.duration <= 60 and args.max_requests <= 20_000
