@@ -92,3 +92,5 @@ DIRECT_DEBIT = "DirectDebit"  # SEPA debit batches and bank rejections (MANAGER)
 RENEWAL = "Renewal"  # renewal cycles: read, propose, renew, send the avis; batches (MANAGER)
 PREMIUM_NOTICE = "PremiumNotice"  # premium notices and a contract's account (MANAGER writes)
 PAYMENT = "Payment"  # payments and their allocations (every staff role records them)
+TASK = "Task"  # the work queue: every role works its tasks; bulk reassign (batch) MANAGER
+TASK_RULE = "TaskRule"  # the rules that create tasks (MANAGER)

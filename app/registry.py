@@ -24,6 +24,7 @@ from app.api.premium_notices import PremiumNoticeApi
 from app.api.renewals import RenewalApi
 from app.api.reports import ReportApi
 from app.api.resources import ClientApi, CompanyApi, PolicyApi
+from app.api.tasks import TaskApi, TaskRuleApi
 from app.api.templates import TemplateApi
 from app.api.users import UserApi
 from app.views.audit import AuditLogView, HistoryView
@@ -157,6 +158,8 @@ def register_all(appbuilder: AppBuilder) -> None:
         ReportApi,
         MandateApi,
         DirectDebitApi,
+        TaskApi,
+        TaskRuleApi,
         AuditLogApi,
         UserApi,
         OrganisationApi,

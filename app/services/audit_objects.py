@@ -34,6 +34,9 @@ from app.models import (
     Policy,
     PremiumNotice,
     RenewalCycle,
+    Task,
+    TaskCategory,
+    TaskRule,
     Template,
     Term,
 )
@@ -102,6 +105,11 @@ NAMEABLE: dict[str, Nameable] = {
         Payment, lambda row: _("Payment #%(id)d", id=row.id), lambda: Payment.organisation_id
     ),
     "Mandate": Nameable(Mandate, lambda row: row.reference, lambda: Mandate.organisation_id),
+    "Task": Nameable(Task, lambda row: row.title, lambda: Task.organisation_id),
+    "TaskRule": Nameable(TaskRule, lambda row: row.name, lambda: TaskRule.organisation_id),
+    "TaskCategory": Nameable(
+        TaskCategory, lambda row: row.name, lambda: TaskCategory.organisation_id
+    ),
     "Allocation": Nameable(
         Allocation,
         lambda row: row.premium_notice.number,

@@ -52,6 +52,8 @@ _USER_GRANTS: dict[str, str | set[str]] = {
     # Staff read the notices and accounts and record the money received (app/api/payments.py).
     permissions.PREMIUM_NOTICE: READ,
     permissions.PAYMENT: ALL,
+    # Everyone works the tasks given to them or their team (app/api/tasks.py).
+    permissions.TASK: {"can_read", "can_write"},
     # Scripts act with their user's rights, so every user may read the API's spec.
     "OpenApi": {"can_get"},
     "SwaggerView": {"can_show"},
@@ -75,6 +77,9 @@ _MANAGER_EXTRA: dict[str, str | set[str]] = {
     # What a client owes and the L113-3 procedure are team leads' calls: issuing and
     # cancelling notices, recording the formal notice (app/api/premium_notices.py).
     permissions.PREMIUM_NOTICE: ALL,
+    # Handing tasks out in bulk and writing the rules that create them.
+    permissions.TASK: ALL,
+    permissions.TASK_RULE: ALL,
 }
 _ADMIN_EXTRA: dict[str, str | set[str]] = {
     permissions.COMPANY: ALL,

@@ -171,6 +171,7 @@ ACTION_LABELS: dict[str, Any] = {
     "export.delivered": _("Export produced"),
     "export.failed": _("Export failed"),
     "renewal_cycles_opened": _("Renewals opened"),
+    "tasks_created": _("Tasks created by the rules"),
     "premium_notices_issued": _("Premium notices issued"),
     "premium_stages_moved": _("Unpaid premium stages updated"),
     "premium_notice.formal_notice": _("Formal notice recorded"),
@@ -200,6 +201,9 @@ OBJECT_LABELS: dict[str, Any] = {
     "Payment": _("Payment"),
     "Allocation": _("Allocation"),
     "Mandate": _("SEPA mandate"),
+    "Task": _("Task"),
+    "TaskRule": _("Task rule"),
+    "TaskCategory": _("Task category"),
 }
 
 # Who acts when no user does: the names tasks and commands write as the entry's

@@ -1,0 +1,53 @@
+"""Checks on a task rule before it is written, whatever door it came through.
+
+A rule's title must render in the sandbox on a sample record (a failure names the line),
+its assignee must fit its assignee rule, and the category and the named user must be the
+agency's own.
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import AppUser, AssigneeRule, TaskCategory, TaskRule
+from app.models.base import ModelValidationError
+from app.services.rendering.errors import RenderError
+from app.services.tasks.engine import render_title
+from app.services.tasks.triggers import SAMPLE_CONTEXT
+
+
+def check_rule(session: Session, rule: TaskRule) -> None:
+    """Raise InvalidRequestError naming every field of ``rule`` that cannot work."""
+    errors: dict[str, str] = {}
+    try:
+        render_title(rule.title_template or "", SAMPLE_CONTEXT)
+    except RenderError as error:
+        errors["title_template"] = str(error)
+    if not (rule.title_template or "").strip():
+        errors["title_template"] = _("Enter a title.")
+    if rule.assignee_rule is AssigneeRule.user:
+        if rule.assignee_id is None:
+            errors["assignee_id"] = _("Name the user who gets the tasks.")
+    elif rule.assignee_rule is AssigneeRule.team and rule.team is None:
+        errors["team"] = _("Name the team that gets the tasks.")
+    if rule.assignee_id is not None and not session.scalar(
+        select(AppUser.id).where(
+            AppUser.id == rule.assignee_id, AppUser.organisation_id == rule.organisation_id
+        )
+    ):
+        errors["assignee_id"] = _("Unknown id %(id)s.", id=rule.assignee_id)
+    if rule.category_id is not None and not session.scalar(
+        select(TaskCategory.id).where(
+            TaskCategory.id == rule.category_id,
+            TaskCategory.organisation_id == rule.organisation_id,
+        )
+    ):
+        errors["category_id"] = _("Unknown id %(id)s.", id=rule.category_id)
+    for field, low, high in (("offset_days", -366, 366), ("due_days", 0, 366)):
+        value = getattr(rule, field)
+        if value is None or not low <= value <= high:
+            errors[field] = _("Enter a number from %(low)d to %(high)d.", low=low, high=high)
+    if errors:
+        raise ModelValidationError(errors)
