@@ -91,6 +91,7 @@ MANDATE = "Mandate"  # SEPA mandates of the clients (every staff role records th
 DIRECT_DEBIT = "DirectDebit"  # SEPA debit batches and bank rejections (MANAGER)
 RENEWAL = "Renewal"  # renewal cycles: read, propose, renew, send the avis; batches (MANAGER)
 PREMIUM_NOTICE = "PremiumNotice"  # premium notices and a contract's account (MANAGER writes)
+MESSAGE = "Message"  # e-mails: send, read the outbox; approve bulk sends (MANAGER)
 PAYMENT = "Payment"  # payments and their allocations (every staff role records them)
 TASK = "Task"  # the work queue: every role works its tasks; bulk reassign (batch) MANAGER
 TASK_RULE = "TaskRule"  # the rules that create tasks (MANAGER)

@@ -16,6 +16,7 @@ from app.api.imports import ClientImportApi, PolicyImportApi
 from app.api.jobs import JobApi
 from app.api.links import LinkApi
 from app.api.mandates import MandateApi
+from app.api.messages import MessageApi
 from app.api.openapi import OpenApi
 from app.api.organisations import OrganisationApi
 from app.api.payments import AllocationApi, PaymentApi
@@ -160,6 +161,7 @@ def register_all(appbuilder: AppBuilder) -> None:
         DirectDebitApi,
         TaskApi,
         TaskRuleApi,
+        MessageApi,
         AuditLogApi,
         UserApi,
         OrganisationApi,

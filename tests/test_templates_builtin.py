@@ -24,6 +24,7 @@ from app.models import (
     Policy,
     PolicyStatus,
     Template,
+    TemplateKind,
     TemplateVersion,
 )
 from app.services import demo
@@ -33,7 +34,11 @@ from app.services.rendering.cancellations import sample_cancellation
 from app.services.templates import BUILTINS, load_builtin_templates
 from app.services.templates.builtin import builtin_body
 
-HTML_BUILTINS = [b for b in BUILTINS if b.output_format is not OutputFormat.xlsx]
+HTML_BUILTINS = [
+    b
+    for b in BUILTINS
+    if b.output_format is not OutputFormat.xlsx and b.kind is not TemplateKind.email
+]
 XLSX_BUILTINS = [b for b in BUILTINS if b.output_format is OutputFormat.xlsx]
 
 
@@ -102,7 +107,7 @@ def test_loading_twice_adds_them_once(ctx):
     assert load_builtin_templates(db.session) == 0
     db.session.commit()
     assert rows() == first
-    assert len(first) == len(BUILTINS) == 7
+    assert len(first) == len(BUILTINS) == 8
 
 
 def test_builtins_are_shared_french_and_published_at_version_one(ctx):

@@ -32,6 +32,8 @@ class TemplateKind(enum.Enum):
     notice = "notice"
     report = "report"
     other = "other"
+    # A message, not a document: its first line is the subject (app/services/mail/templates.py).
+    email = "email"
 
 
 class OutputFormat(enum.Enum):

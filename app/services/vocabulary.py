@@ -59,6 +59,7 @@ ENUM_LABELS: dict[type[enum.Enum], dict[enum.Enum, Any]] = {
         TemplateKind.notice: _("Premium notice"),
         TemplateKind.report: _("Report"),
         TemplateKind.other: _("Other"),
+        TemplateKind.email: _("E-mail"),
     },
     OutputFormat: {
         OutputFormat.html: _("HTML"),

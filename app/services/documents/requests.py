@@ -24,6 +24,7 @@ from app.models import (
     OutputFormat,
     Policy,
     Template,
+    TemplateKind,
     TemplateVersion,
 )
 from app.services import audit
@@ -175,6 +176,11 @@ def _published(session: Session, user: Any, template_id: Any) -> tuple[Template,
         if template.published_version_id
         else None
     )
+    if template.kind is TemplateKind.email:
+        raise InvalidRequestError(
+            _("An e-mail template makes messages, not documents."),
+            {"template_id": _("Choose a document template.")},
+        )
     if version is None or version.template_id != template.id:
         raise InvalidRequestError(
             _("This template has no published version."),

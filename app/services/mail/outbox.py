@@ -80,17 +80,19 @@ def queue_messages(
     *,
     created_by_id: int | None,
     approval: bool = False,
+    documents_may_be_pending: bool = False,
 ) -> list[int]:
     """Write one message per draft, committed; queued for sending unless ``approval``.
 
     Raises InvalidRequestError (an address, an empty subject, a document not ready)
     or NotFoundError (a document of another agency, or none) before writing anything.
-    Returns the messages' ids.
+    ``documents_may_be_pending``: documents still rendering may be attached (the
+    message waits for them when it is sent). Returns the messages' ids.
     """
     organisation = session.get(Organisation, organisation_id)
     if organisation is None:
         raise NotFoundError(_("Organisation not found."))
-    documents = _documents(session, organisation_id, drafts)
+    documents = _documents(session, organisation_id, drafts, documents_may_be_pending)
     sender, reply_to = sender_of(organisation)
     closing = signature(organisation)
     status = MessageStatus.awaiting_approval if approval else MessageStatus.queued
@@ -183,8 +185,11 @@ def _addresses(values: list[str], key: str, *, required: bool = True) -> list[st
     return cleaned
 
 
-def _documents(session: Session, organisation_id: int, drafts: list[Draft]) -> dict[int, Document]:
-    """The documents attached, all of the agency and ready; 404 for any other."""
+def _documents(
+    session: Session, organisation_id: int, drafts: list[Draft], pending: bool
+) -> dict[int, Document]:
+    """The documents attached, all of the agency and ready (or rendering, if ``pending``);
+    404 for any other."""
     wanted = sorted({i for draft in drafts for i in draft.document_ids})
     found: dict[int, Document] = {}
     for chunk in in_lists(wanted):
@@ -196,8 +201,13 @@ def _documents(session: Session, organisation_id: int, drafts: list[Draft]) -> d
         found.update((row.id, row) for row in rows)
     if len(found) != len(wanted):
         raise NotFoundError(_("Document not found."))
+    allowed = {DocumentStatus.ready}
+    if pending:
+        allowed |= {DocumentStatus.queued, DocumentStatus.running}
     for document in found.values():
-        if document.status is not DocumentStatus.ready or not document.storage_key:
+        if document.status not in allowed or (
+            document.status is DocumentStatus.ready and not document.storage_key
+        ):
             raise InvalidRequestError(
                 _("Document %(name)s is not ready yet.", name=str(document)),
                 {"document_ids": _("Attach documents that are ready.")},

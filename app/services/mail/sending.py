@@ -32,7 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.models import Document, Message, MessageStatus
+from app.models import Document, DocumentStatus, Message, MessageStatus
 from app.models.base import utcnow
 from app.services import audit, leasing
 from app.services.mail.smtp import Outgoing, RefusedError, UnreachableError, deliver
@@ -44,6 +44,10 @@ WORKER = "worker"
 
 class UnsendableError(Exception):
     """A deterministic problem with the message itself (an attachment gone): fail at once."""
+
+
+class AttachmentPendingError(Exception):
+    """An attached document is still being rendered: the message waits, at no attempt's cost."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,8 @@ class Claim:
 class Outcome:
     answer: str
     unreachable: bool = False
+    # The attachments as sent, each with the sha256 of the bytes that left.
+    attachments: list[dict[str, Any]] | None = None
 
 
 def run_send(message_id: int) -> None:
@@ -85,7 +91,7 @@ def run_send(message_id: int) -> None:
         if outcome.unreachable:
             settle_later(session, claim, outcome.answer)
         else:
-            settle_sent(session, claim, outcome.answer)
+            settle_sent(session, claim, outcome.answer, outcome.attachments)
 
 
 def claim_message(session: Session, message_id: int) -> Claim | None:
@@ -142,6 +148,11 @@ def _attempt(session: Session, claim: Claim) -> Outcome:
     message = session.get(Message, claim.message_id)
     if message is None:
         raise UnsendableError("the message no longer exists")
+    try:
+        files, sent = _attachment_bytes(session, claim.organisation_id, message.attachments or [])
+    except AttachmentPendingError as pending:
+        session.rollback()
+        return Outcome(str(pending), unreachable=True)
     outgoing = Outgoing(
         message_id=message.message_id,
         from_address=message.from_address,
@@ -151,23 +162,27 @@ def _attempt(session: Session, claim: Claim) -> Outcome:
         subject=message.subject,
         body_text=message.body_text,
         body_html=message.body_html,
-        attachments=_attachment_bytes(session, claim.organisation_id, message.attachments or []),
+        attachments=files,
     )
     # Nothing of the database is held while the SMTP server is talked to. The lease
     # (DOCUMENT_LEASE_SECONDS) outlasts the conversation, whose every step is bounded
     # by MAIL_URL's timeout.
     session.rollback()
     try:
-        return Outcome(deliver(outgoing))
+        return Outcome(deliver(outgoing), attachments=sent or None)
     except UnreachableError as error:
-        return Outcome(str(error)[:900], unreachable=True)
+        return Outcome(f"SMTP server unavailable: {error}"[:1000], unreachable=True)
 
 
 def _attachment_bytes(
     session: Session, organisation_id: int, attachments: list[dict[str, Any]]
-) -> list[tuple[str, bytes, str]]:
-    """The exact bytes recorded when the message was written, or UnsendableError."""
-    files = []
+) -> tuple[list[tuple[str, bytes, str]], list[dict[str, Any]]]:
+    """The files to send and what the message records of them (with their sha256).
+
+    The bytes are those recorded when the message was written (UnsendableError if not);
+    a document still rendering makes the message wait (AttachmentPendingError).
+    """
+    files, sent = [], []
     store = file_store()
     for item in attachments:
         document = session.execute(
@@ -175,6 +190,11 @@ def _attachment_bytes(
                 Document.id == item["document_id"], Document.organisation_id == organisation_id
             )
         ).scalar()
+        if document is not None and document.status in (
+            DocumentStatus.queued,
+            DocumentStatus.running,
+        ):
+            raise AttachmentPendingError(f"attachment {document.id} is still being rendered")
         if document is None or not document.storage_key:
             raise UnsendableError(f"attachment {item['file_name']} no longer exists")
         try:
@@ -183,10 +203,14 @@ def _attachment_bytes(
             )
         except FileNotFoundError:
             raise UnsendableError(f"attachment {item['file_name']} no longer exists") from None
-        if item.get("sha256") and hashlib.sha256(data).hexdigest() != item["sha256"]:
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != (item.get("sha256") or document.sha256):
             raise UnsendableError(f"attachment {item['file_name']} changed since it was attached")
-        files.append((item["file_name"], data, item["media_type"]))
-    return files
+        name = document.file_name or item["file_name"]
+        media_type = document.media_type or item["media_type"]
+        files.append((name, data, media_type))
+        sent.append({**item, "file_name": name, "media_type": media_type, "sha256": digest})
+    return files, sent
 
 
 def _split(addresses: str | None) -> list[str]:
@@ -204,8 +228,10 @@ def owned(claim: Claim) -> Any:
     )
 
 
-def settle_sent(session: Session, claim: Claim, answer: str) -> None:
-    values = {
+def settle_sent(
+    session: Session, claim: Claim, answer: str, attachments: list[dict[str, Any]] | None = None
+) -> None:
+    values: dict[str, Any] = {
         "status": MessageStatus.sent,
         "smtp_answer": answer[:1000],
         "error": None,
@@ -213,6 +239,8 @@ def settle_sent(session: Session, claim: Claim, answer: str) -> None:
         "lease_token": None,
         "lease_expires_at": None,
     }
+    if attachments:
+        values["attachments"] = attachments
     _settle(session, claim, values, "message.sent", {"attempts": claim.attempts, "answer": answer})
 
 
@@ -243,9 +271,10 @@ def settle_retry(session: Session, claim: Claim, reason: str) -> None:
 
 
 def settle_later(session: Session, claim: Claim, reason: str) -> None:
-    """Back to queued, the attempt given back: the server being away is not the message's fault."""
+    """Back to queued, the attempt given back: the server being away, or an attachment still
+    rendering, is not the message's fault."""
     session.rollback()
-    log.warning("message %s: SMTP server unavailable (%s); it waits", claim.message_id, reason)
+    log.warning("message %s: waits (%s)", claim.message_id, reason)
     try:
         session.execute(
             update(Message)
@@ -253,7 +282,7 @@ def settle_later(session: Session, claim: Claim, reason: str) -> None:
             .values(
                 status=MessageStatus.queued,
                 attempts=Message.attempts - 1,
-                error=f"SMTP server unavailable: {reason}"[:1000],
+                error=reason[:1000],
                 lease_token=None,
                 lease_expires_at=None,
                 enqueued_at=None,  # the sweeper's next pass sends it again

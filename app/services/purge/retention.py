@@ -25,6 +25,7 @@ DAYS_SETTINGS = {
     TemplateKind.notice: "RETENTION_NOTICE_DAYS",
     TemplateKind.report: "RETENTION_REPORT_DAYS",
     TemplateKind.other: "RETENTION_OTHER_DAYS",
+    TemplateKind.email: "RETENTION_OTHER_DAYS",  # none is made: e-mail templates make messages
 }
 
 

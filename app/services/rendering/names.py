@@ -14,6 +14,7 @@ PREFIXES = {
     TemplateKind.notice: "avis-echeance",
     TemplateKind.report: "rapport",
     TemplateKind.other: "document",
+    TemplateKind.email: "e-mail",
 }
 MAX_FILE_NAME = 120
 MAX_PREFIX = 50

@@ -85,6 +85,11 @@ def create_template(
             values[field] = check()
         except ModelValidationError as error:
             errors.update(error.errors)
+    if values.get("kind") is TemplateKind.email and values.get("output_format") not in (
+        None,
+        OutputFormat.html,
+    ):
+        errors["output_format"] = _("An e-mail template is written in HTML.")
     if "name" not in errors and name_taken(session, organisation_id, values["name"]):
         errors["name"] = _("A template with this name already exists.")
     if errors:
@@ -111,6 +116,10 @@ def add_version(
     else:
         try:
             check_template(body, template.output_format)
+            if template.kind is TemplateKind.email:
+                from app.services.mail.templates import check_email_body
+
+                check_email_body(body)
         except TemplateSyntaxProblem as problem:
             errors["body"] = syntax_message(problem)
     try:

@@ -137,6 +137,14 @@ BUILTINS: tuple[Builtin, ...] = (
             "plus de la souscription à la dernière échéance.",
         ),
     ),
+    Builtin(
+        "email_avis_echeance",
+        "Envoi de l'avis d'échéance",
+        TemplateKind.email,
+        OutputFormat.html,
+        "Le message qui accompagne l'avis d'échéance joint : l'échéance, la cotisation de la "
+        "période qui s'ouvre et la date limite pour dénoncer le contrat.",
+    ),
 )
 
 
@@ -151,6 +159,8 @@ def builtin_body(builtin: Builtin, revision: int | None = None) -> str:
     if builtin.output_format == OutputFormat.xlsx:
         return (TEMPLATE_DIR / f"{builtin.key}.json").read_text(encoding="utf-8")
     content = (TEMPLATE_DIR / f"{builtin.key}.html").read_text(encoding="utf-8")
+    if builtin.kind is TemplateKind.email:
+        return content  # a message: its subject line first, no letterhead
     layout = (TEMPLATE_DIR / LAYOUT_FILE).read_text(encoding="utf-8")
     return layout.replace("@@TITLE@@", builtin.name).replace("@@CONTENT@@", content.strip())
 
