@@ -95,3 +95,4 @@ MESSAGE = "Message"  # e-mails: send, read the outbox; approve bulk sends (MANAG
 PAYMENT = "Payment"  # payments and their allocations (every staff role records them)
 TASK = "Task"  # the work queue: every role works its tasks; bulk reassign (batch) MANAGER
 TASK_RULE = "TaskRule"  # the rules that create tasks (MANAGER)
+COMMISSION = "Commission"  # commission rules, insurer statements, remittances (MANAGER)

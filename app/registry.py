@@ -10,6 +10,7 @@ from app import permissions
 from app.api.audit import AuditLogApi
 from app.api.auth import AuthApi, init_auth
 from app.api.cancellations import CancellationApi, CancellationRightsApi
+from app.api.commission_rules import CommissionRuleApi
 from app.api.direct_debits import DirectDebitApi
 from app.api.documents import DocumentApi
 from app.api.imports import ClientImportApi, PolicyImportApi
@@ -162,6 +163,7 @@ def register_all(appbuilder: AppBuilder) -> None:
         TaskApi,
         TaskRuleApi,
         MessageApi,
+        CommissionRuleApi,
         AuditLogApi,
         UserApi,
         OrganisationApi,

@@ -45,6 +45,7 @@ POLICY_FIELDS = [
     "borrower",
     "group_contract",
     "mandate_id",
+    "product",
 ]
 
 
@@ -157,6 +158,9 @@ class PolicyApi(OrganisationModelRestApi):
         "mandate_id": lazy_gettext(
             "The SEPA mandate its premiums are debited under (/api/v1/mandate/); empty:"
             " paid by other means."
+        ),
+        "product": lazy_gettext(
+            "The insurer's product name; commission rules may be negotiated per product."
         ),
     }
     search_columns = [

@@ -3,6 +3,18 @@
 from app.models.audit import AuditLog
 from app.models.auth import AuthSession, RefreshToken
 from app.models.client import Client, ClientKind
+from app.models.commission import (
+    CommissionBasis,
+    CommissionColumnMapping,
+    CommissionDue,
+    CommissionRule,
+    CommissionStatement,
+    CommissionStatementLine,
+    ExpectedCommission,
+    ExpectedStatus,
+    LineResult,
+    StatementStatus,
+)
 from app.models.company import Company
 from app.models.delivery import PurgeRun, SigningKey, SpentLink
 from app.models.document import Document, DocumentStatus
@@ -59,7 +71,17 @@ __all__ = [
     "RefreshToken",
     "Client",
     "ClientKind",
+    "CommissionBasis",
+    "CommissionColumnMapping",
+    "CommissionDue",
+    "CommissionRule",
+    "CommissionStatement",
+    "CommissionStatementLine",
     "Company",
+    "ExpectedCommission",
+    "ExpectedStatus",
+    "LineResult",
+    "StatementStatus",
     "Document",
     "DocumentStatus",
     "Job",

@@ -185,6 +185,8 @@ class Policy(OrganisationOwned, Timestamped, Model):
     group_contract: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=False, server_default=text("false")
     )
+    # The insurer's product name; commission rules may be negotiated per product.
+    product: Mapped[str | None] = mapped_column(String(100))
 
     organisation = relationship("Organisation")
     client = relationship("Client", back_populates="policies")

@@ -75,7 +75,9 @@ def audited_models() -> tuple[type, ...]:
         AppUser,
         Cancellation,
         Client,
+        CommissionRule,
         Company,
+        ExpectedCommission,
         Mandate,
         Organisation,
         Payment,
@@ -105,6 +107,8 @@ def audited_models() -> tuple[type, ...]:
         Task,
         TaskRule,
         TaskCategory,
+        CommissionRule,
+        ExpectedCommission,
     )
 
 

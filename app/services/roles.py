@@ -83,6 +83,8 @@ _MANAGER_EXTRA: dict[str, str | set[str]] = {
     permissions.TASK: ALL,
     permissions.TASK_RULE: ALL,
     permissions.MESSAGE: ALL,
+    # The agency's revenue: commission rules, insurer statements, remittances.
+    permissions.COMMISSION: ALL,
 }
 _ADMIN_EXTRA: dict[str, str | set[str]] = {
     permissions.COMPANY: ALL,

@@ -205,6 +205,8 @@ OBJECT_LABELS: dict[str, Any] = {
     "Task": _("Task"),
     "TaskRule": _("Task rule"),
     "TaskCategory": _("Task category"),
+    "CommissionRule": _("Commission rule"),
+    "ExpectedCommission": _("Expected commission"),
 }
 
 # Who acts when no user does: the names tasks and commands write as the entry's

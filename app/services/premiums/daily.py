@@ -17,10 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Organisation
+from app.models.base import utcnow
 from app.ops.outages import DATABASE_DOWN
+from app.services.commissions import expected
 from app.services.premiums import issuing, procedure
 
 log = logging.getLogger(__name__)
+# Two days: a run that failed or was skipped once is still caught up by the next.
+REFRESH_WINDOW = dt.timedelta(days=2)
 
 
 @dataclass
@@ -65,6 +69,8 @@ def run_daily(
             issued = issuing.issue_due(session, organisation_id=org_id, today=today)
             # Issue first: a notice issued today already past its reminder day gets its stage.
             moved = procedure.move_stages(session, organisation_id=org_id, today=today)
+            # What was issued, paid or cancelled since the last run earns its commission.
+            expected.refresh(session, org_id, changed_since=utcnow() - REFRESH_WINDOW)
             if dry_run:
                 session.rollback()
             else:

@@ -16,6 +16,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.models import Cancellation, Document, Policy, Template
+from app.services.commissions import expected
 from app.services.documents.queries import valid_id
 from app.services.documents.requests import request_document
 from app.services.errors import InvalidRequestError, NotFoundError
@@ -119,6 +120,8 @@ def record(
         substitute_starts_on=substitute_starts_on,
     )
     session.flush()
+    # Its cancelled notices lose their commission; an early end claws part of it back.
+    expected.refresh(session, policy.organisation_id, policy_ids=[policy.id])
     return cancellation
 
 

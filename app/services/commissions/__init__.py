@@ -1,0 +1,1 @@
+"""Commissions: rules, expected commissions, insurer statements and their reconciliation."""
