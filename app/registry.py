@@ -11,6 +11,7 @@ from app.api.audit import AuditLogApi
 from app.api.auth import AuthApi, init_auth
 from app.api.cancellations import CancellationApi, CancellationRightsApi
 from app.api.commission_rules import CommissionRuleApi
+from app.api.commission_statements import CommissionStatementApi
 from app.api.direct_debits import DirectDebitApi
 from app.api.documents import DocumentApi
 from app.api.imports import ClientImportApi, PolicyImportApi
@@ -164,6 +165,7 @@ def register_all(appbuilder: AppBuilder) -> None:
         TaskRuleApi,
         MessageApi,
         CommissionRuleApi,
+        CommissionStatementApi,
         AuditLogApi,
         UserApi,
         OrganisationApi,
