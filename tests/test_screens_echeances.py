@@ -345,3 +345,15 @@ def test_on_the_demo_data_the_list_shows_the_contracts_due_in_30_days(app, http,
         assert db.session.scalar(select(func.count()).select_from(Job)) == 1
         sent = db.session.scalars(select(RenewalCycle).where(RenewalCycle.id.in_(waiting))).all()
         assert all(cycle.avis_sent_on == today for cycle in sent)
+
+
+def test_the_bulk_confirmations_hold_no_straight_quote(app, http, agencies, login):
+    """FAB writes them in a quoted script string: an apostrophe broke the list's script."""
+    login(agencies["manager"])
+    page = page_text(http.get(LIST))
+    assert "Générer les avis d’échéance des contrats sélectionnés" in page
+    for line in page.splitlines():
+        if "execute_multiple(" in line:
+            quoted = line.split("execute_multiple(", 1)[1]
+            assert quoted.count("'") == 4, line  # two arguments, each in its own quotes
+    assert page.count("execute_multiple(") == 2

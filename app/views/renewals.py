@@ -305,7 +305,8 @@ class RenewalCycleView(ExportMixin, OrganisationModelView):
     @action(
         "send_avis",
         _("Generate the avis"),
-        _("Generate the avis d'échéance of the selected contracts and record them as sent today?"),
+        # No straight quote: FAB puts the confirmation in a quoted script string.
+        _("Generate the renewal notices of the selected contracts and record them as sent today?"),
         "fa-envelope-o",
         multiple=True,
         single=False,
