@@ -43,9 +43,11 @@ from app.views.purge import PurgeView
 from app.views.renewals import RenewalCycleView
 from app.views.reports import ReportView
 from app.views.security_screens import place_security_menus
+from app.views.tasks import TaskRuleView, TaskView
 from app.views.templates import TemplateView
 
 PORTFOLIO = "Portefeuille"
+TASKS = "Tâches"
 DOCUMENTS = "Documents"
 ADMINISTRATION = "Administration"
 
@@ -54,6 +56,25 @@ def register_all(appbuilder: AppBuilder) -> None:
     # First, as its own top menu; named after its resource, so Dashboard's grants cover it.
     appbuilder.add_view(
         DashboardView, permissions.DASHBOARD, label=_("Dashboard"), icon="fa-bar-chart"
+    )
+    appbuilder.add_view(
+        TaskView,
+        "My tasks",
+        label=_("My tasks"),
+        icon="fa-check-square-o",
+        category=TASKS,
+        category_label=_("Tasks"),
+        category_icon="fa-tasks",
+    )
+    appbuilder.add_link(
+        "Team tasks",
+        href="/tasks/?view=team",
+        label=_("Team tasks"),
+        icon="fa-users",
+        category=TASKS,
+    )
+    appbuilder.add_view(
+        TaskRuleView, "Task rules", label=_("Task rules"), icon="fa-cogs", category=TASKS
     )
     appbuilder.add_view(
         ClientView,

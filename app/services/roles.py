@@ -54,6 +54,8 @@ _USER_GRANTS: dict[str, str | set[str]] = {
     permissions.PAYMENT: ALL,
     # Everyone works the tasks given to them or their team (app/api/tasks.py).
     permissions.TASK: {"can_read", "can_write"},
+    "Tâches": ALL,
+    "My tasks": ALL,
     # Staff e-mail their clients; holding and approving bulk sends is a manager's call.
     permissions.MESSAGE: {"can_read", "can_write"},
     # Scripts act with their user's rights, so every user may read the API's spec.
@@ -82,6 +84,8 @@ _MANAGER_EXTRA: dict[str, str | set[str]] = {
     # Handing tasks out in bulk and writing the rules that create them.
     permissions.TASK: ALL,
     permissions.TASK_RULE: ALL,
+    "Team tasks": ALL,
+    "Task rules": ALL,
     permissions.MESSAGE: ALL,
     # The agency's revenue: commission rules, insurer statements, remittances.
     permissions.COMMISSION: ALL,

@@ -22,9 +22,17 @@ from app.models import (
     PolicyStatus,
     RenewalDecision,
     RenewalStatus,
+    TaskPriority,
+    TaskSource,
+    TaskStatus,
+    TaskTrigger,
+    TaskType,
+    Team,
     TemplateKind,
     TermStatus,
+    ValidationOutcome,
 )
+from app.models.task import AssigneeRule
 
 ENUM_LABELS: dict[type[enum.Enum], dict[enum.Enum, Any]] = {
     PolicyStatus: {
@@ -93,6 +101,43 @@ ENUM_LABELS: dict[type[enum.Enum], dict[enum.Enum, Any]] = {
         PaymentMethod.cheque: _("Cheque"),
         PaymentMethod.card: _("Card"),
         PaymentMethod.cash: _("Cash"),
+    },
+    TaskType: {
+        TaskType.action: _("Action"),
+        TaskType.reminder: _("Reminder"),
+        TaskType.waiting: _("Waiting"),
+        TaskType.validation: _("Validation"),
+    },
+    TaskPriority: {
+        TaskPriority.low: _("Low"),
+        TaskPriority.normal: _("Normal"),
+        TaskPriority.high: _("High"),
+        TaskPriority.urgent: _("Urgent"),
+    },
+    TaskStatus: {
+        TaskStatus.todo: _("To do"),
+        TaskStatus.in_progress: _("In progress"),
+        TaskStatus.done: _("Done"),
+        TaskStatus.cancelled: _("Cancelled"),
+    },
+    ValidationOutcome: {
+        ValidationOutcome.approved: _("Approved"),
+        ValidationOutcome.refused: _("Refused"),
+    },
+    TaskSource: {TaskSource.manual: _("By hand"), TaskSource.rule: _("By a rule")},
+    Team: {Team.USER: _("Staff"), Team.MANAGER: _("Managers"), Team.ADMIN: _("Administrators")},
+    TaskTrigger: {
+        TaskTrigger.renewal_cycle_opened: _("Renewal opened"),
+        TaskTrigger.echeance_without_decision: _("Échéance without a decision"),
+        TaskTrigger.avis_not_sent: _("Avis d'échéance not sent"),
+        TaskTrigger.notice_unpaid: _("Premium notice unpaid"),
+        TaskTrigger.notice_formal_possible: _("Formal notice possible"),
+        TaskTrigger.formal_notice_suspension: _("Cover suspended after formal notice"),
+    },
+    AssigneeRule: {
+        AssigneeRule.contract_manager: _("The contract's manager"),
+        AssigneeRule.team: _("A team"),
+        AssigneeRule.user: _("A named user"),
     },
     ContractUse: {
         ContractUse.consumer: _("Private use"),

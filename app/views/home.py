@@ -12,6 +12,10 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 from app.models import Client, Company, Policy, PolicyStatus
 from app.services.scope import current_user, visible_organisation_id
+from app.services.tasks.lists import HOME_LIMIT, TaskFilters, task_rows
+from app.services.timezones import local_today, reader_zone
+from app.views.portfolio import enum_text
+from app.views.tasks import ActionForm
 
 EXPIRING_WITHIN_DAYS = 30
 
@@ -59,12 +63,25 @@ class HomeView(IndexView):
         today = dt.date.today()
         user = current_user()
         counts = None
+        tasks: list = []
         if user is not None:
             counts = portfolio_counts(db.session, visible_organisation_id(user))
+            # "Mes tâches" comes first: one query, overdue first (app/services/tasks/lists.py).
+            if self.appbuilder.sm.has_access("can_read", "Task") and (
+                user.organisation_id is not None
+            ):
+                tasks = task_rows(
+                    db.session, user, local_today(reader_zone()), TaskFilters(), HOME_LIMIT + 1
+                )
         return self.render_template(
             self.index_template,
             appbuilder=self.appbuilder,
             counts=counts,
+            tasks=tasks[:HOME_LIMIT],
+            more_tasks=len(tasks) > HOME_LIMIT,
+            task_today=local_today(reader_zone()),
+            task_form=ActionForm(),
+            label=enum_text,
             expiring_within_days=EXPIRING_WITHIN_DAYS,
             # FAB's date filters are strict (> and <): one day outside each bound.
             expiring_after=(today - dt.timedelta(days=1)).isoformat(),
