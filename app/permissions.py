@@ -96,3 +96,4 @@ PAYMENT = "Payment"  # payments and their allocations (every staff role records 
 TASK = "Task"  # the work queue: every role works its tasks; bulk reassign (batch) MANAGER
 TASK_RULE = "TaskRule"  # the rules that create tasks (MANAGER)
 COMMISSION = "Commission"  # commission rules, insurer statements, remittances (MANAGER)
+CLAIM = "Claim"  # claims (sinistres): every staff role records and follows them

@@ -10,6 +10,7 @@ from app import permissions
 from app.api.audit import AuditLogApi
 from app.api.auth import AuthApi, init_auth
 from app.api.cancellations import CancellationApi, CancellationRightsApi
+from app.api.claims import ClaimApi
 from app.api.commission_rules import CommissionRuleApi
 from app.api.commission_statements import CommissionStatementApi
 from app.api.direct_debits import DirectDebitApi
@@ -174,6 +175,7 @@ def register_all(appbuilder: AppBuilder) -> None:
         PremiumNoticeApi,
         PaymentApi,
         AllocationApi,
+        ClaimApi,
         TemplateApi,
         DocumentApi,
         JobApi,

@@ -50,6 +50,7 @@ BUSINESS_TABLES = [
     "commission_column_mapping",
     "expected_commission",
     "commission_rule",
+    "claim",
     "allocation",
     "payment",
     "premium_notice",

@@ -2,6 +2,7 @@
 
 from app.models.audit import AuditLog
 from app.models.auth import AuthSession, RefreshToken
+from app.models.claim import Claim, ClaimNature, ClaimStatus, CloseReason
 from app.models.client import Client, ClientKind
 from app.models.commission import (
     CommissionBasis,
@@ -67,6 +68,10 @@ from app.models.user import AppUser
 
 __all__ = [
     "AuditLog",
+    "Claim",
+    "ClaimNature",
+    "ClaimStatus",
+    "CloseReason",
     "AuthSession",
     "RefreshToken",
     "Client",

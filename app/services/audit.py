@@ -74,6 +74,7 @@ def audited_models() -> tuple[type, ...]:
         Allocation,
         AppUser,
         Cancellation,
+        Claim,
         Client,
         CommissionRule,
         Company,
@@ -109,6 +110,7 @@ def audited_models() -> tuple[type, ...]:
         TaskCategory,
         CommissionRule,
         ExpectedCommission,
+        Claim,
     )
 
 

@@ -23,6 +23,7 @@ from app.models import (
     Allocation,
     AppUser,
     Cancellation,
+    Claim,
     Client,
     Company,
     Document,
@@ -104,6 +105,7 @@ NAMEABLE: dict[str, Nameable] = {
     "Payment": Nameable(
         Payment, lambda row: _("Payment #%(id)d", id=row.id), lambda: Payment.organisation_id
     ),
+    "Claim": Nameable(Claim, lambda row: row.number, lambda: Claim.organisation_id),
     "Mandate": Nameable(Mandate, lambda row: row.reference, lambda: Mandate.organisation_id),
     "Task": Nameable(Task, lambda row: row.title, lambda: Task.organisation_id),
     "TaskRule": Nameable(TaskRule, lambda row: row.name, lambda: TaskRule.organisation_id),

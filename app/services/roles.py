@@ -58,6 +58,8 @@ _USER_GRANTS: dict[str, str | set[str]] = {
     "My tasks": ALL,
     # Staff e-mail their clients; holding and approving bulk sends is a manager's call.
     permissions.MESSAGE: {"can_read", "can_write"},
+    # Staff take the client's call and follow the claim to its closing (app/api/claims.py).
+    permissions.CLAIM: ALL,
     # Scripts act with their user's rights, so every user may read the API's spec.
     "OpenApi": {"can_get"},
     "SwaggerView": {"can_show"},

@@ -9,7 +9,10 @@ from typing import Any
 from flask_babel import lazy_gettext as _
 
 from app.models import (
+    ClaimNature,
+    ClaimStatus,
     ClientKind,
+    CloseReason,
     ContractUse,
     DocumentStatus,
     JobKind,
@@ -165,6 +168,34 @@ ENUM_LABELS: dict[type[enum.Enum], dict[enum.Enum, Any]] = {
         NoticeChannel.registered_letter: _("Registered letter"),
         NoticeChannel.hand: _("By hand"),
     },
+    ClaimNature: {
+        ClaimNature.water_damage: _("Water damage"),
+        ClaimNature.theft: _("Theft"),
+        ClaimNature.attempted_theft: _("Attempted theft"),
+        ClaimNature.fire: _("Fire"),
+        ClaimNature.glass: _("Glass breakage"),
+        ClaimNature.motor_damage: _("Motor damage"),
+        ClaimNature.bodily_injury: _("Bodily injury"),
+        ClaimNature.liability: _("Liability"),
+        ClaimNature.natural_disaster: _("Natural disaster"),
+        ClaimNature.storm: _("Storm"),
+        ClaimNature.legal_protection: _("Legal protection"),
+        ClaimNature.other: _("Other"),
+    },
+    ClaimStatus: {
+        ClaimStatus.declared: _("Declared"),
+        ClaimStatus.open: _("Open"),
+        ClaimStatus.expertise: _("Expertise"),
+        ClaimStatus.waiting_documents: _("Waiting for documents"),
+        ClaimStatus.settlement: _("Settlement"),
+        ClaimStatus.closed: _("Closed"),
+        ClaimStatus.reopened: _("Reopened"),
+    },
+    CloseReason: {
+        CloseReason.indemnified: _("Indemnified"),
+        CloseReason.no_follow_up: _("No follow-up"),
+        CloseReason.cover_refused: _("Cover refused"),
+    },
 }
 
 
@@ -252,6 +283,7 @@ OBJECT_LABELS: dict[str, Any] = {
     "TaskCategory": _("Task category"),
     "CommissionRule": _("Commission rule"),
     "ExpectedCommission": _("Expected commission"),
+    "Claim": _("Claim"),
 }
 
 # Who acts when no user does: the names tasks and commands write as the entry's

@@ -1,0 +1,146 @@
+"""Claims (sinistres): a loss on a contract, from the client's declaration to its closing.
+
+A :class:`Claim` belongs to a contract and to the term in force on the day of the loss
+(the contract's last one when the loss falls outside every term: brokers record such
+claims, and ``outside_term`` shows it). The declaration's deadline, its late flag and the
+prescription date are computed by app/services/claims/rules.py when the dates change and
+kept on the row, so that lists filter and sort on them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+
+from flask_appbuilder import Model
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import OrganisationOwned, Timestamped
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # VARCHAR + CHECK, as every enum of the schema (app/models/policy.py).
+    return Enum(cls, name=name, native_enum=False, length=30, validate_strings=True)
+
+
+class ClaimNature(enum.Enum):
+    water_damage = "water_damage"
+    theft = "theft"
+    attempted_theft = "attempted_theft"
+    fire = "fire"
+    glass = "glass"
+    motor_damage = "motor_damage"
+    bodily_injury = "bodily_injury"
+    liability = "liability"
+    natural_disaster = "natural_disaster"
+    storm = "storm"
+    legal_protection = "legal_protection"
+    other = "other"
+
+
+class ClaimStatus(enum.Enum):
+    declared = "declared"
+    open = "open"
+    expertise = "expertise"
+    waiting_documents = "waiting_documents"
+    settlement = "settlement"
+    closed = "closed"
+    reopened = "reopened"
+
+
+class CloseReason(enum.Enum):
+    indemnified = "indemnified"
+    no_follow_up = "no_follow_up"
+    cover_refused = "cover_refused"
+
+
+LIABILITY_SHARES = (0, 50, 100)
+
+
+class Claim(OrganisationOwned, Timestamped, Model):
+    """A loss declared on a contract."""
+
+    __tablename__ = "claim"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "number", name="uq_claim_organisation_number"),
+        CheckConstraint("known_on >= occurred_on", name="ck_claim_known_after_occurred"),
+        CheckConstraint(
+            "liability_share IS NULL OR liability_share IN (0, 50, 100)",
+            name="ck_claim_liability_share",
+        ),
+        CheckConstraint("estimate IS NULL OR estimate >= 0", name="ck_claim_estimate_positive"),
+        CheckConstraint("excess IS NULL OR excess >= 0", name="ck_claim_excess_positive"),
+        CheckConstraint(
+            "(status = 'closed') = (close_reason IS NOT NULL)", name="ck_claim_closed_has_reason"
+        ),
+        # The Sinistres list: the agency's claims by status, newest loss first.
+        Index("ix_claim_organisation_status_occurred", "organisation_id", "status", "occurred_on"),
+        Index("ix_claim_organisation_occurred", "organisation_id", "occurred_on"),
+        # A contract's and a client's pages list their claims.
+        Index("ix_claim_policy", "policy_id"),
+        Index("ix_claim_client", "client_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), nullable=False)  # ours: SIN-2026-00001
+    insurer_claim_number: Mapped[str | None] = mapped_column(String(60))
+    policy_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("policy.id", ondelete="RESTRICT"), nullable=False
+    )
+    term_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("term.id", ondelete="SET NULL"))
+    # The contract's client, kept so that a client's page lists its claims without a join.
+    client_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("client.id", ondelete="RESTRICT"), nullable=False
+    )
+    nature: Mapped[ClaimNature] = mapped_column(_enum(ClaimNature, "claim_nature"), nullable=False)
+    occurred_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    known_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    client_declared_on: Mapped[dt.date | None] = mapped_column(Date)
+    insurer_declared_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Computed from the dates and the nature (app/services/claims/rules.py).
+    declaration_deadline: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    declared_late: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=text("false")
+    )
+    outside_term: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=text("false")
+    )
+    prescription_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    circumstances: Mapped[str | None] = mapped_column(Text)
+    place: Mapped[str | None] = mapped_column(String(200))
+    third_parties: Mapped[str | None] = mapped_column(Text)
+    liability_share: Mapped[int | None] = mapped_column(SmallInteger)
+    expert: Mapped[str | None] = mapped_column(String(200))
+    estimate: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    excess: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    status: Mapped[ClaimStatus] = mapped_column(
+        _enum(ClaimStatus, "claim_status"), nullable=False, default=ClaimStatus.declared
+    )
+    close_reason: Mapped[CloseReason | None] = mapped_column(
+        _enum(CloseReason, "claim_close_reason")
+    )
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    reopened_on: Mapped[dt.date | None] = mapped_column(Date)
+
+    policy = relationship("Policy")
+    term = relationship("Term")
+    client = relationship("Client")
+
+    def __repr__(self) -> str:
+        return self.number
