@@ -184,7 +184,7 @@ ENUM_LABELS: dict[type[enum.Enum], dict[enum.Enum, Any]] = {
     },
     ClaimStatus: {
         ClaimStatus.declared: _("Declared"),
-        ClaimStatus.open: _("Open"),
+        ClaimStatus.open: _("In progress"),
         ClaimStatus.expertise: _("Expertise"),
         ClaimStatus.waiting_documents: _("Waiting for documents"),
         ClaimStatus.settlement: _("Settlement"),
