@@ -13,9 +13,9 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from app.models import Document, Job, NoticeChannel, RenewalCycle, Template
+from app.models import Document, Job, NoticeChannel, Policy, RenewalCycle, Template
 from app.services.documents.queries import valid_id
 from app.services.documents.requests import request_batch, request_document
 from app.services.errors import InvalidRequestError, NotFoundError
@@ -37,7 +37,17 @@ def visible_cycles(session: Session, user: Any, cycle_ids: list[Any]) -> list[Re
     if not cycle_ids or not all(valid_id(cycle_id) for cycle_id in cycle_ids):
         raise NotFoundError(_("Renewal not found."))
     ids = list(dict.fromkeys(cycle_ids))
-    query = select(RenewalCycle).where(RenewalCycle.id.in_(ids))
+    # What recording the avis reads (the rules' facts: the contract, its client and its
+    # cycles), loaded with the cycles: a 1,000-cycle batch in four queries, not 3,000.
+    query = (
+        select(RenewalCycle)
+        .where(RenewalCycle.id.in_(ids))
+        .options(
+            selectinload(RenewalCycle.policy).options(
+                joinedload(Policy.client), selectinload(Policy.renewal_cycles)
+            )
+        )
+    )
     scope = visible_organisation_id(user)
     if scope is not None:
         query = query.where(RenewalCycle.organisation_id == scope)
@@ -114,6 +124,8 @@ def send_avis_batch(
     except Exception:
         session.rollback()  # one refusal refuses the batch: nothing is written
         raise
+    # Read before request_batch commits: the cycles are expired then, and each would reload.
+    ids = [cycle.id for cycle in cycles]
     job = request_batch(
         session,
         user,
@@ -126,9 +138,7 @@ def send_avis_batch(
             select(Document.policy_id, Document.id).where(Document.job_id == job.id)
         ).all()
     )
-    for cycle in session.scalars(
-        select(RenewalCycle).where(RenewalCycle.id.in_([c.id for c in cycles]))
-    ):
+    for cycle in session.scalars(select(RenewalCycle).where(RenewalCycle.id.in_(ids))):
         cycle.avis_document_id = documents.get(cycle.policy_id)
     session.commit()
     return job
