@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, g, has_request_context, request
@@ -12,7 +13,7 @@ from flask_limiter import Limiter
 from flask_login import user_logged_out
 from sqlalchemy.orm import joinedload
 
-from app.api.access import role_has_permission, user_has_permission
+from app.api.access import Pairs, role_permissions, user_permissions
 from app.api.security import MonAssuranceSecurityApi
 from app.extensions import limiter
 from app.models.user import AppUser
@@ -92,7 +93,7 @@ class MonAssuranceSecurityManager(SecurityManager):
         )
         self.session.commit()
 
-    # --- permission checks: one query each, never cached beyond the request ---
+    # --- permission checks: one query per request for the user's set, never cached beyond it ---
     # A permission taken from a role, a role taken from a user and a deactivated
     # account must count from the next request on, in every process: nothing here
     # outlives the request. See app/api/access.py and docs/benchmarks.md.
@@ -109,36 +110,32 @@ class MonAssuranceSecurityManager(SecurityManager):
         )
 
     def is_item_public(self, permission_name: str, view_name: str) -> bool:
-        """FAB's answer (does the Public role hold it?), asked in one query."""
-        key = ("public", permission_name, view_name)
-        return self._per_request(
-            key,
-            lambda: role_has_permission(
-                self.session, self.auth_role_public, permission_name, view_name
-            ),
+        """FAB's answer (does the Public role hold it?), from the Public role's set."""
+        public = self._per_request(
+            ("public",), lambda: role_permissions(self.session, self.auth_role_public)
         )
+        return (permission_name, view_name) in public
 
     def _has_view_access(self, user: Any, permission_name: str, view_name: str) -> bool:
-        """FAB's answer (do the user's roles, direct or through groups, hold it?) in one query."""
+        """FAB's answer (do the user's roles, direct or through groups, hold it?), from the
+        user's whole set of pairs: a page asks one question per menu entry and button."""
         if self.builtin_roles or not user.is_authenticated:
             # Roles declared in the configuration (FAB_ROLES) or the Public role: FAB's way.
             return super()._has_view_access(user, permission_name, view_name)
-        key = ("user", user.id, permission_name, view_name)
-        return self._per_request(
-            key, lambda: user_has_permission(self.session, user.id, permission_name, view_name)
-        )
+        held = self._per_request(("user", user.id), lambda: user_permissions(self.session, user.id))
+        return (permission_name, view_name) in held
 
     @staticmethod
-    def _per_request(key: tuple[Any, ...], ask: Any) -> bool:
-        """``ask()``, remembered until the end of the request (never across requests)."""
+    def _per_request(key: tuple[Any, ...], read: Callable[[], Pairs]) -> Pairs:
+        """``read()``, remembered until the end of the request (never across requests)."""
         if not has_request_context():
-            return ask()
+            return read()
         # In the request's own environ: flask.g belongs to the app context, which
         # several requests share when a caller (a test, a script) holds one open.
-        answers = request.environ.setdefault("monassurance.access_answers", {})
-        if key not in answers:
-            answers[key] = ask()
-        return answers[key]
+        sets = request.environ.setdefault("monassurance.permission_sets", {})
+        if key not in sets:
+            sets[key] = read()
+        return sets[key]
 
     # --- API tokens and keys (app/services/tokens.py, app/services/api_keys.py) ---
     def create_jwt_manager(self, app: Flask) -> JWTManager:

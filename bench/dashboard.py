@@ -60,7 +60,8 @@ from portfolio_schema import (  # noqa: E402 (bench/ on the path above)
 )
 
 
-def manager_login(app: Any, http: Any, organisation_id: int) -> None:
+def manager_login(app: Any, http: Any, organisation_id: int, role: str = "MANAGER") -> None:
+    """A user of ``role`` (MANAGER: the dashboard's) in the agency, logged in on ``http``."""
     from app.extensions import db
 
     password = secrets.token_urlsafe(16)
@@ -71,7 +72,7 @@ def manager_login(app: Any, http: Any, organisation_id: int) -> None:
             first_name="Bench",
             last_name="Manager",
             email="bench.manager@example.com",
-            role=sm.find_role("MANAGER"),
+            role=sm.find_role(role),
             password=password,
         )
         user.organisation_id = organisation_id

@@ -110,8 +110,8 @@ def test_client_page_with_its_policies_does_not_grow_with_rows(app, http, make_u
     _add_policies_for_first_client(app, organisation_id, 20)  # same client, more rows
     many = _queries_for(app, http, f"/clientview/show/{client_id}")
     assert many == few, (few, many)
-    # The client, then its policies: count, page, and one query each for clients and insurers.
-    assert few[1] == 5, few
+    # The client, then its policies: count, and the page with its clients and insurers joined.
+    assert few[1] == 3, few
 
 
 def test_home_page_is_a_handful_of_counts(app, http, make_user, login):
@@ -201,3 +201,69 @@ def test_echeances_list_and_export_queries_do_not_grow_with_rows(app, http, make
     many = _queries_for(app, http, path)
     assert many == few, (few, many)
     assert _queries_for(app, http, "/renewals/export/csv") == few_export
+
+
+# Every statement of a list page, FAB's ab_* ones included: the user (with its roles and
+# organisation), the user's permission set, the count, the page with its related rows
+# joined, and at most one relation select of the search form.
+LIST_PAGE_BUDGET = 6
+
+
+def _permission_statements(statements):
+    return [s for s in statements if "ab_permission_view_role" in s]
+
+
+def _page_statements(app, http, path):
+    http.get(path)  # warm FAB's per-process caches
+    with counted_queries(app) as statements:
+        assert http.get(path).status_code == 200
+    return statements
+
+
+def test_list_pages_ask_for_permissions_once_and_keep_the_budget(app, http, make_user, login):
+    """A page asks one permission question per menu entry and button (15 on the policy
+    list): the user's permission set is read once per request and answers them all."""
+    user = make_user("USER")
+    organisation_id = user_organisation(app, user)
+    login(user)
+    _add_policies(app, organisation_id, 3, 0)
+    _add_due_contracts(app, organisation_id, 3, 10)
+    for path in (
+        "/policyview/list/",
+        "/clientview/list/",
+        "/companyview/list/",
+        "/renewals/list/?_flt_0_due_within=30",
+    ):
+        statements = _page_statements(app, http, path)
+        assert len(_permission_statements(statements)) == 1, (path, statements)
+        assert len(statements) <= LIST_PAGE_BUDGET, (path, [s[:90] for s in statements])
+    # The policy list: its client, insurer and agency select without a COUNT of their own.
+    statements = _page_statements(app, http, "/policyview/list/")
+    assert len(statements) == 5, [s[:90] for s in statements]
+    home = _page_statements(app, http, "/")
+    assert len(_permission_statements(home)) == 1
+
+
+def test_the_permission_set_is_read_again_on_every_request(app, http, make_user, login):
+    """Nothing outlives the request: a role changed between two pages counts on the second,
+    for the page itself and for its menu entries."""
+    from app.services.roles import MANAGER, USER
+
+    username = make_user("USER")
+    login(username)
+    sm = app.appbuilder.sm
+
+    def set_role(name):
+        with app.app_context():
+            account = sm.find_user(username=username)
+            account.roles = [sm.find_role(name)]
+            db.session.commit()
+
+    assert 'href="/dashboard/' not in http.get("/policyview/list/").get_data(as_text=True)
+    assert http.get("/dashboard/").status_code != 200
+    set_role(MANAGER)
+    assert 'href="/dashboard/' in http.get("/policyview/list/").get_data(as_text=True)
+    assert http.get("/dashboard/").status_code == 200
+    set_role(USER)
+    assert 'href="/dashboard/' not in http.get("/policyview/list/").get_data(as_text=True)
+    assert http.get("/dashboard/").status_code != 200

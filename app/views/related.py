@@ -6,12 +6,20 @@ document's form would offer every agency's policies, templates, jobs and users.
 Every screen puts each relation column's query through app.services.scope; a
 filter a screen declares itself (``*_query_rel_fields``) still narrows it further.
 The filters run when the select is filled, so each request gets its user's scope.
+
+A list screen renders its search form on every page: FAB fills each of its relation
+selects with ``datamodel.query(filters)[1]``, a COUNT the select throws away and then
+the rows. The search form's selects here read the same rows, filtered and ordered
+the same way, without the COUNT.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
+
+from flask_appbuilder.fields import QuerySelectField, QuerySelectMultipleField
+from wtforms.fields.core import UnboundField
 
 from app.services.scope import visible_rows_filters
 
@@ -47,6 +55,26 @@ class ScopedRelatedFields:
             names = getattr(self, columns, None) or []
             setattr(self, attribute, scoped_rel_fields(self.datamodel, names, declared))
         super()._init_forms()
+        self._search_selects_without_count()
+
+    def _search_selects_without_count(self) -> None:
+        form = getattr(self, "search_form", None)
+        rel_fields = getattr(self, "search_form_query_rel_fields", None) or {}
+        for name in getattr(self, "search_columns", None) or []:
+            field = getattr(form, name, None)
+            if (
+                isinstance(field, UnboundField)
+                and field.field_class in (QuerySelectField, QuerySelectMultipleField)
+                and name in rel_fields
+            ):
+                field.kwargs["query_func"] = related_rows(self.datamodel, name, rel_fields[name])
+
+
+def related_rows(datamodel: Any, name: str, filters: list[Any]) -> Callable[[], list[Any]]:
+    """FAB's choices for the ``name`` select (its filters, its order), without its COUNT."""
+    related = datamodel.get_related_interface(name)
+    built = related.get_filters().add_filter_list(filters)
+    return lambda: related.apply_all(related.session.query(related.obj), built).all()
 
 
 def scoped_screen(view: type) -> type:
