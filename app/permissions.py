@@ -97,3 +97,4 @@ TASK = "Task"  # the work queue: every role works its tasks; bulk reassign (batc
 TASK_RULE = "TaskRule"  # the rules that create tasks (MANAGER)
 COMMISSION = "Commission"  # commission rules, insurer statements, remittances (MANAGER)
 CLAIM = "Claim"  # claims (sinistres): every staff role records and follows them
+COMPLAINT = "Complaint"  # the complaints register (ACPR): every role records and answers

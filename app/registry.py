@@ -13,6 +13,7 @@ from app.api.cancellations import CancellationApi, CancellationRightsApi
 from app.api.claims import ClaimApi
 from app.api.commission_rules import CommissionRuleApi
 from app.api.commission_statements import CommissionStatementApi
+from app.api.complaints import ComplaintApi
 from app.api.direct_debits import DirectDebitApi
 from app.api.documents import DocumentApi
 from app.api.imports import ClientImportApi, PolicyImportApi
@@ -189,6 +190,7 @@ def register_all(appbuilder: AppBuilder) -> None:
         MessageApi,
         CommissionRuleApi,
         CommissionStatementApi,
+        ComplaintApi,
         AuditLogApi,
         UserApi,
         OrganisationApi,

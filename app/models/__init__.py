@@ -17,6 +17,7 @@ from app.models.commission import (
     StatementStatus,
 )
 from app.models.company import Company
+from app.models.complaint import Complaint, ComplaintChannel, ComplaintOutcome
 from app.models.delivery import PurgeRun, SigningKey, SpentLink
 from app.models.document import Document, DocumentStatus
 from app.models.job import Job, JobKind, JobStatus
@@ -75,6 +76,9 @@ __all__ = [
     "AuthSession",
     "RefreshToken",
     "Client",
+    "Complaint",
+    "ComplaintChannel",
+    "ComplaintOutcome",
     "ClientKind",
     "CommissionBasis",
     "CommissionColumnMapping",

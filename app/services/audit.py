@@ -78,6 +78,7 @@ def audited_models() -> tuple[type, ...]:
         Client,
         CommissionRule,
         Company,
+        Complaint,
         ExpectedCommission,
         Mandate,
         Organisation,
@@ -111,6 +112,7 @@ def audited_models() -> tuple[type, ...]:
         CommissionRule,
         ExpectedCommission,
         Claim,
+        Complaint,
     )
 
 

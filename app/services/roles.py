@@ -60,6 +60,8 @@ _USER_GRANTS: dict[str, str | set[str]] = {
     permissions.MESSAGE: {"can_read", "can_write"},
     # Staff take the client's call and follow the claim to its closing (app/api/claims.py).
     permissions.CLAIM: ALL,
+    # Everyone records the complaints they receive and their answers (app/api/complaints.py).
+    permissions.COMPLAINT: {"can_read", "can_write"},
     # Scripts act with their user's rights, so every user may read the API's spec.
     "OpenApi": {"can_get"},
     "SwaggerView": {"can_show"},

@@ -1,0 +1,1 @@
+"""Regulatory compliance: complaints register (ACPR), advice duty (DDA), RGPD."""
