@@ -26,6 +26,7 @@ from app.api.organisations import OrganisationApi
 from app.api.payments import AllocationApi, PaymentApi
 from app.api.policy_accounts import PolicyAccountApi
 from app.api.premium_notices import PremiumNoticeApi
+from app.api.remittances import RemittanceApi
 from app.api.renewals import RenewalApi
 from app.api.reports import ReportApi
 from app.api.resources import ClientApi, CompanyApi, PolicyApi
@@ -191,6 +192,7 @@ def register_all(appbuilder: AppBuilder) -> None:
         CommissionRuleApi,
         CommissionStatementApi,
         ComplaintApi,
+        RemittanceApi,
         AuditLogApi,
         UserApi,
         OrganisationApi,

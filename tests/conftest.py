@@ -46,6 +46,8 @@ BUSINESS_TABLES = [
     "task",
     "task_rule",
     "task_category",
+    "remittance_line",
+    "remittance",
     "commission_statement_line",
     "commission_statement",
     "commission_column_mapping",

@@ -54,6 +54,8 @@ def test_company_crud_by_an_admin(http, app, make_user, auth_headers):
         "contact_name": "Anne Roy",
         "email": None,
         "phone": None,
+        "iban": None,
+        "bic": None,
     }
 
     listed = http.get("/api/v1/company/", headers=headers)

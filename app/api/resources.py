@@ -55,8 +55,9 @@ class CompanyApi(OrganisationModelRestApi):
     resource_name = "company"
     datamodel = SQLAInterface(Company)
     list_columns = ["id", "name", "code", "contact_name", "email", "phone"]
-    show_columns = [*list_columns, "created_at", "updated_at"]
-    add_columns = ["name", "code", "contact_name", "email", "phone"]
+    show_columns = [*list_columns, "iban", "bic", "created_at", "updated_at"]
+    # The account remittance transfers go to (app/services/commissions/remittances.py).
+    add_columns = ["name", "code", "contact_name", "email", "phone", "iban", "bic"]
     edit_columns = add_columns
     search_columns = ["name", "code", "contact_name", "email"]
     order_columns = ["id", "name", "code"]

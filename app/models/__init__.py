@@ -14,6 +14,9 @@ from app.models.commission import (
     ExpectedCommission,
     ExpectedStatus,
     LineResult,
+    Remittance,
+    RemittanceLine,
+    RemittanceStatus,
     StatementStatus,
 )
 from app.models.company import Company
@@ -90,6 +93,9 @@ __all__ = [
     "ExpectedCommission",
     "ExpectedStatus",
     "LineResult",
+    "Remittance",
+    "RemittanceLine",
+    "RemittanceStatus",
     "StatementStatus",
     "Document",
     "DocumentStatus",

@@ -290,3 +290,72 @@ class CommissionStatementLine(OrganisationOwned, Model):
         if self.commission is None or self.expected_amount is None:
             return None
         return self.commission - self.expected_amount
+
+
+class RemittanceStatus(enum.Enum):
+    draft = "draft"
+    issued = "issued"  # sent to the insurer: its notices and their payments are frozen
+    paid = "paid"
+
+
+class Remittance(OrganisationOwned, Timestamped, Model):
+    """A bordereau d'encaissement: premiums collected for an insurer, net of commission."""
+
+    __tablename__ = "remittance"
+    __table_args__ = (
+        CheckConstraint("period_to >= period_from", name="ck_remittance_period"),
+        Index("ix_remittance_organisation_company", "organisation_id", "company_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("company.id", ondelete="RESTRICT"), nullable=False
+    )
+    number: Mapped[str] = mapped_column(String(40), nullable=False)
+    period_from: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    period_to: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    status: Mapped[RemittanceStatus] = mapped_column(
+        _enum(RemittanceStatus, "remittance_status"),
+        nullable=False,
+        default=RemittanceStatus.draft,
+    )
+    premiums_collected: Mapped[Decimal] = mapped_column(_money(), nullable=False)
+    commission_retained: Mapped[Decimal] = mapped_column(_money(), nullable=False)
+    net_amount: Mapped[Decimal] = mapped_column(_money(), nullable=False)
+    issued_on: Mapped[dt.date | None] = mapped_column(Date)
+    paid_on: Mapped[dt.date | None] = mapped_column(Date)
+
+    company = relationship("Company")
+    lines = relationship(
+        "RemittanceLine",
+        back_populates="remittance",
+        cascade="all, delete-orphan",
+        order_by="RemittanceLine.id",
+    )
+
+    def __repr__(self) -> str:
+        return self.number
+
+
+class RemittanceLine(OrganisationOwned, Model):
+    """One paid notice in a bordereau: a notice is remitted once."""
+
+    __tablename__ = "remittance_line"
+    __table_args__ = (
+        UniqueConstraint("premium_notice_id", name="uq_remittance_line_notice"),
+        Index("ix_remittance_line_remittance", "remittance_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    remittance_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("remittance.id", ondelete="CASCADE"), nullable=False
+    )
+    premium_notice_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("premium_notice.id", ondelete="RESTRICT"), nullable=False
+    )
+    paid_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    collected: Mapped[Decimal] = mapped_column(_money(), nullable=False)
+    commission: Mapped[Decimal] = mapped_column(_money(), nullable=False)
+
+    remittance = relationship("Remittance", back_populates="lines")
+    premium_notice = relationship("PremiumNotice")

@@ -284,6 +284,8 @@ OBJECT_LABELS: dict[str, Any] = {
     "CommissionRule": _("Commission rule"),
     "ExpectedCommission": _("Expected commission"),
     "Claim": _("Claim"),
+    "CommissionStatement": _("Commission statement"),
+    "Remittance": _("Remittance"),
 }
 
 # Who acts when no user does: the names tasks and commands write as the entry's

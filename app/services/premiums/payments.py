@@ -16,7 +16,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from app.models import (
     Allocation,
@@ -30,6 +30,7 @@ from app.models import (
     UnpaidStage,
 )
 from app.models.policy import MAX_PREMIUM
+from app.services.commissions.remittances import ensure_not_frozen
 from app.services.errors import ConflictError, InvalidRequestError, NotFoundError
 from app.services.premiums.standing import refresh_stage, settle
 
@@ -150,6 +151,9 @@ def reject_payment(
     """A returned debit or cheque: the payment no longer counts and its notices re-open."""
     if payment.status is PaymentStatus.rejected:
         raise ConflictError(_("This payment is already rejected."))
+    session = object_session(payment)
+    if session is not None:  # a bordereau sent to the insurer counted this payment
+        ensure_not_frozen(session, [a.premium_notice_id for a in payment.allocations])
     if rejected_on < payment.received_on or rejected_on > today:
         raise InvalidRequestError(
             _("A payment is rejected on or after the day it was received, and not in the future."),

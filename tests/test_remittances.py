@@ -1,0 +1,206 @@
+"""Remittance bordereaux: premiums collected for an insurer net of commission, issued and
+frozen, paid, with a SEPA credit transfer (pain.001) that validates against its XSD."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import xmlschema
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import (
+    CommissionBasis,
+    CommissionRule,
+    Company,
+    ExpectedCommission,
+    NoticeStatus,
+    Organisation,
+    Payment,
+    PaymentFrequency,
+    Policy,
+    PremiumNotice,
+)
+from app.services.errors import ConflictError
+from app.services.premiums import issuing
+from app.services.premiums.payments import record_payment, reject_payment
+from tests.conftest import user_organisation
+
+XSD = Path(__file__).parent / "data" / "pain.001.001.03.xsd"
+NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
+URL = "/api/v1/remittance/"
+AGENCY_IBAN = "FR7630006000011234567890189"
+INSURER_IBAN = "DE89370400440532013000"
+
+
+@pytest.fixture
+def manager(make_user):
+    return make_user("MANAGER")
+
+
+@pytest.fixture
+def headers(manager, auth_headers):
+    return auth_headers(manager)
+
+
+@pytest.fixture
+def agency(app, manager, portfolio):
+    """A monthly contract whose October and November notices were paid in November."""
+    organisation_id = user_organisation(app, manager)
+    ids = portfolio(organisation_id)
+    today = dt.date.today()
+    with app.app_context():
+        organisation = db.session.get(Organisation, organisation_id)
+        organisation.sepa_creditor_iban = AGENCY_IBAN
+        organisation.sepa_creditor_bic = "BNPAFRPP"
+        db.session.get(Company, ids["company"]).iban = INSURER_IBAN
+        policy = db.session.get(Policy, ids["policy"])
+        policy.payment_frequency = PaymentFrequency.monthly
+        db.session.add(
+            CommissionRule(
+                organisation_id=organisation_id,
+                company_id=ids["company"],
+                basis=CommissionBasis.rate,
+                first_year_rate=Decimal("10"),
+                valid_from=dt.date(2020, 1, 1),
+            )
+        )
+        db.session.flush()
+        issuing.issue_due(
+            db.session, policy_id=policy.id, until=dt.date(2026, 12, 31), today=dt.date(2026, 10, 1)
+        )
+        from app.services.commissions.expected import refresh
+
+        refresh(db.session, organisation_id)
+        notices = db.session.scalars(
+            select(PremiumNotice)
+            .where(PremiumNotice.policy_id == policy.id)
+            .order_by(PremiumNotice.due_on)
+        ).all()
+        paid = [n for n in notices if n.period_start.month in (10, 11)]
+        payment = record_payment(
+            db.session,
+            organisation_id,
+            amount=sum(n.total for n in paid),
+            received_on=dt.date(2026, 11, 10),
+            method="transfer",
+            today=max(today, dt.date(2026, 11, 10)),
+            allocations=[(n.id, n.total) for n in paid],
+        )
+        db.session.commit()
+        return {
+            "organisation": organisation_id,
+            **ids,
+            "paid": [n.id for n in paid],
+            "collected": sum(n.total for n in paid),
+            "payment": payment.id,
+        }
+
+
+def test_a_november_bordereau_issued_paid_and_its_transfer_validates(app, http, headers, agency):
+    created = http.post(
+        URL,
+        json={
+            "insurer_id": agency["company"],
+            "period_from": "2026-11-01",
+            "period_to": "2026-11-30",
+        },
+        headers=headers,
+    )
+    assert created.status_code == 201, created.get_data(as_text=True)
+    body = created.json["result"]
+    with app.app_context():
+        commission = sum(
+            db.session.scalars(
+                select(ExpectedCommission.amount).where(
+                    ExpectedCommission.premium_notice_id.in_(agency["paid"])
+                )
+            )
+        )
+    assert body["status"] == "draft" and body["notice_count"] == 2
+    assert Decimal(body["premiums_collected"]) == agency["collected"]
+    assert Decimal(body["commission_retained"]) == commission > 0
+    assert Decimal(body["net_amount"]) == agency["collected"] - commission
+    remittance_id = created.json["id"]
+    # A notice is remitted once: the same period again has nothing left.
+    again = http.post(
+        URL,
+        json={
+            "insurer_id": agency["company"],
+            "period_from": "2026-11-01",
+            "period_to": "2026-11-30",
+        },
+        headers=headers,
+    )
+    assert again.status_code == 422
+    # Issued: its notices are frozen, the payment can no longer be rejected.
+    issued = http.post(f"{URL}{remittance_id}/issue", headers=headers)
+    assert issued.status_code == 200 and issued.json["result"]["status"] == "issued"
+    assert http.post(f"{URL}{remittance_id}/issue", headers=headers).status_code == 409
+    with app.app_context():
+        payment = db.session.get(Payment, agency["payment"])
+        with pytest.raises(ConflictError):
+            reject_payment(
+                payment, rejected_on=dt.date(2026, 11, 20), reason="AM04", today=dt.date.today()
+            )
+        db.session.rollback()
+        statuses = {db.session.get(PremiumNotice, n).status for n in agency["paid"]}
+        assert statuses == {NoticeStatus.paid}
+    # The transfer file: valid pain.001, the net amount to the insurer's account.
+    transfer = http.get(f"{URL}{remittance_id}/transfer", headers=headers)
+    assert transfer.status_code == 200, transfer.get_data(as_text=True)
+    xml = transfer.get_data()
+    xmlschema.XMLSchema(str(XSD)).validate(io.BytesIO(xml))
+    from xml.etree import ElementTree
+
+    root = ElementTree.fromstring(xml)
+    amount = root.find(".//p:CdtTrfTxInf/p:Amt/p:InstdAmt", NS).text
+    assert Decimal(amount) == Decimal(body["net_amount"])
+    assert root.find(".//p:CdtrAcct/p:Id/p:IBAN", NS).text == INSURER_IBAN
+    assert root.find(".//p:DbtrAcct/p:Id/p:IBAN", NS).text == AGENCY_IBAN
+    sheet = http.get(f"{URL}{remittance_id}/export", headers=headers)
+    rows = list(load_workbook(io.BytesIO(sheet.get_data()), read_only=True).active.values)
+    assert len(rows) == 1 + 2 + 1  # header, two notices, the total
+    paid = http.post(f"{URL}{remittance_id}/paid", json={}, headers=headers)
+    assert paid.status_code == 200 and paid.json["result"]["status"] == "paid"
+
+
+def test_bad_remittances_are_refused(app, http, headers, agency, make_user, portfolio):
+    nothing = http.post(
+        URL,
+        json={
+            "insurer_id": agency["company"],
+            "period_from": "2026-06-01",
+            "period_to": "2026-06-30",
+        },
+        headers=headers,
+    )
+    assert nothing.status_code == 422
+    backwards = http.post(
+        URL,
+        json={
+            "insurer_id": agency["company"],
+            "period_from": "2026-11-30",
+            "period_to": "2026-11-01",
+        },
+        headers=headers,
+    )
+    assert backwards.status_code == 422
+    other = portfolio(user_organisation(app, make_user("MANAGER")), suffix="7")
+    foreign = http.post(
+        URL,
+        json={
+            "insurer_id": other["company"],
+            "period_from": "2026-11-01",
+            "period_to": "2026-11-30",
+        },
+        headers=headers,
+    )
+    assert foreign.status_code == 404
+    assert http.get(f"{URL}999999", headers=headers).status_code == 404
+    assert http.post(f"{URL}999999/paid", json={}, headers=headers).status_code == 404
