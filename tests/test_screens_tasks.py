@@ -119,3 +119,47 @@ def test_the_rules_preview_writes_nothing_then_creates(app, http, make_user, log
     token = csrf_token(http, "/task-rules/preview")
     done = http.post("/task-rules/apply", data={"csrf_token": token}, follow_redirects=True)
     assert "Revoir le renouvellement de POL-1" in done.get_data(as_text=True)
+
+
+def test_a_contracts_page_leads_to_its_tasks_and_a_new_one(
+    app, http, make_user, make_organisation, login, portfolio
+):
+    user = make_user("USER")
+    org = user_organisation(app, user)
+    ids = portfolio(org)
+    foreign = portfolio(make_organisation(), "F")["policy"]
+    add_task(app, org, "Sur un autre dossier", TODAY, username=user)
+    login(user)
+    page = http.get(f"/policyview/show/{ids['policy']}").get_data(as_text=True)
+    assert f'href="/tasks/?policy={ids["policy"]}"' in page and "Ses tâches" in page
+    token = csrf_token(http, f"/tasks/new?policy={ids['policy']}")
+    created = http.post(
+        "/tasks/new",
+        data={
+            "csrf_token": token,
+            "title": "Demander une attestation",
+            "due_on": TODAY.isoformat(),
+            "policy": str(ids["policy"]),
+            "priority": "high",
+        },
+        follow_redirects=True,
+    )
+    listed = created.get_data(as_text=True)
+    assert "Tâche créée." in listed and "Demander une attestation" in listed
+    assert "Sur un autre dossier" not in listed  # the contract's tasks only
+    with app.app_context():
+        task = db.session.scalar(select(Task).where(Task.title == "Demander une attestation"))
+        assert (task.policy_id, task.client_id) == (ids["policy"], ids["client"])
+    refused = http.post(
+        "/tasks/new",
+        data={
+            "csrf_token": token,
+            "title": "x",
+            "due_on": TODAY.isoformat(),
+            "policy": str(foreign),
+        },
+        follow_redirects=True,
+    )
+    assert "Identifiant inconnu" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Task.id).where(Task.title == "x")) is None

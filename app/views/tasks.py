@@ -50,6 +50,7 @@ class TaskView(BaseView):
     class_permission_name = permissions.TASK
     method_permission_name = {
         "list": permissions.READ,
+        "new": permissions.WRITE,
         "act": permissions.WRITE,
         "reassign": permissions.BATCH,
     }
@@ -63,7 +64,10 @@ class TaskView(BaseView):
         team = request.args.get("view") == "team" and manager
         status = request.args.get("status", "open")
         team_name = request.args.get("team")
+        policy_id, client_id = _int(request.args.get("policy")), _int(request.args.get("client"))
         filters = TaskFilters(
+            policy_id=policy_id,
+            client_id=client_id,
             team=team,
             status=status if status in STATUS_CHOICES else "open",
             overdue=request.args.get("overdue") == "1",
@@ -82,11 +86,56 @@ class TaskView(BaseView):
             today=today,
             filters=filters,
             team_view=team,
+            record_view=policy_id is not None or client_id is not None,
             manager=manager,
             users=agency_users(db.session, user) if manager else [],
             form=ActionForm(),
             label=enum_text,
             statuses=STATUS_CHOICES,
+        )
+
+    @expose("/new", methods=["GET", "POST"])
+    @has_access
+    def new(self) -> Any:
+        """A task by hand, optionally on a contract or a client (its page's button)."""
+        user = current_user()
+        values = request.form if request.method == "POST" else request.args
+        if request.method == "POST":
+            if not ActionForm().validate_on_submit():
+                flash(str(_("The request was refused: reload the page and try again.")), "danger")
+            else:
+                target = values.get("target", "")
+                data = {
+                    "title": values.get("title"),
+                    "due_on": values.get("due_on"),
+                    "priority": values.get("priority") or None,
+                    "type": values.get("type") or None,
+                    "result_note": values.get("result_note") or None,
+                    "policy_id": _int(values.get("policy")),
+                    "client_id": _int(values.get("client")),
+                    "assignee_id": _int(target.removeprefix("user:"))
+                    if target.startswith("user:")
+                    else None,
+                    "team": target.removeprefix("team:") if target.startswith("team:") else None,
+                }
+                try:
+                    task = work.create_task(db.session, user, data)
+                    db.session.commit()
+                except (DomainError, ModelValidationError) as error:
+                    _refused(error)
+                else:
+                    flash(str(_("Task created.")), "success")
+                    if task.policy_id:
+                        return redirect(url_for("TaskView.list", policy=task.policy_id))
+                    if task.client_id:
+                        return redirect(url_for("TaskView.list", client=task.client_id))
+                    return redirect(url_for("TaskView.list"))
+        return self.render_template(
+            "tasks/new.html",
+            values=values,
+            users=agency_users(db.session, user),
+            today=local_today(reader_zone()),
+            form=ActionForm(),
         )
 
     @expose("/<int:pk>/<string:name>", methods=["POST"])

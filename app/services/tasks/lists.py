@@ -29,6 +29,8 @@ class TaskFilters:
     overdue: bool = False
     assignee_id: int | None = None
     team_name: str | None = None
+    policy_id: int | None = None  # a record's tasks, whoever has them
+    client_id: int | None = None
 
 
 def task_rows(
@@ -56,7 +58,12 @@ def task_rows(
     organisation_id = scope_of(user)
     if organisation_id is not None:
         query = query.where(Task.organisation_id == organisation_id)
-    if not filters.team:
+    record = filters.policy_id is not None or filters.client_id is not None
+    if filters.policy_id is not None:
+        query = query.where(Task.policy_id == filters.policy_id)
+    if filters.client_id is not None:
+        query = query.where(Task.client_id == filters.client_id)
+    if not filters.team and not record:
         query = query.where(mine_clause(user))
     if filters.status == "open":
         query = query.where(Task.status.in_(OPEN_STATUSES))
