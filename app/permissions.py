@@ -58,6 +58,16 @@ RENEWAL_SCREEN_METHODS: dict[str, str] = {
     "export": READ,
     "send_avis": BATCH,
     "renew_cycles": BATCH,
+    "email_avis": BATCH,
+}
+
+# The Boîte d'envoi (app/views/messages.py): approving held messages is a manager's call.
+MESSAGE_SCREEN_METHODS: dict[str, str] = {
+    "list": READ,
+    "show": READ,
+    "compose": WRITE,
+    "approve_messages": BATCH,
+    "refuse_messages": BATCH,
 }
 
 # FAB ModelRestApi methods -> read/write.

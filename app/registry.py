@@ -40,6 +40,7 @@ from app.views.download import init_download
 from app.views.imports import ClientImportView, PolicyImportView
 from app.views.links import LinkView, SigningKeyView
 from app.views.lookup import LookupView
+from app.views.messages import MessageView
 from app.views.organisations import OrganisationView
 from app.views.portfolio import ClientView, CompanyView, PolicyView
 from app.views.purge import PurgeView
@@ -123,6 +124,9 @@ def register_all(appbuilder: AppBuilder) -> None:
         category=DOCUMENTS,
         category_label=_("Documents"),
         category_icon="fa-file-pdf-o",
+    )
+    appbuilder.add_view(
+        MessageView, "Outbox", label=_("Outbox"), icon="fa-envelope-o", category=DOCUMENTS
     )
     appbuilder.add_view(JobView, "Jobs", label=_("Jobs"), icon="fa-tasks", category=DOCUMENTS)
     appbuilder.add_view(

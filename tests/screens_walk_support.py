@@ -168,6 +168,8 @@ def sparse_rows(app: Flask, organisation_id: int) -> Sparse:
         JobKind,
         JobStatus,
         LineOfBusiness,
+        Message,
+        MessageStatus,
         OutputFormat,
         Policy,
         PolicyStatus,
@@ -211,6 +213,20 @@ def sparse_rows(app: Flask, organisation_id: int) -> Sparse:
             status=DocumentStatus.queued,
         )
         db.session.add(document)
+        # A message held for approval: no reply-to, copy, HTML body nor server answer.
+        db.session.add(
+            Message(
+                organisation_id=organisation_id,
+                status=MessageStatus.awaiting_approval,
+                message_id=f"<sparse.{organisation_id}@example.com>",
+                from_address="Cabinet <cabinet@example.com>",
+                to_addresses="lea@example.com",
+                subject="Message sobre",
+                body_text="Bonjour",
+                policy_id=policy.id,
+                attempts=0,
+            )
+        )
         db.session.commit()
         return Sparse(organisation_id, person.id, insurer.id, policy.id, document.id, job.id)
 

@@ -29,7 +29,13 @@ PORTFOLIO_MENUS = {"Portefeuille": ALL, "Clients": ALL, "Policies": ALL, "Insure
 # Import screens (app/views/imports.py): the menu entries; the screens need write on Client/Policy.
 PORTFOLIO_MENUS.update({"Import clients": ALL, "Import policies": ALL})
 PORTFOLIO_MENUS["Renewals"] = ALL  # the Échéances screen (app/views/renewals.py)
-DOCUMENT_MENUS = {"Documents": ALL, "Generated documents": ALL, "Jobs": ALL, "Templates": ALL}
+DOCUMENT_MENUS = {
+    "Documents": ALL,
+    "Generated documents": ALL,
+    "Jobs": ALL,
+    "Templates": ALL,
+    "Outbox": ALL,
+}
 
 # Resources carry can_read / can_write (app/permissions.py); menus carry menu_access.
 _USER_GRANTS: dict[str, str | set[str]] = {

@@ -18,6 +18,7 @@ from app.models import (
     JobKind,
     JobStatus,
     LineOfBusiness,
+    MessageStatus,
     NoticeChannel,
     OutputFormat,
     PaymentFrequency,
@@ -78,6 +79,14 @@ ENUM_LABELS: dict[type[enum.Enum], dict[enum.Enum, Any]] = {
         OutputFormat.xlsx: _("Spreadsheet (XLSX)"),
         OutputFormat.csv: _("CSV"),
         OutputFormat.xml: _("XML"),
+    },
+    MessageStatus: {
+        MessageStatus.awaiting_approval: _("Awaiting approval"),
+        MessageStatus.queued: _("Queued"),
+        MessageStatus.running: _("Being sent"),
+        MessageStatus.sent: _("Sent"),
+        MessageStatus.failed: _("Failed"),
+        MessageStatus.cancelled: _("Refused at approval"),
     },
     DocumentStatus: {
         DocumentStatus.queued: _("Queued"),

@@ -334,6 +334,50 @@ class RenewalCycleView(ExportMixin, OrganisationModelView):
         return redirect(self.get_redirect())
 
     @action(
+        "email_avis",
+        _("E-mail the avis"),
+        _("E-mail the avis d'échéance of the selected contracts to their clients?"),
+        "fa-paper-plane-o",
+        multiple=True,
+        single=False,
+    )
+    def email_avis(self, items: list[RenewalCycle]) -> Response:
+        """Each cycle's avis (made first when missing) attached to the built-in e-mail."""
+        if not items:
+            return self._nothing_selected()
+        from app.services.mail.avis import email_avis
+
+        session = self.datamodel.session
+        try:
+            result = email_avis(session, current_user(), [cycle.id for cycle in items])
+        except DomainError as error:
+            session.rollback()
+            flash(error.message, "danger")
+            return redirect(self.get_redirect())
+        flash(
+            Markup('{} <a href="{}">{}</a>').format(
+                ngettext(
+                    "%(num)d avis d'échéance is being e-mailed.",
+                    "%(num)d avis d'échéance are being e-mailed.",
+                    len(result.message_ids),
+                ),
+                url_for("MessageView.list"),
+                __("Outbox"),
+            ),
+            "success",
+        )
+        if result.skipped:
+            flash(
+                ngettext(
+                    "%(num)d client has no e-mail address: nothing sent to them.",
+                    "%(num)d clients have no e-mail address: nothing sent to them.",
+                    len(result.skipped),
+                ),
+                "warning",
+            )
+        return redirect(self.get_redirect())
+
+    @action(
         "renew_cycles",
         _("Renew"),
         _("Renew the selected contracts? Each one gets its next term, under the same number."),

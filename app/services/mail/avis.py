@@ -19,6 +19,26 @@ from app.services.batches import in_lists
 from app.services.errors import InvalidRequestError
 
 AVIS_KEY = "avis_echeance"
+EMAIL_KEY = "email_avis_echeance"
+
+
+def email_avis(session: Session, user: Any, cycle_ids: list[int]) -> Any:
+    """The Échéances screen's bulk action: the built-in avis e-mail, each avis attached."""
+    from app.services.mail.compose import send_bulk
+
+    template_id = session.execute(
+        select(Template.id).where(Template.builtin_key == EMAIL_KEY)
+    ).scalar()
+    if template_id is None:
+        raise InvalidRequestError(_("The built-in avis d'échéance e-mail is missing."))
+    return send_bulk(
+        session,
+        user,
+        template_id=template_id,
+        record_kind="renewal_cycle",
+        record_ids=cycle_ids,
+        attach_avis=True,
+    )
 
 
 def avis_documents(session: Session, user: Any, cycle_ids: list[int]) -> dict[int, int]:
