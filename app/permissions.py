@@ -108,3 +108,4 @@ TASK_RULE = "TaskRule"  # the rules that create tasks (MANAGER)
 COMMISSION = "Commission"  # commission rules, insurer statements, remittances (MANAGER)
 CLAIM = "Claim"  # claims (sinistres): every staff role records and follows them
 COMPLAINT = "Complaint"  # the complaints register (ACPR): every role records and answers
+ATTACHMENT = "Attachment"  # files kept for clients, contracts and claims (every staff role)

@@ -7,6 +7,7 @@ from flask_appbuilder.api.manager import SwaggerView
 from flask_babel import lazy_gettext as _
 
 from app import permissions
+from app.api.attachments import AttachmentApi
 from app.api.audit import AuditLogApi
 from app.api.auth import AuthApi, init_auth
 from app.api.cancellations import CancellationApi, CancellationRightsApi
@@ -182,6 +183,7 @@ def register_all(appbuilder: AppBuilder) -> None:
         PaymentApi,
         AllocationApi,
         ClaimApi,
+        AttachmentApi,
         TemplateApi,
         DocumentApi,
         JobApi,

@@ -53,6 +53,7 @@ BUSINESS_TABLES = [
     "commission_column_mapping",
     "expected_commission",
     "commission_rule",
+    "attachment",
     "claim",
     "allocation",
     "payment",

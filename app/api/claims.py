@@ -15,14 +15,16 @@ from typing import Any
 from flask_appbuilder.api import expose, protect
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from app import permissions
+from app.api.attachments import ATTACHMENT_COLUMNS, upload_to
 from app.api.base import OrganisationModelRestApi
 from app.api.claim_bodies import ClaimCreateSchema, ClaimFieldsSchema, ClaimStatusSchema
 from app.api.doors import json_object, safe
-from app.models import Claim
+from app.models import Attachment, Claim
 from app.services.claims import lifecycle
 from app.services.premiums.notices import scoped_policy
 from app.services.renewals.contracts import agency_today
@@ -70,12 +72,23 @@ class ClaimApi(OrganisationModelRestApi):
         "create": permissions.WRITE,
         "update": permissions.WRITE,
         "move": permissions.WRITE,
+        "attach": permissions.WRITE,
+        "attachments": permissions.READ,
     }
     resource_name = "claim"
     openapi_spec_tag = "Claims"
     datamodel = SQLAInterface(Claim)
     # Claims are written by their use cases only (the computed dates follow every change).
-    include_route_methods = {"get", "get_list", "info", "create", "update", "move"}
+    include_route_methods = {
+        "get",
+        "get_list",
+        "info",
+        "create",
+        "update",
+        "move",
+        "attach",
+        "attachments",
+    }
     list_columns = CLAIM_COLUMNS
     show_columns = [*CLAIM_COLUMNS, *DETAIL_COLUMNS]
     search_columns = [
@@ -260,3 +273,92 @@ class ClaimApi(OrganisationModelRestApi):
             today = agency_today(session, claim.organisation_id)
             lifecycle.change_status(claim, data["status"], today=today, reason=data.get("reason"))
         return self._answer(claim)
+
+    @expose("/<pk>/attachments", methods=["POST"])
+    @protect()
+    @safe
+    def attach(self, pk: str) -> Response:
+        """Upload a file for a claim (the constat, photos, invoices).
+        ---
+        post:
+          summary: Upload a claim's attachment
+          description: >-
+            Multipart field `file`. PDF, JPEG, PNG, HEIC, DOCX, XLSX or TXT, decided
+            from the content, which must agree with the name; a PDF with JavaScript
+            or embedded files is refused; images get a thumbnail. 413 beyond
+            ATTACHMENT_MAX_BYTES. The file is then at /api/v1/attachment/<id>.
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: integer}}
+          requestBody:
+            required: true
+            content:
+              multipart/form-data:
+                schema:
+                  type: object
+                  properties:
+                    file: {type: string, format: binary}
+          responses:
+            201:
+              description: The attachment
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id: {type: integer}
+                      result:
+                        $ref: '#/components/schemas/AttachmentApi.get'
+            400:
+              $ref: '#/components/responses/400'
+            404:
+              $ref: '#/components/responses/404'
+            413:
+              description: The file is too large
+            422:
+              $ref: '#/components/responses/422'
+        """
+        claim = self.scoped_item(pk)
+        if claim is None:
+            return self.response_404()
+        with self.transaction():
+            attachment = upload_to(self._session(), claim)
+        return self.response(201, id=attachment.id, result=_attachment_dict(attachment))
+
+    @expose("/<pk>/attachments", methods=["GET"])
+    @protect()
+    @safe
+    def attachments(self, pk: str) -> Response:
+        """A claim's files, newest first.
+        ---
+        get:
+          summary: List a claim's attachments
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: integer}}
+          responses:
+            200:
+              description: The files
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      result:
+                        type: array
+                        items:
+                          $ref: '#/components/schemas/AttachmentApi.get'
+            404:
+              $ref: '#/components/responses/404'
+        """
+        claim = self.scoped_item(pk)
+        if claim is None:
+            return self.response_404()
+        rows = self._session().scalars(
+            select(Attachment).where(Attachment.claim_id == claim.id).order_by(Attachment.id.desc())
+        )
+        return self.response(200, result=[_attachment_dict(row) for row in rows])
+
+
+def _attachment_dict(attachment: Attachment) -> dict[str, Any]:
+    values = {name: getattr(attachment, name) for name in ATTACHMENT_COLUMNS}
+    values["created_at"] = attachment.created_at.isoformat() if attachment.created_at else None
+    return values

@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate."""
 
+from app.models.attachment import Attachment
 from app.models.audit import AuditLog
 from app.models.auth import AuthSession, RefreshToken
 from app.models.claim import Claim, ClaimNature, ClaimStatus, CloseReason
@@ -71,6 +72,7 @@ from app.models.template import OutputFormat, Template, TemplateKind, TemplateVe
 from app.models.user import AppUser
 
 __all__ = [
+    "Attachment",
     "AuditLog",
     "Claim",
     "ClaimNature",

@@ -73,6 +73,7 @@ def audited_models() -> tuple[type, ...]:
     from app.models import (
         Allocation,
         AppUser,
+        Attachment,
         Cancellation,
         Claim,
         Client,
@@ -113,6 +114,7 @@ def audited_models() -> tuple[type, ...]:
         ExpectedCommission,
         Claim,
         Complaint,
+        Attachment,
     )
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, joinedload
 from app.models import (
     Allocation,
     AppUser,
+    Attachment,
     Cancellation,
     Claim,
     Client,
@@ -106,6 +107,9 @@ NAMEABLE: dict[str, Nameable] = {
         Payment, lambda row: _("Payment #%(id)d", id=row.id), lambda: Payment.organisation_id
     ),
     "Claim": Nameable(Claim, lambda row: row.number, lambda: Claim.organisation_id),
+    "Attachment": Nameable(
+        Attachment, lambda row: row.file_name, lambda: Attachment.organisation_id
+    ),
     "Mandate": Nameable(Mandate, lambda row: row.reference, lambda: Mandate.organisation_id),
     "Task": Nameable(Task, lambda row: row.title, lambda: Task.organisation_id),
     "TaskRule": Nameable(TaskRule, lambda row: row.name, lambda: TaskRule.organisation_id),

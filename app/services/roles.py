@@ -68,6 +68,8 @@ _USER_GRANTS: dict[str, str | set[str]] = {
     permissions.CLAIM: ALL,
     # Everyone records the complaints they receive and their answers (app/api/complaints.py).
     permissions.COMPLAINT: {"can_read", "can_write"},
+    # Staff keep the clients' files: photos, constat, invoices, IDs (app/api/attachments.py).
+    permissions.ATTACHMENT: ALL,
     # Scripts act with their user's rights, so every user may read the API's spec.
     "OpenApi": {"can_get"},
     "SwaggerView": {"can_show"},

@@ -242,6 +242,7 @@ ACTION_LABELS: dict[str, Any] = {
     "document.ready": _("Document generated"),
     "document.failed": _("Document generation failed"),
     "document.download": _("Document downloaded"),
+    "attachment.download": _("Attachment downloaded"),
     "document.purged": _("Document purged"),
     "purge.run": _("Purge carried out"),
     "link.issued": _("Signed link created"),
@@ -295,6 +296,7 @@ OBJECT_LABELS: dict[str, Any] = {
     "Claim": _("Claim"),
     "CommissionStatement": _("Commission statement"),
     "Remittance": _("Remittance"),
+    "Attachment": _("Attachment"),
 }
 
 # Who acts when no user does: the names tasks and commands write as the entry's

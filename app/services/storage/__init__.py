@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from app.services.storage.store import FileStore, StorageError, StoredFile, document_key, open_store
+from app.services.storage.store import (
+    FileStore,
+    StorageError,
+    StoredFile,
+    attachment_key,
+    document_key,
+    open_store,
+)
 
 __all__ = [
     "FileStore",
     "StorageError",
     "StoredFile",
+    "attachment_key",
     "document_key",
     "file_store",
     "open_store",

@@ -30,6 +30,9 @@ with warnings.catch_warnings():
 from app.services.storage.codec import Codec, CodecError
 
 KEY_PATTERN = re.compile(r"^org-[1-9][0-9]{0,18}/doc-[1-9][0-9]{0,18}\.bin$")
+# Uploaded attachments and their thumbnails: not documents, so never listed by ``keys``
+# (the orphan purge judges documents only).
+ATTACHMENT_KEY_PATTERN = re.compile(r"^org-[1-9][0-9]{0,18}/att-[1-9][0-9]{0,18}(-thumb)?\.bin$")
 TEMP_PREFIX = ".tmp-"
 READ_BYTES = 256 * 1024
 
@@ -54,6 +57,15 @@ def document_key(organisation_id: int, document_id: int) -> str:
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError("storage keys are built from positive integer ids")
     return f"org-{organisation_id}/doc-{document_id}.bin"
+
+
+def attachment_key(organisation_id: int, attachment_id: int, *, thumbnail: bool = False) -> str:
+    """The storage key of an uploaded attachment (or its thumbnail): from ids only."""
+    for value in (organisation_id, attachment_id):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError("storage keys are built from positive integer ids")
+    suffix = "-thumb" if thumbnail else ""
+    return f"org-{organisation_id}/att-{attachment_id}{suffix}.bin"
 
 
 class FileStore:
@@ -257,5 +269,5 @@ def open_store(
 
 
 def _check_key(key: str) -> None:
-    if not KEY_PATTERN.match(key):
+    if not KEY_PATTERN.match(key) and not ATTACHMENT_KEY_PATTERN.match(key):
         raise ValueError(f"not a document storage key: {key!r}")

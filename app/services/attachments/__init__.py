@@ -1,0 +1,1 @@
+"""Files kept for clients, contracts and claims: checked from their content, stored safely."""

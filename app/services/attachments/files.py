@@ -1,0 +1,146 @@
+"""Attaching a file to a client, a contract or a claim; reading it back; deleting it.
+
+The row is written, its id makes the storage key, the bytes are stored (encrypted when
+the server has keys) in the same request: a failed write rolls the row back. Images get
+a PNG thumbnail, stored beside them. Every addition and deletion is in the audit trail
+(the flush listener); each download is recorded as ``attachment.download``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Attachment, Claim, Client, Policy
+from app.services import audit
+from app.services.attachments.checks import check, refuse
+from app.services.errors import InvalidRequestError, NotFoundError
+from app.services.storage import FileStore, attachment_key
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+THUMBNAIL_PIXELS = (256, 256)
+THUMBNAIL_KINDS = ("jpg", "png")  # Pillow reads no HEIC without a plugin: no thumbnail
+OWNERS: dict[str, Any] = {"claim_id": Claim, "client_id": Client, "policy_id": Policy}
+
+
+def max_bytes() -> int:
+    return int(current_app.config.get("ATTACHMENT_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def scoped_owner(session: Session, scope: int | None, field: str, owner_id: int) -> Any:
+    """The client, contract or claim if the scope (None: every agency) holds it, else 404."""
+    model = OWNERS.get(field)
+    if model is None:
+        raise InvalidRequestError(_("Attach the file to a client, a contract or a claim."))
+    query = select(model).where(model.id == owner_id)
+    if scope is not None:
+        query = query.where(model.organisation_id == scope)
+    owner = session.scalar(query)
+    if owner is None:
+        raise NotFoundError(_("Not found."))
+    return owner
+
+
+def add_attachment(
+    session: Session,
+    store: FileStore,
+    owner: Claim | Client | Policy,
+    *,
+    data: bytes,
+    file_name: str,
+    user_id: int | None,
+) -> Attachment:
+    """Check the file, write its row and store it (and its thumbnail); nothing kept on refusal."""
+    checked = check(data, file_name, max_bytes())
+    thumbnail = _thumbnail(data) if checked.kind in THUMBNAIL_KINDS else None
+    field = {Claim: "claim_id", Client: "client_id", Policy: "policy_id"}[type(owner)]
+    encrypt = bool(current_app.config.get("STORAGE_ENCRYPTION_KEYS"))
+    attachment = Attachment(
+        organisation_id=owner.organisation_id,
+        file_name=checked.file_name,
+        media_type=checked.media_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        encrypted=encrypt,
+        has_thumbnail=thumbnail is not None,
+        uploaded_by_id=user_id,
+        **{field: owner.id},
+    )
+    session.add(attachment)
+    session.flush()
+    organisation_id = attachment.organisation_id
+    store.put(attachment_key(organisation_id, attachment.id), data, compress=False, encrypt=encrypt)
+    if thumbnail is not None:
+        key = attachment_key(organisation_id, attachment.id, thumbnail=True)
+        store.put(key, thumbnail, compress=False, encrypt=encrypt)
+    return attachment
+
+
+def read(
+    session: Session, store: FileStore, attachment: Attachment, user: Any, *, thumbnail: bool
+) -> bytes:
+    """The file's bytes (or its thumbnail's), the download recorded in the audit trail."""
+    if thumbnail and not attachment.has_thumbnail:
+        raise NotFoundError(_("This file has no thumbnail."))
+    key = attachment_key(attachment.organisation_id, attachment.id, thumbnail=thumbnail)
+    data = store.get(key, compressed=False, encrypted=attachment.encrypted)
+    if not thumbnail:
+        audit.record(
+            session,
+            "attachment.download",
+            "Attachment",
+            attachment.id,
+            {"file_name": attachment.file_name, "size": attachment.size},
+            organisation_id=attachment.organisation_id,
+            actor=audit.Actor(user.id, user.username, getattr(user, "organisation_id", None)),
+        )
+    return data
+
+
+@dataclass(frozen=True)
+class Deleted:
+    organisation_id: int
+    attachment_id: int
+    had_thumbnail: bool
+
+    def remove_from(self, store: FileStore) -> None:
+        """After the commit: the row is gone, its bytes go too."""
+        store.delete(attachment_key(self.organisation_id, self.attachment_id))
+        if self.had_thumbnail:
+            store.delete(attachment_key(self.organisation_id, self.attachment_id, thumbnail=True))
+
+
+def delete_attachment(session: Session, attachment: Attachment) -> Deleted:
+    """Delete the row (audited); the caller removes the bytes once it is committed."""
+    deleted = Deleted(attachment.organisation_id, attachment.id, attachment.has_thumbnail)
+    session.delete(attachment)
+    return deleted
+
+
+def _thumbnail(data: bytes) -> bytes:
+    """A PNG at most 256 px wide and high; an image Pillow cannot read is refused."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                image.thumbnail(THUMBNAIL_PIXELS)
+                out = io.BytesIO()
+                image.convert("RGB").save(out, format="PNG")
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+        OSError,
+        ValueError,
+    ):
+        raise refuse(_("The image cannot be read.")) from None
+    return out.getvalue()
