@@ -261,3 +261,36 @@ def task_defaults_command(organisation_id: int) -> None:
         added = install_defaults(db.session, organisation_id)
         db.session.commit()
     click.echo(f"added {added} default categorie(s) and rule(s)")
+
+
+@monassurance.command("demo-statement")
+@click.option("--insurer", "code", default="ATL", show_default=True, help="The insurer's code.")
+@click.option("--month", required=True, help="The statement's month, YYYY-MM.")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), required=True)
+def demo_statement_command(code: str, month: str, output: str) -> None:
+    """Write the demo insurer's statement of a month, three differences planted, to upload."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Company
+    from app.services.commissions.demo import sample_statement
+    from app.services.commissions.statement_file import month_bounds
+    from app.services.demo import demo_organisation_id
+    from app.services.errors import DomainError
+
+    organisation_id = demo_organisation_id(db.session)
+    if organisation_id is None:
+        raise click.ClickException("no demo agency: run `flask monassurance seed-demo` first")
+    company = db.session.scalar(
+        select(Company).where(Company.organisation_id == organisation_id, Company.code == code)
+    )
+    if company is None:
+        raise click.ClickException(f"the demo agency has no insurer {code}")
+    try:
+        first, last = month_bounds(month)
+        data = sample_statement(db.session, organisation_id, company.id, first, last)
+    except (DomainError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    with open(output, "wb") as target:
+        target.write(data)
+    click.echo(f"wrote {output}: upload it for {company.name}, period {month}")

@@ -16,6 +16,7 @@ from app.models import (
     AppUser,
     Client,
     ClientKind,
+    CommissionRule,
     Company,
     LineOfBusiness,
     Organisation,
@@ -221,8 +222,18 @@ def test_demo_portfolio_is_the_same_on_every_load(app):
     with app.app_context():
         demo.load_demo_data(db.session, today=today)
         first = fingerprint()
-        # The demo agency's task rules and categories (and their tasks) go first.
-        for model in (Task, TaskRule, TaskCategory, Policy, Client, Company, Organisation):
+        # The demo agency's task rules and categories (and their tasks), and its
+        # commission rules, go first.
+        for model in (
+            Task,
+            TaskRule,
+            TaskCategory,
+            CommissionRule,
+            Policy,
+            Client,
+            Company,
+            Organisation,
+        ):
             db.session.execute(delete(model))
         db.session.commit()
         demo.load_demo_data(db.session, today=today)

@@ -39,6 +39,7 @@ from app.models import (
     PolicyStatus,
     RenewalCycle,
 )
+from app.services.commissions.demo import add_demo_rules
 from app.services.renewals.contracts import facts_for
 from app.services.renewals.cycles import open_due_cycles, propose, record_notice
 from app.services.renewals.rules import chatel_window
@@ -232,6 +233,8 @@ def load_demo_data(session: Session, today: dt.date | None = None) -> DemoSummar
     session.flush()
     policies = _policies(rng, organisation.id, companies, clients, today, session)
     _renewal_cycles(session, organisation.id, today)
+    # Commissions negotiated with each insurer, valid for the whole portfolio's history.
+    add_demo_rules(session, organisation.id, _years_before(today, 10))
     load_builtin_templates(session)
     install_defaults(session, organisation.id)
     session.commit()

@@ -1,0 +1,123 @@
+"""The demo agency's commission rules and a sample insurer statement with planted differences.
+
+The demo portfolio's dates follow the day it is loaded, so its statement cannot be a
+fixed file: ``sample_statement`` writes, for an insurer and a month, the CSV that insurer
+would send, built from the expected commissions due that month with three differences
+planted (one amount changed, one commission left out, one contract the agency does not
+know). ``flask monassurance demo-statement`` saves it for a new user to upload.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import (
+    CommissionBasis,
+    CommissionDue,
+    CommissionRule,
+    Company,
+    ExpectedCommission,
+    ExpectedStatus,
+    LineOfBusiness,
+    Policy,
+    PremiumNotice,
+)
+
+# code -> (first-year %, later years %, due, claw-back year 1 %, year 2 %), and a line rule.
+RULES = {
+    "ATL": (Decimal("15"), Decimal("10"), CommissionDue.on_issue, Decimal("100"), Decimal("50")),
+    "MTV": (Decimal("12"), Decimal("12"), CommissionDue.on_payment, Decimal("50"), None),
+    "GAR": (Decimal("20"), Decimal("8"), CommissionDue.on_issue, Decimal("100"), None),
+}
+HEALTH_RULE = ("GAR", LineOfBusiness.health, Decimal("10"), Decimal("10"))
+PLANTED_DIFFERENCE = Decimal("7.50")
+UNKNOWN_POLICY = "INCONNU-2024-001"
+
+
+def add_demo_rules(session: Session, organisation_id: int, valid_from: dt.date) -> int:
+    """One rule per demo insurer (and a health rule for one): the count added."""
+    companies = {
+        company.code: company
+        for company in session.scalars(
+            select(Company).where(Company.organisation_id == organisation_id)
+        )
+    }
+    added = 0
+    for code, (first, later, due, claw1, claw2) in RULES.items():
+        company = companies.get(code)
+        if company is None:
+            continue
+        session.add(
+            CommissionRule(
+                organisation_id=organisation_id,
+                company_id=company.id,
+                basis=CommissionBasis.rate,
+                first_year_rate=first,
+                later_years_rate=later,
+                due=due,
+                valid_from=valid_from,
+                clawback_first_year=claw1,
+                clawback_second_year=claw2,
+            )
+        )
+        added += 1
+    code, line, first, later = HEALTH_RULE
+    if code in companies:
+        session.add(
+            CommissionRule(
+                organisation_id=organisation_id,
+                company_id=companies[code].id,
+                line_of_business=line,
+                basis=CommissionBasis.rate,
+                first_year_rate=first,
+                later_years_rate=later,
+                valid_from=valid_from,
+                note="Santé : taux unique négocié",
+            )
+        )
+        added += 1
+    return added
+
+
+def sample_statement(
+    session: Session, organisation_id: int, company_id: int, first: dt.date, last: dt.date
+) -> bytes:
+    """The insurer's statement of the month as CSV (French layout), three differences planted.
+
+    Needs at least three expected commissions due in the month.
+    """
+    rows = session.execute(
+        select(
+            Policy.number,
+            PremiumNotice.period_start,
+            PremiumNotice.amount_before_tax,
+            ExpectedCommission.amount,
+        )
+        .join(PremiumNotice, PremiumNotice.id == ExpectedCommission.premium_notice_id)
+        .join(Policy, Policy.id == ExpectedCommission.policy_id)
+        .where(
+            ExpectedCommission.organisation_id == organisation_id,
+            ExpectedCommission.company_id == company_id,
+            ExpectedCommission.status == ExpectedStatus.expected,
+            ExpectedCommission.due_on.between(first, last),
+        )
+        .order_by(Policy.number, PremiumNotice.period_start)
+    ).all()
+    if len(rows) < 3:
+        raise ValueError("fewer than three commissions are due that month")
+    lines = [list(row) for row in rows]
+    lines.pop(len(lines) // 2)  # left out: "expected, missing"
+    lines[0][3] = lines[0][3] + PLANTED_DIFFERENCE  # "amount differs"
+    lines.append([UNKNOWN_POLICY, first, Decimal("250.00"), Decimal("30.00")])  # "unknown"
+    out = ["N° police;Période;Prime HT;Commission"]
+    for policy, start, premium, commission in lines:
+        out.append(f"{policy};{start:%m/%Y};{_fr(premium)};{_fr(commission)}")
+    return ("\r\n".join(out) + "\r\n").encode("utf-8")
+
+
+def _fr(amount: Decimal) -> str:
+    return f"{amount:.2f}".replace(".", ",")
