@@ -163,3 +163,42 @@ def test_a_contracts_page_leads_to_its_tasks_and_a_new_one(
     assert "Identifiant inconnu" in refused.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(Task.id).where(Task.title == "x")) is None
+
+
+def test_a_manager_writes_a_rule_on_screen_and_a_broken_title_is_refused(
+    app, http, make_user, login
+):
+    from app.models import TaskRule
+
+    manager = make_user("MANAGER")
+    login(manager)
+    token = csrf_token(http, "/task-rules/new")
+    form = {
+        "csrf_token": token,
+        "name": "Relance impayé",
+        "trigger": "notice_unpaid",
+        "offset_days": "8",
+        "due_days": "2",
+        "title_template": "Relancer {{ client.name }}\n{{ notice.number | nosuch }}",
+        "type": "action",
+        "priority": "high",
+        "assignee_rule": "team",
+        "team": "USER",
+        "active": "y",
+    }
+    refused = http.post("/task-rules/new", data=form).get_data(as_text=True)
+    assert "Ligne 2" in refused and 'value="Relance impayé"' in refused
+    saved = http.post(
+        "/task-rules/new",
+        data={**form, "title_template": "Relancer {{ client.name }}"},
+        follow_redirects=True,
+    )
+    assert "Règle enregistrée." in saved.get_data(as_text=True)
+    with app.app_context():
+        rule = db.session.scalar(select(TaskRule))
+        assert (rule.offset_days, rule.team, rule.active) == (8, Team.USER, True)
+        rule_id = rule.id
+    switched = {**form, "title_template": "Relancer {{ client.name }}", "active": ""}
+    http.post(f"/task-rules/{rule_id}/edit", data=switched)
+    with app.app_context():
+        assert db.session.get(TaskRule, rule_id).active is False

@@ -13,15 +13,16 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import lazy_gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from app import permissions
 from app.extensions import db
-from app.models import TaskRule, ValidationOutcome
+from app.models import TaskRule, TaskTrigger, ValidationOutcome
 from app.models.base import ModelValidationError
 from app.services.errors import DomainError, NotFoundError
 from app.services.scope import current_user
-from app.services.tasks import engine, work
+from app.services.tasks import engine, rules, work
 from app.services.tasks.lists import STATUS_CHOICES, TaskFilters, agency_users, task_rows
 from app.services.timezones import local_today, reader_zone
 from app.views.portfolio import enum_text
@@ -200,6 +201,7 @@ class TaskRuleView(BaseView):
         "list": permissions.READ,
         "preview": permissions.READ,
         "apply": permissions.WRITE,
+        "edit": permissions.WRITE,
     }
     default_view = "list"
 
@@ -250,3 +252,49 @@ class TaskRuleView(BaseView):
         run = engine.apply_rules(db.session, organisation_id=organisation_id)
         flash(str(_("%(count)d task(s) created.", count=run.summary()["created"])), "success")
         return redirect(url_for("TaskView.list", view="team"))
+
+    @expose("/new", methods=["GET", "POST"])
+    @expose("/<int:pk>/edit", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk: int | None = None) -> Any:
+        """A rule's form: new, or an existing one of the agency (switched off, never deleted)."""
+        organisation_id = self._organisation_id()
+        if organisation_id is None or (pk is not None and pk >= 2**31):
+            abort(404)
+        rule = (
+            db.session.scalar(
+                select(TaskRule).where(
+                    TaskRule.id == pk, TaskRule.organisation_id == organisation_id
+                )
+            )
+            if pk is not None
+            else None
+        )
+        if pk is not None and rule is None:
+            abort(404)
+        if request.method == "POST":
+            if not ActionForm().validate_on_submit():
+                flash(str(_("The request was refused: reload the page and try again.")), "danger")
+            else:
+                target = rule or TaskRule(organisation_id=organisation_id)
+                try:
+                    rules.fill_rule(db.session, target, request.form)
+                    db.session.add(target)
+                    db.session.commit()
+                except IntegrityError:
+                    db.session.rollback()
+                    flash(str(_("A rule of this name exists already.")), "danger")
+                except (DomainError, ModelValidationError) as error:
+                    _refused(error)
+                else:
+                    flash(str(_("Rule saved.")), "success")
+                    return redirect(url_for("TaskRuleView.list"))
+        return self.render_template(
+            "tasks/rule_form.html",
+            rule=rule,
+            values=request.form if request.method == "POST" else None,
+            users=agency_users(db.session, current_user()),
+            triggers=list(TaskTrigger),
+            label=enum_text,
+            form=ActionForm(),
+        )

@@ -7,11 +7,23 @@ agency's own.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import AppUser, AssigneeRule, TaskCategory, TaskRule
+from app.models import (
+    AppUser,
+    AssigneeRule,
+    TaskCategory,
+    TaskPriority,
+    TaskRule,
+    TaskTrigger,
+    TaskType,
+    Team,
+)
 from app.models.base import ModelValidationError
 from app.services.rendering.errors import RenderError
 from app.services.tasks.engine import render_title
@@ -51,3 +63,50 @@ def check_rule(session: Session, rule: TaskRule) -> None:
             errors[field] = _("Enter a number from %(low)d to %(high)d.", low=low, high=high)
     if errors:
         raise ModelValidationError(errors)
+
+
+def _choice(enum_type: type, raw: Any, field: str, errors: dict[str, str]) -> Any:
+    try:
+        return enum_type(raw)
+    except ValueError:
+        errors[field] = _(
+            "Choose one of: %(choices)s.", choices=", ".join(m.value for m in enum_type)
+        )
+        return None
+
+
+def _number(raw: Any, field: str, errors: dict[str, str]) -> int | None:
+    text = (raw or "").strip()
+    try:
+        return int(text)
+    except ValueError:
+        errors[field] = _("Enter a whole number.")
+        return None
+
+
+def fill_rule(session: Session, rule: TaskRule, form: Mapping[str, Any]) -> None:
+    """Set a rule from a screen's form (text values), then check it (check_rule)."""
+    errors: dict[str, str] = {}
+    name = " ".join((form.get("name") or "").split())
+    if not name or len(name) > 120:
+        errors["name"] = _("Enter 1 to %(count)d characters.", count=120)
+    values = {
+        "name": name,
+        "trigger": _choice(TaskTrigger, form.get("trigger"), "trigger", errors),
+        "offset_days": _number(form.get("offset_days"), "offset_days", errors),
+        "due_days": _number(form.get("due_days"), "due_days", errors),
+        "title_template": form.get("title_template") or "",
+        "type": _choice(TaskType, form.get("type"), "type", errors),
+        "priority": _choice(TaskPriority, form.get("priority"), "priority", errors),
+        "assignee_rule": _choice(AssigneeRule, form.get("assignee_rule"), "assignee_rule", errors),
+        "team": _choice(Team, form["team"], "team", errors) if form.get("team") else None,
+        "assignee_id": int(form["assignee_id"])
+        if (form.get("assignee_id") or "").isdigit() and len(form["assignee_id"]) < 10
+        else None,
+        "active": form.get("active") == "y",
+    }
+    if errors:
+        raise ModelValidationError(errors)
+    for key, value in values.items():
+        setattr(rule, key, value)
+    check_rule(session, rule)
