@@ -109,3 +109,4 @@ COMMISSION = "Commission"  # commission rules, insurer statements, remittances (
 CLAIM = "Claim"  # claims (sinistres): every staff role records and follows them
 COMPLAINT = "Complaint"  # the complaints register (ACPR): every role records and answers
 ATTACHMENT = "Attachment"  # files kept for clients, contracts and claims (every staff role)
+TRAINING = "Training"  # the DDA training log (MANAGER)

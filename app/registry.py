@@ -33,6 +33,7 @@ from app.api.reports import ReportApi
 from app.api.resources import ClientApi, CompanyApi, PolicyApi
 from app.api.tasks import TaskApi, TaskRuleApi
 from app.api.templates import TemplateApi
+from app.api.training import TrainingApi
 from app.api.users import UserApi
 from app.views.audit import AuditLogView, HistoryView
 from app.views.dashboard import DashboardView
@@ -199,6 +200,7 @@ def register_all(appbuilder: AppBuilder) -> None:
         CommissionStatementApi,
         ComplaintApi,
         RemittanceApi,
+        TrainingApi,
         AuditLogApi,
         UserApi,
         OrganisationApi,

@@ -41,6 +41,7 @@ pytest_plugins = ["tests.browser_support"]
 PASSWORD = "correct horse battery staple"  # noqa: S105 (test fixture)
 # In an order that respects foreign keys (job <-> document and template <-> version cycle).
 BUSINESS_TABLES = [
+    "training_record",
     "complaint",
     "message",
     "task",

@@ -69,6 +69,7 @@ from app.models.task import (
     ValidationOutcome,
 )
 from app.models.template import OutputFormat, Template, TemplateKind, TemplateVersion
+from app.models.training import TrainingRecord
 from app.models.user import AppUser
 
 __all__ = [
@@ -122,6 +123,7 @@ __all__ = [
     "SpentLink",
     "PolicyStatus",
     "AppUser",
+    "TrainingRecord",
     "Allocation",
     "Cancellation",
     "Collection",

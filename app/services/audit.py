@@ -90,6 +90,7 @@ def audited_models() -> tuple[type, ...]:
         TaskCategory,
         TaskRule,
         Term,
+        TrainingRecord,
     )
 
     # Premium notices are audited by their use cases (issued, formal notice, cancelled):
@@ -115,6 +116,7 @@ def audited_models() -> tuple[type, ...]:
         Claim,
         Complaint,
         Attachment,
+        TrainingRecord,
     )
 
 

@@ -101,6 +101,8 @@ _MANAGER_EXTRA: dict[str, str | set[str]] = {
     permissions.MESSAGE: ALL,
     # The agency's revenue: commission rules, insurer statements, remittances.
     permissions.COMMISSION: ALL,
+    # The agency answers for its people's 15 hours a year (DDA): team leads keep the log.
+    permissions.TRAINING: ALL,
 }
 _ADMIN_EXTRA: dict[str, str | set[str]] = {
     permissions.COMPANY: ALL,
