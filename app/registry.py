@@ -36,6 +36,7 @@ from app.api.templates import TemplateApi
 from app.api.training import TrainingApi
 from app.api.users import UserApi
 from app.views.audit import AuditLogView, HistoryView
+from app.views.commissions import CommissionView
 from app.views.dashboard import DashboardView
 from app.views.documents import DocumentView, JobView
 from app.views.download import init_download
@@ -54,6 +55,7 @@ from app.views.templates import TemplateView
 
 PORTFOLIO = "Portefeuille"
 TASKS = "Tâches"
+ACCOUNTING = "Comptabilité"
 DOCUMENTS = "Documents"
 ADMINISTRATION = "Administration"
 
@@ -133,6 +135,16 @@ def register_all(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(JobView, "Jobs", label=_("Jobs"), icon="fa-tasks", category=DOCUMENTS)
     appbuilder.add_view(
         TemplateView, "Templates", label=_("Templates"), icon="fa-file-code-o", category=DOCUMENTS
+    )
+    # Comptabilité: the agency's money with its insurers.
+    appbuilder.add_view(
+        CommissionView,
+        "Commissions",
+        label=_("Commissions"),
+        icon="fa-percent",
+        category=ACCOUNTING,
+        category_label=_("Accounting"),
+        category_icon="fa-calculator",
     )
     appbuilder.add_view(
         AuditLogView,

@@ -55,3 +55,17 @@ def test_the_demo_statement_shows_its_three_differences(
     counts = answer.json["result"]["results"]
     assert (counts["amount_differs"], counts["missing"], counts["unknown"]) == (1, 1, 1)
     assert counts["matched"] >= 1
+
+
+def test_the_comptabilite_menu_shows_commissions_to_managers_only(app, http, make_user, login):
+    manager = make_user("MANAGER")
+    login(manager)
+    page = http.get("/commissions/")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Comptabilité" in text and "Règles de commission" in text
+    assert "Aucun bordereau importé pour l'instant." in text or "Aucun bordereau" in text
+    http.get("/logout/")
+    user = make_user("USER")
+    login(user)
+    assert http.get("/commissions/").status_code in (302, 403)

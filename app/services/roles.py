@@ -103,6 +103,8 @@ _MANAGER_EXTRA: dict[str, str | set[str]] = {
     permissions.COMMISSION: ALL,
     # The agency answers for its people's 15 hours a year (DDA): team leads keep the log.
     permissions.TRAINING: ALL,
+    "Comptabilité": ALL,
+    "Commissions": ALL,
 }
 _ADMIN_EXTRA: dict[str, str | set[str]] = {
     permissions.COMPANY: ALL,

@@ -24,6 +24,7 @@ from app.models import (
     PaymentFrequency,
     PaymentMethod,
     PolicyStatus,
+    RemittanceStatus,
     RenewalDecision,
     RenewalStatus,
     TaskPriority,
@@ -39,6 +40,11 @@ from app.models import (
 from app.models.task import AssigneeRule
 
 ENUM_LABELS: dict[type[enum.Enum], dict[enum.Enum, Any]] = {
+    RemittanceStatus: {
+        RemittanceStatus.draft: _("Draft"),
+        RemittanceStatus.issued: _("Issued"),
+        RemittanceStatus.paid: _("Paid"),
+    },
     PolicyStatus: {
         PolicyStatus.draft: _("Draft"),
         PolicyStatus.active: _("Active"),
