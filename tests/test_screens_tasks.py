@@ -202,3 +202,18 @@ def test_a_manager_writes_a_rule_on_screen_and_a_broken_title_is_refused(
     http.post(f"/task-rules/{rule_id}/edit", data=switched)
     with app.app_context():
         assert db.session.get(TaskRule, rule_id).active is False
+
+
+def test_the_demo_administrator_finds_the_renewals_to_review_first(app, http, make_user, login):
+    from app.services import demo
+
+    with app.app_context():
+        organisation_id = demo.load_demo_data(db.session).organisation_id
+    admin = make_user("ADMIN", organisation_id)
+    login(admin)
+    page = http.get("/").get_data(as_text=True)
+    block = page[page.index('id="home-tasks"') :]
+    # The demo's contracts have no manager: their tasks go to the managers, an ADMIN among them.
+    assert "de CDC-" in block  # the demo's contracts, overdue first
+    assert "Voir toutes mes tâches" in block  # more than the block's ten
+    assert "Revoir le renouvellement de CDC-" in http.get("/tasks/").get_data(as_text=True)
