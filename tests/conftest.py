@@ -55,6 +55,7 @@ BUSINESS_TABLES = [
     "expected_commission",
     "commission_rule",
     "attachment",
+    "claim_payment",
     "claim",
     "allocation",
     "payment",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditLog
@@ -165,3 +165,54 @@ def test_another_agencys_claim_and_contract_answer_404(app, http, agency, make_u
     assert own.status_code == 201, own.json
     # Numbers are per agency.
     assert own.json["result"]["number"].endswith("-00001")
+
+
+def test_settlements_add_up_per_claim_and_a_closed_claim_takes_none(app, http, agency):
+    created = record(
+        http, agency, occurred_on=(agency["today"] - dt.timedelta(days=20)).isoformat()
+    )
+    url = f"{CLAIMS}{created.json['id']}/settlements"
+    headers = agency["user"]
+    paid_on = (agency["today"] - dt.timedelta(days=1)).isoformat()
+    for kind, amount in [
+        ("indemnity_client", "1000.10"),
+        ("indemnity_third_party", "250.00"),
+        ("insurer_recourse", "300.05"),
+        ("refund_request", "40.00"),
+    ]:
+        response = http.post(
+            url,
+            json={"kind": kind, "amount": amount, "paid_on": paid_on, "counterparty": "AXA"},
+            headers=headers,
+        )
+        assert response.status_code == 201, response.json
+    totals = response.json["totals"]
+    assert totals["indemnities"] == "1250.10"
+    assert totals["net_cost"] == "950.05"
+    assert totals["refund_request"] == "40.00"
+    assert totals["client_recourse"] == "0.00"
+    assert len(http.get(url, headers=headers).json["result"]) == 4
+    # Bad input: nothing stored.
+    for body in (
+        {"kind": "gift", "amount": "1.00", "paid_on": paid_on},
+        {"kind": "indemnity_client", "amount": "0", "paid_on": paid_on},
+        {"kind": "indemnity_client", "amount": "1.00", "paid_on": "2999-01-01"},
+        {"kind": "indemnity_client", "amount": "1.005", "paid_on": paid_on},
+    ):
+        assert http.post(url, json=body, headers=headers).status_code in (400, 422), body
+    status = f"{CLAIMS}{created.json['id']}/status"
+    http.post(status, json={"status": "settlement"}, headers=headers)
+    closed = http.post(status, json={"status": "closed", "reason": "indemnified"}, headers=headers)
+    assert closed.status_code == 200, closed.json
+    late = http.post(
+        url,
+        json={"kind": "indemnity_client", "amount": "5.00", "paid_on": paid_on},
+        headers=headers,
+    )
+    assert late.status_code == 409
+    assert len(http.get(url, headers=headers).json["result"]) == 4
+    with app.app_context():
+        entries = db.session.scalar(
+            select(func.count(AuditLog.id)).where(AuditLog.object_type == "ClaimPayment")
+        )
+    assert entries == 4

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.api.bodies import Id
+from app.api.bodies import Id, StrictBoolean
 from app.api.schemas import DecimalString
-from app.models import ClaimNature, ClaimStatus, CloseReason
+from app.models import ClaimNature, ClaimStatus, CloseReason, SettlementKind
 
 
 def _money(**kwargs: object) -> DecimalString:
@@ -60,3 +60,20 @@ class ClaimStatusSchema(Schema):
         validate=validate.OneOf([r.value for r in CloseReason]),
         metadata={"description": "Required when closing, refused otherwise"},
     )
+
+
+class SettlementSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in SettlementKind]))
+    amount = DecimalString(
+        precision=12, scale=2, required=True, metadata={"description": "Above 0, to the cent"}
+    )
+    paid_on = fields.Date(required=True, metadata={"description": "Not in the future"})
+    counterparty = fields.String(
+        allow_none=True,
+        validate=validate.Length(max=200),
+        metadata={"description": "Who pays or receives it"},
+    )
+    collected_by_broker = StrictBoolean(
+        metadata={"description": "The money passed through the broker (default false)"}
+    )
+    note = fields.String(allow_none=True, validate=validate.Length(max=2000))

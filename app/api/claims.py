@@ -22,10 +22,15 @@ from werkzeug.wrappers import Response
 from app import permissions
 from app.api.attachments import ATTACHMENT_COLUMNS, upload_to
 from app.api.base import OrganisationModelRestApi
-from app.api.claim_bodies import ClaimCreateSchema, ClaimFieldsSchema, ClaimStatusSchema
+from app.api.claim_bodies import (
+    ClaimCreateSchema,
+    ClaimFieldsSchema,
+    ClaimStatusSchema,
+    SettlementSchema,
+)
 from app.api.doors import json_object, safe
 from app.models import Attachment, Claim
-from app.services.claims import lifecycle
+from app.services.claims import lifecycle, settlements
 from app.services.premiums.notices import scoped_policy
 from app.services.renewals.contracts import agency_today
 from app.services.scope import visible_organisation_id
@@ -74,6 +79,8 @@ class ClaimApi(OrganisationModelRestApi):
         "move": permissions.WRITE,
         "attach": permissions.WRITE,
         "attachments": permissions.READ,
+        "settle": permissions.WRITE,
+        "settlements": permissions.READ,
     }
     resource_name = "claim"
     openapi_spec_tag = "Claims"
@@ -88,6 +95,8 @@ class ClaimApi(OrganisationModelRestApi):
         "move",
         "attach",
         "attachments",
+        "settle",
+        "settlements",
     }
     list_columns = CLAIM_COLUMNS
     show_columns = [*CLAIM_COLUMNS, *DETAIL_COLUMNS]
@@ -117,7 +126,12 @@ class ClaimApi(OrganisationModelRestApi):
         ),
         "prescription_on": lazy_gettext("known_on + 2 years (L114-1)."),
     }
-    openapi_spec_component_schemas = (ClaimCreateSchema, ClaimFieldsSchema, ClaimStatusSchema)
+    openapi_spec_component_schemas = (
+        ClaimCreateSchema,
+        ClaimFieldsSchema,
+        ClaimStatusSchema,
+        SettlementSchema,
+    )
 
     def _session(self) -> Any:
         return self.datamodel.session
@@ -356,6 +370,111 @@ class ClaimApi(OrganisationModelRestApi):
             select(Attachment).where(Attachment.claim_id == claim.id).order_by(Attachment.id.desc())
         )
         return self.response(200, result=[_attachment_dict(row) for row in rows])
+
+    @expose("/<pk>/settlements", methods=["POST"])
+    @protect()
+    @safe
+    def settle(self, pk: str) -> Response:
+        """Record an indemnity, a refund request or a recourse on a claim.
+        ---
+        post:
+          summary: Record a settlement
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: integer}}
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  $ref: '#/components/schemas/SettlementSchema'
+          responses:
+            201:
+              description: The claim's settlements and totals
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/Settlements'
+            404:
+              $ref: '#/components/responses/404'
+            409:
+              description: The claim is closed
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/Message'
+            422:
+              $ref: '#/components/responses/422'
+        """
+        claim = self.scoped_item(pk)
+        if claim is None:
+            return self.response_404()
+        body = json_object()
+        session = self._session()
+        with self.transaction():
+            data = SettlementSchema().load(body)
+            today = agency_today(session, claim.organisation_id)
+            settlements.record_settlement(session, claim, today=today, **data)
+        return self._settlements(claim, 201)
+
+    @expose("/<pk>/settlements", methods=["GET"])
+    @protect()
+    @safe
+    def settlements(self, pk: str) -> Response:
+        """A claim's settlements and their totals.
+        ---
+        get:
+          summary: List a claim's settlements
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: integer}}
+          responses:
+            200:
+              description: The settlements and totals
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/Settlements'
+            404:
+              $ref: '#/components/responses/404'
+        """
+        claim = self.scoped_item(pk)
+        if claim is None:
+            return self.response_404()
+        return self._settlements(claim, 200)
+
+    def _settlements(self, claim: Claim, status: int) -> Response:
+        session = self._session()
+        rows = [
+            {
+                "id": row.id,
+                "kind": row.kind.value,
+                "amount": str(row.amount),
+                "paid_on": row.paid_on.isoformat(),
+                "counterparty": row.counterparty,
+                "collected_by_broker": row.collected_by_broker,
+                "note": row.note,
+            }
+            for row in settlements.settlements_of(session, claim)
+        ]
+        return self.response(status, result=rows, totals=settlements.totals(session, claim))
+
+    def add_apispec_components(self, api_spec: Any) -> None:
+        super().add_apispec_components(api_spec)
+        if "Settlements" not in api_spec.components.schemas:
+            api_spec.components.schema("Settlements", SETTLEMENTS_SCHEMA)
+
+
+SETTLEMENTS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "result": {"type": "array", "items": {"type": "object"}},
+        "totals": {
+            "type": "object",
+            "description": "Per kind, indemnities, and net_cost (indemnities less the "
+            "insurer's recourse), decimal strings",
+            "additionalProperties": {"type": "string"},
+        },
+    },
+}
 
 
 def _attachment_dict(attachment: Attachment) -> dict[str, Any]:

@@ -3,7 +3,14 @@
 from app.models.attachment import Attachment
 from app.models.audit import AuditLog
 from app.models.auth import AuthSession, RefreshToken
-from app.models.claim import Claim, ClaimNature, ClaimStatus, CloseReason
+from app.models.claim import (
+    Claim,
+    ClaimNature,
+    ClaimPayment,
+    ClaimStatus,
+    CloseReason,
+    SettlementKind,
+)
 from app.models.client import Client, ClientKind
 from app.models.commission import (
     CommissionBasis,
@@ -77,6 +84,8 @@ __all__ = [
     "AuditLog",
     "Claim",
     "ClaimNature",
+    "ClaimPayment",
+    "SettlementKind",
     "ClaimStatus",
     "CloseReason",
     "AuthSession",

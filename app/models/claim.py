@@ -144,3 +144,42 @@ class Claim(OrganisationOwned, Timestamped, Model):
 
     def __repr__(self) -> str:
         return self.number
+
+
+class SettlementKind(enum.Enum):
+    indemnity_client = "indemnity_client"  # the insurer indemnifies the client
+    indemnity_third_party = "indemnity_third_party"  # ... or a third party (liability)
+    refund_request = "refund_request"  # the insurer asks money back (paid too much, no cover)
+    insurer_recourse = "insurer_recourse"  # the insurer recovers from the liable third party
+    client_recourse = "client_recourse"  # the client recovers (the excess, from the third party)
+
+
+class ClaimPayment(OrganisationOwned, Timestamped, Model):
+    """A sum paid or claimed on a claim: indemnities, refund requests, recourses."""
+
+    __tablename__ = "claim_payment"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="ck_claim_payment_amount_positive"),
+        Index("ix_claim_payment_claim", "claim_id"),
+        # The loss ratio sums the indemnities of an agency over a period.
+        Index("ix_claim_payment_organisation_paid", "organisation_id", "paid_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("claim.id", ondelete="CASCADE"), nullable=False
+    )
+    kind: Mapped[SettlementKind] = mapped_column(
+        _enum(SettlementKind, "claim_payment_kind"), nullable=False
+    )
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2), nullable=False)
+    paid_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    # Who pays or receives it (the insurer, the client, the third party's insurer).
+    counterparty: Mapped[str | None] = mapped_column(String(200))
+    # The money passed through the broker's account (encaissement confié) or not.
+    collected_by_broker: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=text("false")
+    )
+    note: Mapped[str | None] = mapped_column(Text)
+
+    claim = relationship("Claim")

@@ -76,6 +76,7 @@ def audited_models() -> tuple[type, ...]:
         Attachment,
         Cancellation,
         Claim,
+        ClaimPayment,
         Client,
         CommissionRule,
         Company,
@@ -117,6 +118,7 @@ def audited_models() -> tuple[type, ...]:
         Complaint,
         Attachment,
         TrainingRecord,
+        ClaimPayment,
     )
 
 

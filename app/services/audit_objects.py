@@ -25,6 +25,7 @@ from app.models import (
     Attachment,
     Cancellation,
     Claim,
+    ClaimPayment,
     Client,
     Company,
     Document,
@@ -107,6 +108,12 @@ NAMEABLE: dict[str, Nameable] = {
         Payment, lambda row: _("Payment #%(id)d", id=row.id), lambda: Payment.organisation_id
     ),
     "Claim": Nameable(Claim, lambda row: row.number, lambda: Claim.organisation_id),
+    "ClaimPayment": Nameable(
+        ClaimPayment,
+        lambda row: row.claim.number,
+        lambda: ClaimPayment.organisation_id,
+        options=lambda: (joinedload(ClaimPayment.claim),),
+    ),
     "Attachment": Nameable(
         Attachment, lambda row: row.file_name, lambda: Attachment.organisation_id
     ),

@@ -303,6 +303,7 @@ OBJECT_LABELS: dict[str, Any] = {
     "CommissionStatement": _("Commission statement"),
     "Remittance": _("Remittance"),
     "Attachment": _("Attachment"),
+    "ClaimPayment": _("Claim settlement"),
 }
 
 # Who acts when no user does: the names tasks and commands write as the entry's
