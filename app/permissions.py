@@ -110,3 +110,27 @@ CLAIM = "Claim"  # claims (sinistres): every staff role records and follows them
 COMPLAINT = "Complaint"  # the complaints register (ACPR): every role records and answers
 ATTACHMENT = "Attachment"  # files kept for clients, contracts and claims (every staff role)
 TRAINING = "Training"  # the DDA training log (MANAGER)
+
+# The Comptabilité screens (app/views/premiums.py, payments.py, mandates.py).
+PREMIUM_SCREEN_METHODS: dict[str, str] = {
+    "list": READ,
+    "show": READ,
+    # One notice at a time: MANAGER's, as on the API (PremiumNotice can_write).
+    "cancel_notice": WRITE,
+    "formal_notice": WRITE,
+    # The work list's letters, many contracts at once (can_batch: MANAGER and above).
+    "send_relances": BATCH,
+    "formal_notice_letters": BATCH,
+}
+PAYMENT_SCREEN_METHODS: dict[str, str] = {
+    "list": READ,
+    "show": READ,
+    "record": WRITE,
+    "reject": WRITE,
+}
+# Prélèvements: even its page is MANAGER's (DirectDebit has only can_write).
+DEBIT_SCREEN_METHODS: dict[str, str] = {
+    "debits": WRITE,
+    "start_batch": WRITE,
+    "import_rejections": WRITE,
+}

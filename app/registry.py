@@ -43,9 +43,12 @@ from app.views.download import init_download
 from app.views.imports import ClientImportView, PolicyImportView
 from app.views.links import LinkView, SigningKeyView
 from app.views.lookup import LookupView
+from app.views.mandates import DebitView, MandateView
 from app.views.messages import MessageView
 from app.views.organisations import OrganisationView
+from app.views.payments import PaymentView
 from app.views.portfolio import ClientView, CompanyView, PolicyView
+from app.views.premiums import PremiumNoticeView, UnpaidNoticeView
 from app.views.purge import PurgeView
 from app.views.renewals import RenewalCycleView
 from app.views.reports import ReportView
@@ -120,6 +123,7 @@ def register_all(appbuilder: AppBuilder) -> None:
         icon="fa-upload",
         category=PORTFOLIO,
     )
+    register_accounting(appbuilder)
     appbuilder.add_view(
         DocumentView,
         "Generated documents",
@@ -223,3 +227,41 @@ def register_all(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(OpenApi)
     appbuilder.add_view_no_menu(SwaggerView)
     init_auth(appbuilder)  # token checks, API keys, rate limits: after every API
+
+
+def register_accounting(appbuilder: AppBuilder) -> None:
+    """The Comptabilité menu: notices, the unpaid work list, payments, SEPA."""
+    appbuilder.add_view(
+        PremiumNoticeView,
+        "Premium notices",
+        label=_("Premium notices"),
+        icon="fa-file-o",
+        category=ACCOUNTING,
+        category_label=_("Accounting"),
+        category_icon="fa-calculator",
+    )
+    appbuilder.add_view(
+        UnpaidNoticeView,
+        "Unpaid premiums",
+        label=_("Arrears"),
+        icon="fa-exclamation-triangle",
+        category=ACCOUNTING,
+    )
+    appbuilder.add_view(
+        PaymentView, "Payments", label=_("Payments"), icon="fa-money", category=ACCOUNTING
+    )
+    appbuilder.add_view(
+        MandateView,
+        "SEPA mandates",
+        label=_("SEPA mandates"),
+        icon="fa-bank",
+        category=ACCOUNTING,
+    )
+    # Named after its resource, so DirectDebit's grants (MANAGER) cover the menu entry too.
+    appbuilder.add_view(
+        DebitView,
+        permissions.DIRECT_DEBIT,
+        label=_("Direct debits"),
+        icon="fa-exchange",
+        category=ACCOUNTING,
+    )

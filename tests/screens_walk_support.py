@@ -168,11 +168,16 @@ def sparse_rows(app: Flask, organisation_id: int) -> Sparse:
         JobKind,
         JobStatus,
         LineOfBusiness,
+        Mandate,
         Message,
         MessageStatus,
+        NoticeKind,
         OutputFormat,
+        Payment,
+        PaymentMethod,
         Policy,
         PolicyStatus,
+        PremiumNotice,
         Template,
     )
     from tests.documents_support import create_template
@@ -227,6 +232,36 @@ def sparse_rows(app: Flask, organisation_id: int) -> Sparse:
                 attempts=0,
             )
         )
+        # A one-off premium notice and a payment with nothing optional filled in.
+        notice = PremiumNotice(
+            organisation_id=organisation_id,
+            policy_id=policy.id,
+            number="SOB-2026-001/C-01",
+            kind=NoticeKind.one_off,
+            period_start=dt.date(2026, 1, 1),
+            period_end=dt.date(2027, 1, 1),
+            due_on=dt.date(2026, 1, 1),
+            pay_by=dt.date(2026, 1, 11),
+            amount_before_tax=Decimal("250.00"),
+            taxes=Decimal("50.00"),
+            fees=Decimal("0.00"),
+            total=Decimal("300.00"),
+        )
+        payment = Payment(
+            organisation_id=organisation_id,
+            amount=Decimal("10.00"),
+            received_on=dt.date(2026, 1, 5),
+            method=PaymentMethod.cash,
+        )
+        mandate = Mandate(
+            organisation_id=organisation_id,
+            client_id=person.id,
+            reference="SOB-MANDAT-1",
+            iban="FR7630006000011234567890189",
+            debtor_name="Léa Sansdétail",
+            signed_on=dt.date(2026, 1, 2),
+        )
+        db.session.add_all([notice, payment, mandate])
         db.session.commit()
         return Sparse(organisation_id, person.id, insurer.id, policy.id, document.id, job.id)
 

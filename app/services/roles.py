@@ -36,12 +36,21 @@ DOCUMENT_MENUS = {
     "Templates": ALL,
     "Outbox": ALL,
 }
+# The Comptabilité menu (app/registry.py): every staff role reads notices and payments.
+ACCOUNTING_MENUS = {
+    "Comptabilité": ALL,
+    "Premium notices": ALL,
+    "Unpaid premiums": ALL,
+    "Payments": ALL,
+    "SEPA mandates": ALL,
+}
 
 # Resources carry can_read / can_write (app/permissions.py); menus carry menu_access.
 _USER_GRANTS: dict[str, str | set[str]] = {
     **SELF_SERVICE,
     **PORTFOLIO_MENUS,
     **DOCUMENT_MENUS,
+    **ACCOUNTING_MENUS,
     permissions.POLICY: ALL,
     permissions.CLIENT: ALL,
     # Staff work their renewals one by one, as they edit policies; batches are MANAGER's.

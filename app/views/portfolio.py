@@ -61,6 +61,7 @@ from app.views.labels import (
     percent_change,
     yes_no,
 )
+from app.views.premiums import PolicyAccountBlock
 from app.views.status_changes import change_status
 
 RECORD_DATES = ["created_at", "updated_at"]
@@ -121,7 +122,7 @@ def _has_policies(session: Any, column: Any, row_id: int) -> bool:
     return bool(session.execute(select(exists().where(column == row_id))).scalar())
 
 
-class PolicyView(ExportMixin, OrganisationModelView):
+class PolicyView(PolicyAccountBlock, ExportMixin, OrganisationModelView):
     # The history button, and "Generate a document" (app/views/generation.py).
     show_template = "documents/policy_show.html"
     # The page's terms, cancellation grounds and renewals (renewals/_policy_life.html).
@@ -437,7 +438,8 @@ class PolicyView(ExportMixin, OrganisationModelView):
 
 
 class ClientView(ExportMixin, OrganisationModelView):
-    show_template = "screens/show_with_history.html"
+    # The history button, and "Record a payment" (app/views/payments.py).
+    show_template = "premiums/client_show.html"
     extra_args = {"history_subject": "client"}
     class_permission_name = permissions.CLIENT
     method_permission_name = permissions.SCREEN_METHODS

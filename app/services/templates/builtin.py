@@ -119,6 +119,14 @@ BUILTINS: tuple[Builtin, ...] = (
         "laquelle l'assureur peut résilier (10 jours plus tard) ; L132-20 pour la vie.",
     ),
     Builtin(
+        "lettre_relance",
+        "Lettre de relance",
+        TemplateKind.notice,
+        OutputFormat.pdf,
+        "Relance d'une cotisation impayée : la somme restant due et ses quittances, et la date "
+        "à partir de laquelle une mise en demeure (L113-3) pourra être envoyée.",
+    ),
+    Builtin(
         "document_entree_relation",
         "Document d'entrée en relation (DER)",
         TemplateKind.other,
