@@ -56,6 +56,7 @@ BUSINESS_TABLES = [
     "commission_rule",
     "attachment",
     "claim_payment",
+    "claim_document",
     "claim",
     "allocation",
     "payment",

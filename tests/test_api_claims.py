@@ -216,3 +216,25 @@ def test_settlements_add_up_per_claim_and_a_closed_claim_takes_none(app, http, a
             select(func.count(AuditLog.id)).where(AuditLog.object_type == "ClaimPayment")
         )
     assert entries == 4
+
+
+def test_a_water_damage_asks_its_documents_and_counts_the_missing(http, agency):
+    created = record(http, agency, occurred_on=(agency["today"] - dt.timedelta(days=2)).isoformat())
+    url = f"{CLAIMS}{created.json['id']}/documents"
+    headers = agency["user"]
+    listed = http.get(url, headers=headers)
+    assert listed.status_code == 200
+    assert listed.json["missing"] == len(listed.json["result"]) == 4
+    assert {row["requested_on"] for row in listed.json["result"]} == {agency["today"].isoformat()}
+    added = http.post(url, json={"label": "Facture du plombier"}, headers=headers)
+    assert added.status_code == 201 and added.json["missing"] == 5
+    assert http.post(url, json={"label": "Facture du plombier"}, headers=headers).status_code == 409
+    first = listed.json["result"][0]["id"]
+    received = http.post(f"{url}/{first}/received", json={}, headers=headers)
+    assert received.status_code == 200, received.json
+    assert received.json["missing"] == 4
+    future = (agency["today"] + dt.timedelta(days=1)).isoformat()
+    assert (
+        http.post(f"{url}/{first}/received", json={"received_on": future}, headers=headers)
+    ).status_code == 422
+    assert http.post(f"{url}/999999/received", json={}, headers=headers).status_code == 404

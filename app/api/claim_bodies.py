@@ -77,3 +77,13 @@ class SettlementSchema(Schema):
         metadata={"description": "The money passed through the broker (default false)"}
     )
     note = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+class DocumentAskSchema(Schema):
+    label = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class DocumentReceivedSchema(Schema):
+    received_on = fields.Date(
+        allow_none=True, metadata={"description": "Default: today; not in the future"}
+    )

@@ -21,16 +21,18 @@ from werkzeug.wrappers import Response
 
 from app import permissions
 from app.api.attachments import ATTACHMENT_COLUMNS, upload_to
-from app.api.base import OrganisationModelRestApi
+from app.api.base import OrganisationModelRestApi, parse_pk
 from app.api.claim_bodies import (
     ClaimCreateSchema,
     ClaimFieldsSchema,
     ClaimStatusSchema,
+    DocumentAskSchema,
+    DocumentReceivedSchema,
     SettlementSchema,
 )
 from app.api.doors import json_object, safe
 from app.models import Attachment, Claim
-from app.services.claims import lifecycle, settlements
+from app.services.claims import documents, lifecycle, settlements
 from app.services.premiums.notices import scoped_policy
 from app.services.renewals.contracts import agency_today
 from app.services.scope import visible_organisation_id
@@ -81,6 +83,9 @@ class ClaimApi(OrganisationModelRestApi):
         "attachments": permissions.READ,
         "settle": permissions.WRITE,
         "settlements": permissions.READ,
+        "documents": permissions.READ,
+        "ask_document": permissions.WRITE,
+        "receive_document": permissions.WRITE,
     }
     resource_name = "claim"
     openapi_spec_tag = "Claims"
@@ -97,6 +102,9 @@ class ClaimApi(OrganisationModelRestApi):
         "attachments",
         "settle",
         "settlements",
+        "documents",
+        "ask_document",
+        "receive_document",
     }
     list_columns = CLAIM_COLUMNS
     show_columns = [*CLAIM_COLUMNS, *DETAIL_COLUMNS]
@@ -131,6 +139,8 @@ class ClaimApi(OrganisationModelRestApi):
         ClaimFieldsSchema,
         ClaimStatusSchema,
         SettlementSchema,
+        DocumentAskSchema,
+        DocumentReceivedSchema,
     )
 
     def _session(self) -> Any:
@@ -457,10 +467,142 @@ class ClaimApi(OrganisationModelRestApi):
         ]
         return self.response(status, result=rows, totals=settlements.totals(session, claim))
 
+    @expose("/<pk>/documents", methods=["GET"])
+    @protect()
+    @safe
+    def documents(self, pk: str) -> Response:
+        """The documents the insurer needs: asked on, received on, and how many are missing.
+        ---
+        get:
+          summary: A claim's expected documents
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: integer}}
+          responses:
+            200:
+              description: The checklist
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/ClaimDocuments'
+            404:
+              $ref: '#/components/responses/404'
+        """
+        claim = self.scoped_item(pk)
+        if claim is None:
+            return self.response_404()
+        return self._documents(claim, 200)
+
+    @expose("/<pk>/documents", methods=["POST"])
+    @protect()
+    @safe
+    def ask_document(self, pk: str) -> Response:
+        """Add a document to the checklist, asked for today.
+        ---
+        post:
+          summary: Ask for a document
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: integer}}
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  $ref: '#/components/schemas/DocumentAskSchema'
+          responses:
+            201:
+              description: The checklist
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/ClaimDocuments'
+            404:
+              $ref: '#/components/responses/404'
+            409:
+              description: The claim is closed, or the document is already listed
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/Message'
+            422:
+              $ref: '#/components/responses/422'
+        """
+        claim = self.scoped_item(pk)
+        if claim is None:
+            return self.response_404()
+        body = json_object()
+        session = self._session()
+        with self.transaction():
+            data = DocumentAskSchema().load(body)
+            today = agency_today(session, claim.organisation_id)
+            documents.ask(session, claim, data["label"], today)
+        return self._documents(claim, 201)
+
+    @expose("/<pk>/documents/<item_pk>/received", methods=["POST"])
+    @protect()
+    @safe
+    def receive_document(self, pk: str, item_pk: str) -> Response:
+        """Mark a document of the checklist received.
+        ---
+        post:
+          summary: A document received
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: integer}}
+          - {in: path, name: item_pk, required: true, schema: {type: integer}}
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  $ref: '#/components/schemas/DocumentReceivedSchema'
+          responses:
+            200:
+              description: The checklist
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/ClaimDocuments'
+            404:
+              $ref: '#/components/responses/404'
+            409:
+              description: The claim is closed
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/Message'
+            422:
+              $ref: '#/components/responses/422'
+        """
+        claim = self.scoped_item(pk)
+        item_id = parse_pk(item_pk)
+        if claim is None or item_id is None:
+            return self.response_404()
+        body = json_object()
+        session = self._session()
+        with self.transaction():
+            data = DocumentReceivedSchema().load(body)
+            today = agency_today(session, claim.organisation_id)
+            documents.receive(session, claim, item_id, data.get("received_on") or today, today)
+        return self._documents(claim, 200)
+
+    def _documents(self, claim: Claim, status: int) -> Response:
+        rows = [
+            {
+                "id": item.id,
+                "label": item.label,
+                "requested_on": item.requested_on.isoformat() if item.requested_on else None,
+                "received_on": item.received_on.isoformat() if item.received_on else None,
+            }
+            for item in documents.checklist(self._session(), claim)
+        ]
+        missing = sum(1 for row in rows if row["received_on"] is None)
+        return self.response(status, result=rows, missing=missing)
+
     def add_apispec_components(self, api_spec: Any) -> None:
         super().add_apispec_components(api_spec)
         if "Settlements" not in api_spec.components.schemas:
             api_spec.components.schema("Settlements", SETTLEMENTS_SCHEMA)
+        if "ClaimDocuments" not in api_spec.components.schemas:
+            api_spec.components.schema("ClaimDocuments", DOCUMENTS_SCHEMA)
 
 
 SETTLEMENTS_SCHEMA: dict[str, Any] = {
@@ -473,6 +615,14 @@ SETTLEMENTS_SCHEMA: dict[str, Any] = {
             "insurer's recourse), decimal strings",
             "additionalProperties": {"type": "string"},
         },
+    },
+}
+
+DOCUMENTS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "result": {"type": "array", "items": {"type": "object"}},
+        "missing": {"type": "integer", "description": "Documents not received yet"},
     },
 }
 

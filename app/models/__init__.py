@@ -5,6 +5,7 @@ from app.models.audit import AuditLog
 from app.models.auth import AuthSession, RefreshToken
 from app.models.claim import (
     Claim,
+    ClaimDocument,
     ClaimNature,
     ClaimPayment,
     ClaimStatus,
@@ -83,6 +84,7 @@ __all__ = [
     "Attachment",
     "AuditLog",
     "Claim",
+    "ClaimDocument",
     "ClaimNature",
     "ClaimPayment",
     "SettlementKind",

@@ -183,3 +183,23 @@ class ClaimPayment(OrganisationOwned, Timestamped, Model):
     note: Mapped[str | None] = mapped_column(Text)
 
     claim = relationship("Claim")
+
+
+class ClaimDocument(OrganisationOwned, Timestamped, Model):
+    """One document the insurer needs for a claim: asked for on a day, received on another."""
+
+    __tablename__ = "claim_document"
+    __table_args__ = (
+        UniqueConstraint("claim_id", "label", name="uq_claim_document_claim_label"),
+        Index("ix_claim_document_claim", "claim_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("claim.id", ondelete="CASCADE"), nullable=False
+    )
+    label: Mapped[str] = mapped_column(String(200), nullable=False)
+    requested_on: Mapped[dt.date | None] = mapped_column(Date)
+    received_on: Mapped[dt.date | None] = mapped_column(Date)
+
+    claim = relationship("Claim")

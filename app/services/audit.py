@@ -76,6 +76,7 @@ def audited_models() -> tuple[type, ...]:
         Attachment,
         Cancellation,
         Claim,
+        ClaimDocument,
         ClaimPayment,
         Client,
         CommissionRule,
@@ -119,6 +120,7 @@ def audited_models() -> tuple[type, ...]:
         Attachment,
         TrainingRecord,
         ClaimPayment,
+        ClaimDocument,
     )
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from app.models import Claim, ClaimNature, ClaimStatus, CloseReason, Policy
 from app.models.claim import LIABILITY_SHARES
 from app.models.policy import MAX_PREMIUM
-from app.services.claims import rules
+from app.services.claims import documents, rules
 from app.services.errors import ConflictError, InvalidRequestError
 from app.services.renewals.terms import term_on
 from app.services.vocabulary import enum_label
@@ -102,6 +102,7 @@ def record_claim(session: Session, policy: Policy, *, today: dt.date, **fields: 
     _apply(claim, values, today)
     claim.number = _next_number(session, policy.organisation_id, today.year)
     session.add(claim)
+    session.add_all(documents.ask_defaults(claim, today))
     return claim
 
 
