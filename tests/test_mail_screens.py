@@ -227,3 +227,28 @@ def test_the_echeances_list_e_mails_the_avis_of_the_chosen_contracts(http, app, 
         assert message.to_addresses == "camille@example.com"
         assert message.status is MessageStatus.sent, message.error
         assert message.attachments[0]["file_name"].endswith(".pdf")
+
+
+def test_a_contract_s_history_shows_the_e_mails_sent_about_it(http, app, agency, login):
+    with app.app_context():
+        mail.queue_messages(
+            db.session,
+            agency["organisation"],
+            [
+                mail.Draft(
+                    to=["jeanne@example.com"],
+                    subject="Votre attestation",
+                    body_text="Bonjour",
+                    policy_id=agency["policy"],
+                    client_id=agency["client"],
+                )
+            ],
+            created_by_id=None,
+        )
+    login(agency["user"])
+
+    page = http.get(f"/history/policy/{agency['policy']}").get_data(as_text=True)
+    client_page = http.get(f"/history/client/{agency['client']}").get_data(as_text=True)
+
+    assert "E-mail envoyé" in page and "Votre attestation" in page
+    assert "E-mail écrit" in client_page

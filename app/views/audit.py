@@ -12,12 +12,12 @@ from flask import abort
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_babel import lazy_gettext as _
-from sqlalchemy import select
+from sqlalchemy import String, and_, cast, or_, select
 from wtforms import SelectField
 
 from app import permissions
 from app.extensions import db
-from app.models import AuditLog, Client, Policy
+from app.models import AuditLog, Client, Message, Policy
 from app.models.audit import AUDIT_FIELDS
 from app.services.scope import ORGANISATION_BASE_FILTERS, visible_organisation_id
 from app.services.vocabulary import ACTION_LABELS, OBJECT_LABELS, action_label, object_label
@@ -126,9 +126,17 @@ class HistoryView(BaseView):
         if model is None:
             abort(404)
         item = _visible_item(model, pk)
+        # The record's own changes, and the e-mails sent about it (app/services/mail).
+        about = Message.policy_id if model is Policy else Message.client_id
+        messages = select(cast(Message.id, String)).where(about == pk)
         query = (
             select(AuditLog)
-            .where(AuditLog.object_type == model.__name__, AuditLog.object_id == str(pk))
+            .where(
+                or_(
+                    and_(AuditLog.object_type == model.__name__, AuditLog.object_id == str(pk)),
+                    and_(AuditLog.object_type == "Message", AuditLog.object_id.in_(messages)),
+                )
+            )
             .order_by(AuditLog.id.desc())
             .limit(500)
         )

@@ -131,7 +131,7 @@ def queue_messages(
     for message in messages:
         audit.record(
             session,
-            f"message.{status.value}",
+            "message.awaiting_approval" if approval else "message.queued",
             "Message",
             message.id,
             _audited(message),
