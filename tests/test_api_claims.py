@@ -238,3 +238,35 @@ def test_a_water_damage_asks_its_documents_and_counts_the_missing(http, agency):
         http.post(f"{url}/{first}/received", json={"received_on": future}, headers=headers)
     ).status_code == 422
     assert http.post(f"{url}/999999/received", json={}, headers=headers).status_code == 404
+
+
+def test_the_loss_ratio_moves_with_an_indemnity(app, http, agency, make_user, auth_headers):
+    manager = make_user("MANAGER", agency["org"])
+    today = agency["today"]
+    issued = http.post(
+        "/api/v1/premium_notice/issue",
+        json={"until": (today + dt.timedelta(days=200)).isoformat(), "policy_id": agency["policy"]},
+        headers=auth_headers(manager),
+    )
+    assert issued.status_code == 200, issued.json
+    query = {"start": (today - dt.timedelta(days=400)).isoformat(), "end": today.isoformat()}
+    before = http.get(f"{CLAIMS}loss-ratio", query_string=query, headers=agency["user"])
+    assert before.status_code == 200, before.json
+    premiums = before.json["total"]["premiums"]
+    assert before.json["total"]["paid"] == "0.00" and premiums != "0.00"
+    assert before.json["total"]["ratio_percent"] == "0.0"
+    created = record(http, agency, occurred_on=(today - dt.timedelta(days=5)).isoformat())
+    http.post(
+        f"{CLAIMS}{created.json['id']}/settlements",
+        json={"kind": "indemnity_client", "amount": premiums, "paid_on": today.isoformat()},
+        headers=agency["user"],
+    )
+    after = http.get(f"{CLAIMS}loss-ratio", query_string=query, headers=agency["user"])
+    assert after.json["total"]["ratio_percent"] == "100.0"
+    assert [row["key"] for row in after.json["by_line"]] == ["auto"]
+    assert after.json["by_insurer"][0]["name"] == "Assureur POL-C"
+    # Another agency sees none of it.
+    other = auth_headers(make_user("USER"))
+    assert http.get(f"{CLAIMS}loss-ratio", query_string=query, headers=other).json["by_line"] == []
+    bad = http.get(f"{CLAIMS}loss-ratio", query_string={"start": "x"}, headers=agency["user"])
+    assert bad.status_code == 400

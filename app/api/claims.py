@@ -10,10 +10,13 @@ prescription. Another agency's id answers 404, like an unknown one.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from flask import request
 from flask_appbuilder.api import expose, protect
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +36,8 @@ from app.api.claim_bodies import (
 from app.api.doors import json_object, safe
 from app.models import Attachment, Claim
 from app.services.claims import documents, lifecycle, settlements
+from app.services.claims.loss_ratio import loss_ratio
+from app.services.errors import MalformedRequestError
 from app.services.premiums.notices import scoped_policy
 from app.services.renewals.contracts import agency_today
 from app.services.scope import visible_organisation_id
@@ -84,6 +89,7 @@ class ClaimApi(OrganisationModelRestApi):
         "settle": permissions.WRITE,
         "settlements": permissions.READ,
         "documents": permissions.READ,
+        "loss_ratio": permissions.READ,
         "ask_document": permissions.WRITE,
         "receive_document": permissions.WRITE,
     }
@@ -103,6 +109,7 @@ class ClaimApi(OrganisationModelRestApi):
         "settle",
         "settlements",
         "documents",
+        "loss_ratio",
         "ask_document",
         "receive_document",
     }
@@ -584,6 +591,36 @@ class ClaimApi(OrganisationModelRestApi):
             documents.receive(session, claim, item_id, data.get("received_on") or today, today)
         return self._documents(claim, 200)
 
+    @expose("/loss-ratio", methods=["GET"])
+    @protect()
+    @safe
+    def loss_ratio(self) -> Response:
+        """Indemnities paid over premiums issued, per insurer and per line, over a period.
+        ---
+        get:
+          summary: The loss ratio
+          parameters:
+          - {in: query, name: start, required: true, schema: {type: string, format: date}}
+          - {in: query, name: end, required: true, schema: {type: string, format: date}}
+          responses:
+            200:
+              description: by_insurer, by_line and total rows (paid, premiums, ratio_percent)
+              content:
+                application/json:
+                  schema: {type: object}
+            400:
+              $ref: '#/components/responses/400'
+        """
+        try:
+            start = dt.date.fromisoformat(request.args.get("start", ""))
+            end = dt.date.fromisoformat(request.args.get("end", ""))
+        except ValueError:
+            raise MalformedRequestError(_("Give start and end as dates (YYYY-MM-DD).")) from None
+        if end < start or (end - start).days > MAX_RATIO_DAYS:
+            raise MalformedRequestError(_("The period runs forward, five years at most."))
+        result = loss_ratio(self._session(), visible_organisation_id(), start, end)
+        return self.response(200, **result)
+
     def _documents(self, claim: Claim, status: int) -> Response:
         rows = [
             {
@@ -618,6 +655,7 @@ SETTLEMENTS_SCHEMA: dict[str, Any] = {
     },
 }
 
+MAX_RATIO_DAYS = 5 * 366
 DOCUMENTS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
