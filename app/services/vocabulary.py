@@ -360,6 +360,7 @@ OBJECT_LABELS: dict[str, Any] = {
     "Remittance": _("Remittance"),
     "Attachment": _("Attachment"),
     "ClaimPayment": _("Claim settlement"),
+    "ClaimDocument": _("Claim document"),
 }
 
 # Who acts when no user does: the names tasks and commands write as the entry's
