@@ -324,6 +324,13 @@ ACTION_LABELS: dict[str, Any] = {
     "premium_stages_moved": _("Unpaid premium stages updated"),
     "premium_notice.formal_notice": _("Formal notice recorded"),
     "premium_notice.cancelled": _("Premium notice cancelled"),
+    "premium_notice.issued": _("Premium notice issued"),
+    "commission_statement_reconciled": _("Commission statement reconciled"),
+    "commission_line_matched": _("Statement line matched by hand"),
+    "commission_line_unmatched": _("Statement line unmatched by hand"),
+    "remittance.drafted": _("Remittance bordereau drafted"),
+    "remittance.issued": _("Remittance bordereau issued"),
+    "remittance.paid": _("Remittance bordereau paid"),
 }
 
 # The object types audit entries name (model class names, "User" for AppUser).
@@ -361,6 +368,8 @@ OBJECT_LABELS: dict[str, Any] = {
     "Attachment": _("Attachment"),
     "ClaimPayment": _("Claim settlement"),
     "ClaimDocument": _("Claim document"),
+    "Complaint": _("Complaint"),
+    "TrainingRecord": _("Training record"),
 }
 
 # Who acts when no user does: the names tasks and commands write as the entry's
