@@ -356,4 +356,5 @@ def test_the_bulk_confirmations_hold_no_straight_quote(app, http, agencies, logi
         if "execute_multiple(" in line:
             quoted = line.split("execute_multiple(", 1)[1]
             assert quoted.count("'") == 4, line  # two arguments, each in its own quotes
-    assert page.count("execute_multiple(") == 2
+    assert "Envoyer par e-mail l’avis d’échéance des contrats sélectionnés" in page
+    assert page.count("execute_multiple(") == 3  # avis, renew, avis by e-mail
