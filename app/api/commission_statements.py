@@ -379,6 +379,8 @@ class CommissionStatementApi(CustomApi):
               $ref: '#/components/responses/404'
             409:
               description: The line is not matched.
+            422:
+              $ref: '#/components/responses/422'
         """
         with transaction(db.session):
             line = statements.unmatch(db.session, _statement(pk), _pk(line_id))
@@ -464,7 +466,9 @@ def _own_organisation() -> int:
 
 
 def _pk(raw: str) -> int:
-    parsed = parse_pk(raw)
+    # The tables' ids are 32-bit integers: a larger number names no row (PostgreSQL would
+    # refuse to compare it).
+    parsed = parse_pk(raw, 2**31 - 1)
     if parsed is None:
         raise NotFoundError(_("Not found."))
     return parsed

@@ -159,8 +159,12 @@ def _field_for_column(column: Column, field: fields.Field, *, loads: bool) -> fi
     if loads and isinstance(field, fields.String) and isinstance(column.type, String):
         length = column.type.length or TEXT_MAX_LENGTH
         return fields.String(validate=validate.Length(max=length), **common)
-    if loads and optional and field.required:
+    relax = loads and optional and field.required
+    # A nullable column FAB maps itself (an enum, a date) may hold null: the spec says so.
+    nullable = bool(column.nullable) and not field.allow_none
+    if relax or nullable:
         relaxed = copy.copy(field)
-        relaxed.required = False
+        relaxed.required = field.required and not relax
+        relaxed.allow_none = field.allow_none or nullable
         return relaxed
     return None
