@@ -13,15 +13,20 @@ from sqlalchemy import delete, func, select
 
 from app.extensions import db
 from app.models import (
+    Allocation,
     AppUser,
     Client,
     ClientKind,
     CommissionRule,
     Company,
+    ExpectedCommission,
     LineOfBusiness,
+    Mandate,
     Organisation,
+    Payment,
     Policy,
     PolicyStatus,
+    PremiumNotice,
     Task,
     TaskCategory,
     TaskRule,
@@ -222,14 +227,19 @@ def test_demo_portfolio_is_the_same_on_every_load(app):
     with app.app_context():
         demo.load_demo_data(db.session, today=today)
         first = fingerprint()
-        # The demo agency's task rules and categories (and their tasks), and its
-        # commission rules, go first.
+        # The demo agency's task rules and categories (and their tasks), its commissions,
+        # payments, notices and mandate go first.
         for model in (
             Task,
             TaskRule,
             TaskCategory,
+            ExpectedCommission,
             CommissionRule,
+            Allocation,
+            Payment,
+            PremiumNotice,
             Policy,
+            Mandate,
             Client,
             Company,
             Organisation,

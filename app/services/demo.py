@@ -32,14 +32,19 @@ from app.models import (
     ClientKind,
     Company,
     LineOfBusiness,
+    Mandate,
     NoticeChannel,
     Organisation,
     PaymentFrequency,
+    PaymentMethod,
     Policy,
     PolicyStatus,
+    PremiumNotice,
     RenewalCycle,
 )
 from app.services.commissions.demo import add_demo_rules
+from app.services.premiums.issuing import issue_due
+from app.services.premiums.payments import record_payment
 from app.services.renewals.contracts import facts_for
 from app.services.renewals.cycles import open_due_cycles, propose, record_notice
 from app.services.renewals.rules import chatel_window
@@ -84,6 +89,13 @@ ACTIVE_LATER = 116
 AVIS_IN_TIME = 3
 AVIS_LATE = 1
 PROPOSED_INCREASE = Decimal("1.04")  # the insurers' proposed premiums, for a few cycles
+# The agency as SEPA creditor and one client's account (test identifiers, valid checksums).
+DEMO_CREDITOR_IDENTIFIER = "FR72ZZZ123456"
+DEMO_CREDITOR_IBAN = "FR7630006000011234567890189"
+DEMO_CREDITOR_BIC = "AGRIFRPP"
+DEMO_DEBTOR_IBAN = (
+    "FR7610107001011234567890129"  # the insurers' proposed premiums, for a few cycles
+)
 POLICY_COUNT = (
     RENEWED
     + 2 * REPLACED
@@ -238,9 +250,53 @@ def load_demo_data(session: Session, today: dt.date | None = None) -> DemoSummar
     load_builtin_templates(session)
     install_defaults(session, organisation.id)
     session.commit()
-    # The first morning's run at once, so "Mes tâches" lists the renewals to review.
+    # The first morning's runs at once: the premium notices falling due are issued, and
+    # "Mes tâches" lists the renewals to review.
+    issue_due(session, organisation_id=organisation.id, today=today)
+    _direct_debit_and_payment(session, organisation, today)
+    session.commit()
     apply_rules(session, organisation_id=organisation.id, today=today)
     return DemoSummary(organisation.id, len(companies), len(clients), policies)
+
+
+def _direct_debit_and_payment(session: Session, organisation: Organisation, today: dt.date) -> None:
+    """The agency debits one client's contracts under a SEPA mandate (so a month's debits
+    can be tried), and another client has paid one notice by transfer."""
+    organisation.sepa_creditor_identifier = DEMO_CREDITOR_IDENTIFIER
+    organisation.sepa_creditor_iban = DEMO_CREDITOR_IBAN
+    organisation.sepa_creditor_bic = DEMO_CREDITOR_BIC
+    notices = session.scalars(
+        select(PremiumNotice)
+        .where(PremiumNotice.organisation_id == organisation.id)
+        .order_by(PremiumNotice.due_on, PremiumNotice.id)
+    ).all()
+    if len(notices) < 2:
+        return
+    debited = notices[-1].policy
+    mandate = Mandate(
+        organisation_id=organisation.id,
+        client_id=debited.client_id,
+        reference=f"{POLICY_PREFIX}-MANDAT-0001",
+        iban=DEMO_DEBTOR_IBAN,
+        debtor_name=debited.client.display_name[:70],
+        signed_on=debited.effective_date,
+    )
+    session.add(mandate)
+    session.flush()
+    for policy in debited.client.policies:
+        policy.mandate_id = mandate.id
+    paid = notices[0]
+    record_payment(
+        session,
+        organisation.id,
+        amount=paid.balance,
+        received_on=min(today, paid.due_on),
+        method=PaymentMethod.transfer,
+        reference="VIR DEMO 0001",
+        client_id=paid.policy.client_id,
+        today=today,
+        allocations=[(paid.id, paid.balance)],
+    )
 
 
 def _clients(rng: random.Random, organisation_id: int, today: dt.date) -> list[Client]:
