@@ -22,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
+from app.services.roles import ROLE_NAMES
 from app.services.vocabulary import ACTION_LABELS, ENUM_LABELS, SYSTEM_ACTORS
 from tests.dates_support import ISO_DATE, MICROSECONDS, UTC_OFFSET
 from tests.screens_walk_support import LABEL_ATTRIBUTES, MAX_PAGES, SKIPPED, shape
@@ -62,7 +63,7 @@ TRIES = 3
 RAW_CODES = frozenset(
     [*ACTION_LABELS, *SYSTEM_ACTORS]
     + [member.value for labels in ENUM_LABELS.values() for member in labels]
-)
+) - set(ROLE_NAMES)  # a task's team is a role: the role names are the roles' own, shown as such
 # Codes no sentence contains: "document.download", "new_version", "login_failed".
 DOTTED_CODES = re.compile(
     r"(?<![\w.@/-])("

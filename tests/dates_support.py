@@ -83,6 +83,7 @@ def build_world(app: Flask, organisation_id: int, portfolio: Any) -> World:
         from app.services.links.keys import signing_key
 
         signing_key(session)  # the key signed links need (listed on /signing-keys/)
+        _money_rows(session, organisation_id, ids)
         worker = audit.Actor(None, "worker", organisation_id)
         audit.record(session, "document.ready", "Document", document_id, {"size": 10}, actor=worker)
         session.commit()
@@ -99,6 +100,70 @@ def build_world(app: Flask, organisation_id: int, portfolio: Any) -> World:
         )
     stamp_everything(app)
     return world
+
+
+def _money_rows(session: Any, organisation_id: int, ids: dict[str, int]) -> None:
+    """A premium notice, a payment allocated to it, a SEPA mandate and an e-mail, so that
+    the Comptabilité screens and the Boîte d'envoi have rows to show."""
+    from decimal import Decimal
+
+    from app.models import (
+        Allocation,
+        Mandate,
+        Message,
+        MessageStatus,
+        NoticeKind,
+        Payment,
+        PaymentMethod,
+        PremiumNotice,
+    )
+
+    notice = PremiumNotice(
+        organisation_id=organisation_id,
+        policy_id=ids["policy"],
+        number="POL-7/C-01",
+        kind=NoticeKind.one_off,
+        period_start=dt.date(2026, 1, 1),
+        period_end=dt.date(2027, 1, 1),
+        due_on=dt.date(2026, 1, 1),
+        pay_by=dt.date(2026, 1, 11),
+        amount_before_tax=Decimal("250.00"),
+        taxes=Decimal("50.00"),
+        fees=Decimal("0.00"),
+        total=Decimal("300.00"),
+        paid_amount=Decimal("100.00"),
+    )
+    payment = Payment(
+        organisation_id=organisation_id,
+        client_id=ids["client"],
+        amount=Decimal("100.00"),
+        received_on=dt.date(2026, 1, 5),
+        method=PaymentMethod.cheque,
+        allocated_amount=Decimal("100.00"),
+    )
+    payment.allocations.append(
+        Allocation(organisation_id=organisation_id, premium_notice=notice, amount=Decimal("100"))
+    )
+    mandate = Mandate(
+        organisation_id=organisation_id,
+        client_id=ids["client"],
+        reference="MANDAT-7",
+        iban="FR7630006000011234567890189",
+        debtor_name="Client Sept",
+        signed_on=dt.date(2026, 1, 2),
+    )
+    message = Message(
+        organisation_id=organisation_id,
+        status=MessageStatus.awaiting_approval,
+        message_id=f"<dates.{organisation_id}@example.com>",
+        from_address="Cabinet <cabinet@example.com>",
+        to_addresses="client@example.com",
+        subject="Votre avis d'échéance",
+        body_text="Bonjour",
+        policy_id=ids["policy"],
+        attempts=0,
+    )
+    session.add_all([notice, payment, mandate, message])
 
 
 def stamp_everything(app: Flask) -> None:

@@ -117,6 +117,16 @@ def request_document(page: Page) -> None:
     save(page)
 
 
+def send_email(page: Page) -> None:
+    """An e-mail about a contract, so that the Boîte d'envoi has a message to show."""
+    page.goto("policyview/list/")
+    page.locator("table tbody a[href*='/policyview/show/']").first.click()
+    page.locator("#send-email").click()
+    page.locator("#to").fill("client@example.com")
+    page.locator(".compose-form [type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/outbox/show/\d+"))
+
+
 def watch(page: Page, problems: list[str]) -> None:
     """Script errors, console errors (CSP violations among them) and failed resources."""
     page.on("pageerror", lambda error: problems.append(f"{page.url}: script error: {error}"))
@@ -175,6 +185,7 @@ def walk_locale(browser: Browser, tour: Tour, locale: str) -> tuple[list[Walker]
             log_in(page, tour.manager, MANAGER_PASSWORD)
             request_document(page)
             add_template(page)
+            send_email(page)
         else:
             log_in(page, tour.manager, MANAGER_PASSWORD)
         check_favicon(page)

@@ -208,7 +208,7 @@ def test_export_queries_do_not_grow_with_rows(app, http, login, make_user, fmt):
     assert len(rows) == 44
 
 
-def test_rows_are_read_in_chunks_with_one_eager_load_per_chunk(
+def test_rows_are_streamed_with_their_client_and_insurer_joined(
     app, http, login, make_user, monkeypatch
 ):
     from app.services.exports import listing
@@ -220,9 +220,11 @@ def test_rows_are_read_in_chunks_with_one_eager_load_per_chunk(
     with counted_queries(app) as statements:
         rows = csv_rows(http.get("/policyview/export/csv"))
     assert len(rows) == 24
-    # Clients and insurers come with each chunk of 5 policies: 5 chunks, never one per row.
-    client_loads = [s for s in statements if "FROM client" in s and "client.id IN" in s]
-    assert len(client_loads) == 5, client_loads
+    # One streamed SELECT brings each policy with its client and insurer, read in chunks
+    # of 5: never a query per row, nor per chunk.
+    selects = [s for s in statements if s.startswith("SELECT policy.id")]
+    assert len(selects) == 1 and "JOIN client" in selects[0], selects
+    assert not [s for s in statements if "FROM client" in s and "client.id IN" in s]
 
 
 def test_english_readers_get_english_labels_and_a_decimal_point(app, http, login, make_user):

@@ -358,7 +358,7 @@ class UnpaidNoticeView(PremiumNoticeView):
         _("Generate the formal notices"),
         _(
             "Generate the mise en demeure of the contracts of the selected notices? Record"
-            " each one sent, with its registered-letter number, from the notice's page."
+            " each one sent, with its registered-letter number, from the notice’s page."
         ),
         "fa-gavel",
         multiple=True,

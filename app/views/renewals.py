@@ -336,7 +336,7 @@ class RenewalCycleView(ExportMixin, OrganisationModelView):
     @action(
         "email_avis",
         _("E-mail the avis"),
-        _("E-mail the avis d'échéance of the selected contracts to their clients?"),
+        _("E-mail the avis d’échéance of the selected contracts to their clients?"),
         "fa-paper-plane-o",
         multiple=True,
         single=False,

@@ -47,10 +47,7 @@ RULES = (
         trigger=TaskTrigger.renewal_cycle_opened,
         offset_days=0,
         due_days=14,
-        title_template=(
-            "Revoir le renouvellement de {{ policy.number }} ({{ client.name }}), "
-            "échéance du {{ echeance | date('short') }}"
-        ),
+        title_template=("Revoir le renouvellement de {{ policy.number }} ({{ client.name }})"),
         category=RENEWAL,
     ),
     DefaultRule(
@@ -58,10 +55,7 @@ RULES = (
         trigger=TaskTrigger.avis_not_sent,
         offset_days=-15,
         due_days=7,
-        title_template=(
-            "Envoyer l'avis d'échéance de {{ policy.number }} ({{ client.name }}) avant le "
-            "{{ last_day_to_refuse | date('short') }}"
-        ),
+        title_template=("Envoyer l'avis d'échéance de {{ policy.number }} ({{ client.name }})"),
         category=RENEWAL,
         priority=TaskPriority.high,
     ),
@@ -70,10 +64,7 @@ RULES = (
         trigger=TaskTrigger.echeance_without_decision,
         offset_days=-30,
         due_days=7,
-        title_template=(
-            "Décider du renouvellement de {{ policy.number }} ({{ client.name }}) : "
-            "échéance du {{ echeance | date('short') }}"
-        ),
+        title_template=("Décider du renouvellement de {{ policy.number }} ({{ client.name }})"),
         category=RENEWAL,
         priority=TaskPriority.high,
     ),
@@ -107,10 +98,7 @@ RULES = (
         trigger=TaskTrigger.formal_notice_suspension,
         offset_days=0,
         due_days=0,
-        title_template=(
-            "Garanties suspendues depuis le {{ suspension_on | date('short') }} : "
-            "{{ policy.number }} ({{ client.name }})"
-        ),
+        title_template=("Garanties suspendues : {{ policy.number }} ({{ client.name }})"),
         category=UNPAID,
         priority=TaskPriority.urgent,
         assignee_rule=AssigneeRule.team,
