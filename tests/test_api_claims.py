@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditLog
-from app.services.claims.rules import add_working_days, is_working_day, prescription_on
+from app.services.claims.rules import prescription_on
 from app.services.renewals.contracts import agency_today
+from app.services.working_days import add_working_days, is_working_day
 from tests.conftest import user_organisation
 from tests.test_api_premiums import make_policy
 

@@ -10,15 +10,8 @@ import datetime as dt
 
 import pytest
 
-from app.services.claims.rules import (
-    Delay,
-    add_working_days,
-    declaration,
-    declaration_deadline,
-    is_working_day,
-    prescription_on,
-    working_days_between,
-)
+from app.services.claims.rules import Delay, declaration, declaration_deadline, prescription_on
+from app.services.working_days import add_working_days, is_working_day, working_days_between
 
 D = dt.date
 

@@ -11,13 +11,8 @@ import datetime as dt
 
 import pytest
 
-from app.services.compliance.deadlines import (
-    acknowledgement_due,
-    add_working_days,
-    answer_due,
-    is_working_day,
-    met,
-)
+from app.services.compliance.deadlines import acknowledgement_due, answer_due, met
+from app.services.working_days import add_working_days, is_working_day
 
 D = dt.date
 

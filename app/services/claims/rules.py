@@ -18,11 +18,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
-from functools import cache
-
-import holidays
 
 from app.services.renewals.rules import add_months
+from app.services.working_days import add_working_days
 
 DECLARATION_WORKING_DAYS = 5  # L113-2 4°
 THEFT_WORKING_DAYS = 2  # L113-2 4°, theft
@@ -36,41 +34,6 @@ class Delay(enum.Enum):
     general = "general"  # 5 working days
     theft = "theft"  # 2 working days
     natural_disaster = "natural_disaster"  # 30 calendar days
-
-
-@cache
-def _french_holidays(year: int) -> frozenset[dt.date]:
-    # Metropolitan France: Alsace-Moselle's two extra days are not national holidays.
-    return frozenset(holidays.country_holidays("FR", years=year))
-
-
-def is_working_day(day: dt.date) -> bool:
-    """Monday to Friday, and not a French public holiday."""
-    return day.weekday() < 5 and day not in _french_holidays(day.year)
-
-
-def add_working_days(day: dt.date, count: int) -> dt.date:
-    """The ``count``-th working day after ``day`` (``day`` itself is not counted)."""
-    if count < 0:
-        raise ValueError("count must be 0 or more")
-    current = day
-    remaining = count
-    while remaining:
-        current += dt.timedelta(days=1)
-        if is_working_day(current):
-            remaining -= 1
-    return current
-
-
-def working_days_between(start: dt.date, end: dt.date) -> int:
-    """How many working days follow ``start`` up to ``end`` included (0 when end <= start)."""
-    days = 0
-    current = start
-    while current < end:
-        current += dt.timedelta(days=1)
-        if is_working_day(current):
-            days += 1
-    return days
 
 
 @dataclass(frozen=True)

@@ -12,45 +12,12 @@ day two months on, or to the last day of that month when it has no such day
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 
-import holidays
+from app.services.renewals.rules import add_months
+from app.services.working_days import add_working_days
 
 ACKNOWLEDGEMENT_WORKING_DAYS = 10
 ANSWER_MONTHS = 2
-
-
-@lru_cache(maxsize=64)
-def _public_holidays(year: int) -> frozenset[dt.date]:
-    # Metropolitan France's list: Alsace-Moselle's two extra days are not kept here,
-    # so an agency there acknowledges a day early at worst, never late.
-    return frozenset(holidays.France(years=year))
-
-
-def is_working_day(day: dt.date) -> bool:
-    return day.weekday() < 5 and day not in _public_holidays(day.year)
-
-
-def add_working_days(start: dt.date, count: int) -> dt.date:
-    """The ``count``-th working day after ``start`` (``start`` itself never counts)."""
-    if count < 0:
-        raise ValueError("count must not be negative")
-    day = start
-    left = count
-    while left:
-        day += dt.timedelta(days=1)
-        if is_working_day(day):
-            left -= 1
-    return day
-
-
-def add_months(start: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later, or that month's last day when it has none."""
-    index = start.month - 1 + months
-    year, month = start.year + index // 12, index % 12 + 1
-    following = dt.date(year + month // 12, month % 12 + 1, 1)
-    last_day = (following - dt.timedelta(days=1)).day
-    return dt.date(year, month, min(start.day, last_day))
 
 
 def acknowledgement_due(received_on: dt.date) -> dt.date:
