@@ -51,11 +51,11 @@ def test_a_complaint_shows_its_deadlines_and_opens_their_tasks(
     assert created.status_code == 201, created.json
     complaint_id = created.json["id"]
     shown = http.get(f"/api/v1/complaint/{complaint_id}", headers=headers).json["result"]
-    # Thursday 30 April 2026: 1 May, 8 May and Ascension fall within the ten working days.
-    assert shown["acknowledgement_due_on"] == "2026-05-19"
+    # Thursday 30 April 2026: 1 May, 8 May and Ascension fall within the ten jours ouvrables.
+    assert shown["acknowledgement_due_on"] == "2026-05-15"
     assert shown["answer_due_on"] == "2026-06-30"
     assert tasks_of(app, complaint_id) == {
-        "ack": (dt.date(2026, 5, 19), TaskStatus.todo),
+        "ack": (dt.date(2026, 5, 15), TaskStatus.todo),
         "answer": (dt.date(2026, 6, 30), TaskStatus.todo),
     }
     acknowledged = http.put(
@@ -160,12 +160,13 @@ def test_the_register_exports_and_the_year_is_summed_up(
     org = make_organisation()
     ids = portfolio(org)
     headers = auth_headers(make_user("USER", org))
-    # Kept: acknowledged on day 10, answered on the last day of the 2 months.
+    # Kept: acknowledged on day 10 (Fri 13 Mar, Saturdays counted), answered on the last
+    # day of the 2 months.
     kept = post(http, headers, ids["client"], received_on="2026-03-02").json["id"]
     http.put(
         f"/api/v1/complaint/{kept}",
         json={
-            "acknowledged_on": "2026-03-16",
+            "acknowledged_on": "2026-03-13",
             "answered_on": "2026-05-02",
             "outcome": "partly_upheld",
             "mediator_named": True,
@@ -176,7 +177,7 @@ def test_the_register_exports_and_the_year_is_summed_up(
     late = post(http, headers, ids["client"], received_on="2026-03-02", channel="email").json["id"]
     http.put(
         f"/api/v1/complaint/{late}",
-        json={"acknowledged_on": "2026-03-17", "answered_on": "2026-05-04", "outcome": "rejected"},
+        json={"acknowledged_on": "2026-03-14", "answered_on": "2026-05-04", "outcome": "rejected"},
         headers=headers,
     )
     # Still open, past its answer date; and one of another year.

@@ -1,8 +1,11 @@
 """The complaints' deadlines (ACPR recommendation 2022-R-01, §3), as tables.
 
-Acknowledge within 10 French working days of receipt (weekends and public holidays
-do not count, nor the day of receipt); answer within 2 months of receipt (the same
-day two months on, else that month's last day: Code civil art. 641).
+Acknowledge within 10 jours ouvrables of receipt: the ACPR writes "dans les dix jours
+ouvrables" (acpr.banque-france.fr, "Formuler une réclamation vis-à-vis d'un
+professionnel"), and a jour ouvrable is every day but the weekly rest day (Sunday) and
+public holidays (code.travail.gouv.fr, glossaire "Jour ouvrable"): Saturdays count, the
+day of receipt does not. Answer within 2 months of receipt (the same day two months on,
+else that month's last day: Code civil art. 641).
 """
 
 from __future__ import annotations
@@ -12,7 +15,12 @@ import datetime as dt
 import pytest
 
 from app.services.compliance.deadlines import acknowledgement_due, answer_due, met
-from app.services.working_days import add_working_days, is_working_day
+from app.services.working_days import (
+    add_ouvrable_days,
+    add_working_days,
+    is_ouvrable_day,
+    is_working_day,
+)
 
 D = dt.date
 
@@ -20,19 +28,21 @@ D = dt.date
 @pytest.mark.parametrize(
     ("received", "due", "why"),
     [
-        # Monday -> two plain weeks: the second Monday after.
-        (D(2026, 3, 2), D(2026, 3, 16), "two full weeks, no holiday"),
-        # Friday 18 Dec 2026: Christmas (Fri 25) and New Year (Fri 1 Jan) push it two days.
-        (D(2026, 12, 18), D(2027, 1, 5), "Christmas and New Year's Day"),
-        # Thursday 30 Apr 2026: 1 May, 8 May and Ascension (Thu 14 May) do not count.
-        (D(2026, 4, 30), D(2026, 5, 19), "1 May, 8 May and Ascension"),
-        # Received on a Saturday: the count starts on Monday.
-        (D(2026, 3, 7), D(2026, 3, 20), "received on a Saturday"),
-        # Monday 13 Jul 2026: Bastille Day (Tue 14) does not count.
-        (D(2026, 7, 13), D(2026, 7, 28), "14 July"),
+        # Monday 2 Mar 2026: Tue 3 .. Sat 7 and Mon 9 .. Fri 13, Saturdays counted.
+        (D(2026, 3, 2), D(2026, 3, 13), "Saturdays are jours ouvrables"),
+        # Friday 18 Dec 2026: Christmas (Fri 25) and Sundays do not count; Sat 19 and 26 do.
+        (D(2026, 12, 18), D(2026, 12, 31), "Christmas"),
+        # Thursday 30 Apr 2026: 1 May, 8 May (Fridays) and Ascension (Thu 14 May) do not count.
+        (D(2026, 4, 30), D(2026, 5, 15), "1 May, 8 May and Ascension"),
+        # Received on a Saturday: the count starts on Monday (Sunday is the rest day).
+        (D(2026, 3, 7), D(2026, 3, 19), "received on a Saturday"),
+        (D(2026, 3, 8), D(2026, 3, 19), "received on a Sunday"),
+        # Monday 13 Jul 2026: Bastille Day (Tue 14) does not count; the 10th day is a Saturday
+        # and stays the deadline (the earlier date is the safe one).
+        (D(2026, 7, 13), D(2026, 7, 25), "14 July, ending on a Saturday"),
     ],
 )
-def test_acknowledgement_is_due_ten_french_working_days_after_receipt(received, due, why):
+def test_acknowledgement_is_due_ten_jours_ouvrables_after_receipt(received, due, why):
     assert acknowledgement_due(received) == due, why
 
 
@@ -64,7 +74,24 @@ def test_working_days_are_french(day, working):
     assert is_working_day(day) is working
 
 
+@pytest.mark.parametrize(
+    ("day", "ouvrable", "ouvre"),
+    [
+        (D(2026, 3, 7), True, False),  # Saturday: ouvrable, not ouvré
+        (D(2026, 3, 8), False, False),  # Sunday: the weekly rest day
+        (D(2026, 7, 14), False, False),  # Bastille Day, a Tuesday
+        (D(2026, 8, 15), False, False),  # Assumption, a Saturday: a holiday first
+        (D(2026, 3, 9), True, True),
+    ],
+)
+def test_jours_ouvrables_run_monday_to_saturday_and_jours_ouvres_monday_to_friday(
+    day, ouvrable, ouvre
+):
+    assert (is_ouvrable_day(day), is_working_day(day)) == (ouvrable, ouvre)
+
+
 def test_no_working_day_is_the_receipt_day_itself():
+    assert add_ouvrable_days(D(2026, 3, 2), 0) == D(2026, 3, 2)
     assert add_working_days(D(2026, 3, 2), 0) == D(2026, 3, 2)
     with pytest.raises(ValueError):
         add_working_days(D(2026, 3, 2), -1)

@@ -2,7 +2,7 @@
 
 Thin doors over app/services/compliance/complaints.py. A complaint is posted with its
 day of receipt, channel, client, subject and optional contract or claim; the answer carries both
-deadlines (``acknowledgement_due_on``: 10 French working days; ``answer_due_on``: 2
+deadlines (``acknowledgement_due_on``: 10 jours ouvrables; ``answer_due_on``: 2
 months) and the ids of the two tasks opened for them. PUT records the acknowledgement
 and the answer (day, outcome, mediator named); a kept deadline closes its task. A
 complaint is never deleted: the register is what the ACPR reads.
@@ -133,7 +133,7 @@ class ComplaintApi(OrganisationModelRestApi):
     openapi_spec_component_schemas = (SummarySchema,)
     description_columns = {
         "acknowledgement_due_on": lazy_gettext(
-            "10 French working days after the receipt (ACPR 2022-R-01)."
+            "10 jours ouvrables (Monday to Saturday) after the receipt (ACPR 2022-R-01)."
         ),
         "answer_due_on": lazy_gettext("2 months after the receipt (ACPR 2022-R-01)."),
         "mediator_named": lazy_gettext("The answer names the mediator the client may refer to."),
