@@ -1,7 +1,9 @@
 """Attaching a file to a client, a contract or a claim; reading it back; deleting it.
 
 The row is written, its id makes the storage key, the bytes are stored (encrypted when
-the server has keys) in the same request: a failed write rolls the row back. Images get
+the server has keys) in the same request: a failed write rolls the row back, and a
+transaction that ends without its commit (a refused or failed COMMIT, an error after the
+upload) deletes the bytes it stored, so that no file outlives its row. Images get
 a PNG thumbnail, stored beside them. Every addition and deletion is in the audit trail
 (the flush listener); each download is recorded as ``attachment.download``.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -17,19 +20,23 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from app.models import Attachment, Claim, Client, Policy
 from app.services import audit
 from app.services.attachments.checks import check, refuse
 from app.services.errors import InvalidRequestError, NotFoundError
-from app.services.storage import FileStore, attachment_key
+from app.services.storage import FileStore, StorageError, attachment_key
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 THUMBNAIL_PIXELS = (256, 256)
 THUMBNAIL_KINDS = ("jpg", "png")  # Pillow reads no HEIC without a plugin: no thumbnail
 OWNERS: dict[str, Any] = {"claim_id": Claim, "client_id": Client, "policy_id": Policy}
+# session.info key: the files stored in the open transaction, deleted unless it commits.
+UNCOMMITTED = "attachment_files_uncommitted"
+
+log = logging.getLogger(__name__)
 
 
 def max_bytes() -> int:
@@ -78,10 +85,13 @@ def add_attachment(
     session.add(attachment)
     session.flush()
     organisation_id = attachment.organisation_id
-    store.put(attachment_key(organisation_id, attachment.id), data, compress=False, encrypt=encrypt)
+    stored = [(attachment_key(organisation_id, attachment.id), data)]
     if thumbnail is not None:
-        key = attachment_key(organisation_id, attachment.id, thumbnail=True)
-        store.put(key, thumbnail, compress=False, encrypt=encrypt)
+        stored.append((attachment_key(organisation_id, attachment.id, thumbnail=True), thumbnail))
+    # Remembered before writing: a put that fails half-way is cleaned up with the rest.
+    session.info.setdefault(UNCOMMITTED, []).append((store, [key for key, _bytes in stored]))
+    for key, content in stored:
+        store.put(key, content, compress=False, encrypt=encrypt)
     return attachment
 
 
@@ -144,3 +154,26 @@ def _thumbnail(data: bytes) -> bytes:
     ):
         raise refuse(_("The image cannot be read.")) from None
     return out.getvalue()
+
+
+# --- files of a transaction that did not commit ------------------------------
+# Listeners on the Session class: they see every session (the request's, the tests',
+# a CLI's). On PostgreSQL an id is never handed out twice, so the key deleted here is
+# no other row's; on SQLite the write lock is held from the flush to the rollback.
+
+
+@event.listens_for(Session, "after_commit")
+def _files_committed(session: Session) -> None:
+    session.info.pop(UNCOMMITTED, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _discard_uncommitted_files(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None:
+        return  # a savepoint: the outer transaction decides
+    for store, keys in session.info.pop(UNCOMMITTED, ()):
+        for key in keys:
+            try:
+                store.delete(key)
+            except (StorageError, ValueError):  # the store is away too: the file stays
+                log.exception("could not delete the uncommitted attachment file %s", key)
