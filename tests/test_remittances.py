@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 import xmlschema
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
+    Allocation,
     CommissionBasis,
     CommissionRule,
     Company,
@@ -23,6 +24,7 @@ from app.models import (
     Organisation,
     Payment,
     PaymentFrequency,
+    PaymentStatus,
     Policy,
     PremiumNotice,
 )
@@ -30,6 +32,7 @@ from app.services.errors import ConflictError
 from app.services.premiums import issuing
 from app.services.premiums.payments import record_payment, reject_payment
 from tests.conftest import user_organisation
+from tests.test_screens_support import csrf_token, flashes
 
 XSD = Path(__file__).parent / "data" / "pain.001.001.03.xsd"
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
@@ -204,3 +207,76 @@ def test_bad_remittances_are_refused(app, http, headers, agency, make_user, port
     assert foreign.status_code == 404
     assert http.get(f"{URL}999999", headers=headers).status_code == 404
     assert http.post(f"{URL}999999/paid", json={}, headers=headers).status_code == 404
+
+
+def _issued(http, headers, agency) -> int:
+    created = http.post(
+        URL,
+        json={
+            "insurer_id": agency["company"],
+            "period_from": "2026-11-01",
+            "period_to": "2026-11-30",
+        },
+        headers=headers,
+    )
+    remittance_id = created.json["id"]
+    assert http.post(f"{URL}{remittance_id}/issue", headers=headers).status_code == 200
+    return remittance_id
+
+
+def test_an_issued_bordereau_freezes_its_notices_and_payments_through_the_api(
+    app, http, headers, agency
+):
+    _issued(http, headers, agency)
+    payment = agency["payment"]
+    rejected = http.post(
+        f"/api/v1/payment/{payment}/reject",
+        json={"rejected_on": "2026-11-20", "reason_code": "AM04"},
+        headers=headers,
+    )
+    assert rejected.status_code == 409, rejected.get_data(as_text=True)
+    assert "BE-" in rejected.json["message"]
+    with app.app_context():
+        open_notice = db.session.scalar(
+            select(PremiumNotice.id).where(
+                PremiumNotice.policy_id == agency["policy"],
+                PremiumNotice.id.not_in(agency["paid"]),
+            )
+        )
+    # Another allocation would change the payment the insurer was told about.
+    allocated = http.post(
+        f"/api/v1/payment/{payment}/allocate",
+        json={"allocations": [{"premium_notice_id": open_notice, "amount": "1.00"}]},
+        headers=headers,
+    )
+    assert allocated.status_code == 409, allocated.get_data(as_text=True)
+    cancelled = http.post(f"/api/v1/premium_notice/{agency['paid'][0]}/cancel", headers=headers)
+    assert cancelled.status_code == 409 and "BE-" in cancelled.json["message"]
+    with app.app_context():
+        assert db.session.get(Payment, payment).status is PaymentStatus.received
+        statuses = {db.session.get(PremiumNotice, n).status for n in agency["paid"]}
+        assert statuses == {NoticeStatus.paid}
+        assert db.session.scalar(
+            select(func.count(Allocation.id)).where(Allocation.payment_id == payment)
+        ) == len(agency["paid"])
+
+
+def test_an_issued_bordereau_freezes_its_payment_on_the_screen(
+    app, http, headers, agency, manager, login
+):
+    _issued(http, headers, agency)
+    login(manager)
+    payment = agency["payment"]
+    response = http.post(
+        f"/paymentview/reject/{payment}",
+        data={
+            "rejected_on": "2026-11-20",
+            "reason": "AM04",
+            "csrf_token": csrf_token(http, f"/paymentview/show/{payment}"),
+        },
+        follow_redirects=True,
+    )
+    category, text = flashes(response)[0]
+    assert category == "danger" and "BE-" in text, flashes(response)
+    with app.app_context():
+        assert db.session.get(Payment, payment).status is PaymentStatus.received

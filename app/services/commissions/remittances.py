@@ -4,7 +4,8 @@ A bordereau lists the insurer's notices collected by the broker and paid in full
 day of their last payment within the period, each with the commission the agency keeps;
 the net is transferred to the insurer by a SEPA credit transfer (pain.001). It is drafted,
 issued (its notices and their payments are frozen from then on: a payment of a frozen
-notice is not rejected, its notice not cancelled) and marked paid. The caller commits.
+notice is neither rejected nor allocated further, its notice not cancelled) and marked
+paid. The caller commits.
 """
 
 from __future__ import annotations
@@ -172,8 +173,33 @@ def visible(session: Session, organisation_id: int | None, remittance_id: int) -
 
 def ensure_not_frozen(session: Session, notice_ids: list[int]) -> None:
     """Refuse (409) a change to notices an issued bordereau has sent to their insurer."""
+    number = frozen_by(session, notice_ids)
+    if number is not None:
+        raise ConflictError(
+            _(
+                "Bordereau %(number)s sent this notice to its insurer: it can no longer change.",
+                number=number,
+            )
+        )
+
+
+def ensure_payment_not_frozen(session: Session, notice_ids: list[int]) -> None:
+    """Refuse (409) a change to a payment that paid notices an issued bordereau sent."""
+    number = frozen_by(session, notice_ids)
+    if number is not None:
+        raise ConflictError(
+            _(
+                "Bordereau %(number)s sent what this payment paid to its insurer: "
+                "the payment can no longer change.",
+                number=number,
+            )
+        )
+
+
+def frozen_by(session: Session, notice_ids: list[int]) -> str | None:
+    """The number of an issued (or paid) bordereau holding one of these notices, if any."""
     if not notice_ids:
-        return
+        return None
     number = session.scalar(
         select(Remittance.number)
         .join(RemittanceLine, RemittanceLine.remittance_id == Remittance.id)
@@ -183,13 +209,7 @@ def ensure_not_frozen(session: Session, notice_ids: list[int]) -> None:
         )
         .limit(1)
     )
-    if number is not None:
-        raise ConflictError(
-            _(
-                "Bordereau %(number)s sent this notice to its insurer: it can no longer change.",
-                number=number,
-            )
-        )
+    return number
 
 
 def transfer_file(session: Session, remittance: Remittance, today: dt.date) -> bytes:

@@ -30,7 +30,7 @@ from app.models import (
     UnpaidStage,
 )
 from app.models.policy import MAX_PREMIUM
-from app.services.commissions.remittances import ensure_not_frozen
+from app.services.commissions.remittances import ensure_payment_not_frozen
 from app.services.errors import ConflictError, InvalidRequestError, NotFoundError
 from app.services.premiums.standing import refresh_stage, settle
 
@@ -115,6 +115,8 @@ def allocate(
     """Allocate more of a received payment to notices of its agency."""
     if payment.status is not PaymentStatus.received:
         raise ConflictError(_("A rejected payment cannot be allocated."))
+    if payment.id is not None:  # a bordereau sent to the insurer counted this payment
+        ensure_payment_not_frozen(session, [a.premium_notice_id for a in payment.allocations])
     wanted = [(notice_id, money(value, "allocations")) for notice_id, value in allocations]
     ids = [notice_id for notice_id, _amount in wanted]
     if len(set(ids)) != len(ids):
@@ -153,7 +155,7 @@ def reject_payment(
         raise ConflictError(_("This payment is already rejected."))
     session = object_session(payment)
     if session is not None:  # a bordereau sent to the insurer counted this payment
-        ensure_not_frozen(session, [a.premium_notice_id for a in payment.allocations])
+        ensure_payment_not_frozen(session, [a.premium_notice_id for a in payment.allocations])
     if rejected_on < payment.received_on or rejected_on > today:
         raise InvalidRequestError(
             _("A payment is rejected on or after the day it was received, and not in the future."),

@@ -20,6 +20,7 @@ from app.models import (
     UnpaidStage,
 )
 from app.services import audit
+from app.services.commissions.remittances import ensure_not_frozen
 from app.services.errors import ConflictError, InvalidRequestError
 from app.services.premiums.standing import OPEN, facts_of, refresh_stage, settle
 from app.services.renewals.unpaid import (
@@ -117,6 +118,7 @@ def cancel_notice(session: Session, notice: PremiumNotice, today: dt.date) -> Pr
     """Cancel a notice nothing has been paid on (refund or reject payments first)."""
     if notice.status is NoticeStatus.cancelled:
         raise ConflictError(_("This notice is already cancelled."))
+    ensure_not_frozen(session, [notice.id])
     if notice.paid_amount > 0:
         raise ConflictError(
             _("Payments are allocated to this notice: reject or reallocate them first.")
