@@ -18,7 +18,9 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import (
     Client,
+    ClientKind,
     Company,
+    ContractUse,
     Job,
     LineOfBusiness,
     Policy,
@@ -185,6 +187,28 @@ def test_late_avis_carry_a_badge(app, http, agencies, login):
         db.session.commit()
     rows = page_text(http.get(LIST)).split("<tr")
     assert sum("Avis en retard" in row for row in rows) == 3
+
+
+def test_no_late_avis_badge_where_the_loi_chatel_does_not_apply(app, http, agencies, login):
+    """A professional's contract, and a company's, owe no avis under Chatel: never "late"."""
+    with app.app_context():
+        for number, change in (("E-10", "use"), ("E-45", "client")):
+            policy = db.session.get(RenewalCycle, agencies["cycles"][number]).policy
+            if change == "use":
+                policy.use = ContractUse.professional
+            else:
+                policy.client.kind = ClientKind.business
+                policy.client.company_name = "Garage Martin SARL"
+        db.session.commit()
+    login(agencies["user"])
+    rows = page_text(http.get(LIST)).split("<tr")
+    assert not [row for row in rows if "Avis en retard" in row]
+    # Back to a consumer's contract: the badge is there again.
+    with app.app_context():
+        db.session.get(RenewalCycle, agencies["cycles"]["E-10"]).policy.use = ContractUse.consumer
+        db.session.commit()
+    late = [row for row in page_text(http.get(LIST)).split("<tr") if "Avis en retard" in row]
+    assert len(late) == 1 and ">E-10</a>" in late[0]
 
 
 def test_another_agencys_cycle_answers_404(app, http, agencies, login):

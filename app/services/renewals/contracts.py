@@ -21,11 +21,14 @@ def facts_for(
     *,
     situation_changed_on: dt.date | None = None,
     claim_cancellation_notified_on: dt.date | None = None,
+    with_avis: bool = True,
 ) -> ContractFacts:
     """The facts app/services/renewals/rules.py reads, from the policy and its renewal cycles.
 
     Each renewal cycle is what is known of the avis for its échéance (sent on a day, or not
     sent); échéances before the first cycle are unknown to the rules, not "no avis".
+    ``with_avis=False`` leaves the cycles unread, for questions about the contract alone
+    (a list asking it per row must not load every row's cycles).
     """
     day, month = policy.echeance_day_month()
     return ContractFacts(
@@ -40,7 +43,9 @@ def facts_for(
         notice_months=policy.notice_months or DEFAULT_NOTICE_MONTHS,
         borrower=bool(policy.borrower),
         group_contract=bool(policy.group_contract),
-        avis=tuple(Avis(cycle.echeance, cycle.avis_sent_on) for cycle in policy.renewal_cycles),
+        avis=tuple(Avis(cycle.echeance, cycle.avis_sent_on) for cycle in policy.renewal_cycles)
+        if with_avis
+        else (),
         situation_changed_on=situation_changed_on,
         claim_cancellation_notified_on=claim_cancellation_notified_on,
     )

@@ -13,6 +13,8 @@ import datetime as dt
 from sqlalchemy import ColumnElement, and_, false
 
 from app.models import LineOfBusiness, Policy, RenewalCycle
+from app.services.renewals.contracts import facts_for
+from app.services.renewals.rules import chatel_applies
 
 MAX_DAYS_AHEAD = 3660  # ten years: beyond, no échéance is planned
 
@@ -46,7 +48,13 @@ def due_within(days: int | None, today: dt.date) -> ColumnElement[bool]:
 
 def avis_late(cycle: RenewalCycle, today: dt.date) -> bool:
     """The avis was late (a Chatel window is open or was), or the last day to refuse
-    renewal has passed with no avis sent: the contract may be cancelled more freely."""
+    renewal has passed with no avis sent: the contract may be cancelled more freely.
+
+    Only where the loi Chatel applies: a professional's, a company's, a life or group
+    contract owes no avis by that law, so nothing is "late" for it.
+    """
+    if not chatel_applies(facts_for(cycle.policy, with_avis=False)):
+        return False
     if cycle.chatel_window_end is not None:
         return True
     return cycle.avis_sent_on is None and cycle.last_day_to_refuse < today

@@ -43,6 +43,7 @@ __all__ = [
     "add_months",
     "cancellation_effect",
     "cancellation_rights",
+    "chatel_applies",
     "chatel_window",
     "echeance_in",
     "insurer_after_claim_effective_on",
@@ -206,6 +207,12 @@ def _annual(facts: ContractFacts, sent: dt.date, _r: dt.date, _o: int | None) ->
     while last_day_to_refuse(echeance, facts.notice_months) < sent:
         echeance = echeance_in(facts, echeance.year + 1)
     return _opened(Ground.annual, echeance, Reason.at_echeance)
+
+
+def chatel_applies(facts: ContractFacts) -> bool:
+    """True when the loi Chatel protects the contract (a consumer's, tacitly renewed, not life
+    or group): only then is a late avis d'échéance a fault with consequences."""
+    return _chatel_exclusion(facts) is None
 
 
 def _chatel_exclusion(facts: ContractFacts) -> Reason | None:
