@@ -164,6 +164,13 @@ def test_a_cheque_pays_three_notices_and_a_rejected_debit_reopens_two(http, agen
     assert (body["balance"], body["credit"]) == ("750.01", "10.01")
     assert len(body["notices"]) == 12 and len(body["payments"]) == 2
     assert sorted(a["counts"] for a in body["allocations"]) == [False, False, True, True, True]
+    # Which payment paid which notice, and how much: the cheque's three shares.
+    paid_by_cheque = {
+        (a["premium_notice_id"], a["amount"])
+        for a in body["allocations"]
+        if a["payment_id"] == cheque.json["id"]
+    }
+    assert paid_by_cheque == {(n["id"], "83.33") for n in three}
     allocations = http.get(
         "/api/v1/allocation/",
         query_string={"q": f"(filters:!((col:payment_id,opr:eq,value:{cheque.json['id']})))"},

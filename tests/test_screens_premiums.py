@@ -232,6 +232,32 @@ def test_the_policy_page_shows_its_account(app, http, login, agency):
     assert "250,03" in page.replace("\u202f", " ").replace("\xa0", " ")
 
 
+def test_the_account_block_says_which_payment_paid_which_notice(app, http, login, agency):
+    login(agency["user"])
+    first, second = agency["notices"][:2]
+    http.post(
+        RECORD,
+        data={
+            "client_id": str(agency["client"]),
+            "amount": "133,37",
+            "received_on": agency["today"].isoformat(),
+            "method": "cheque",
+            "reference": "CHQ 7654321",
+            f"alloc_{first}": "83,37",
+            f"alloc_{second}": "50,00",
+            "csrf_token": csrf_token(http, RECORD),
+        },
+    )
+    page = page_text(http.get(f"/policyview/show/{agency['policy']}"))
+    assert 'id="account-allocations"' in page and "Affectations" in page
+    table = page.split('id="account-allocations"')[1].split("</table>")[0]
+    table = table.replace("\u202f", " ").replace("\xa0", " ")
+    rows = table.split("<tr")[2:]
+    assert len(rows) == 2
+    assert "POL-A/1-01" in rows[0] and "83,37" in rows[0] and "CHQ 7654321" in rows[0]
+    assert "POL-A/1-02" in rows[1] and "50,00" in rows[1] and "Chèque" in rows[1]
+
+
 def test_a_rejected_cheque_reopens_what_it_paid(app, http, login, agency):
     login(agency["user"])
     first = agency["notices"][0]

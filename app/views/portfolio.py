@@ -61,7 +61,7 @@ from app.views.labels import (
     percent_change,
     yes_no,
 )
-from app.views.premiums import PolicyAccountBlock
+from app.views.premium_account import PolicyAccountBlock
 from app.views.status_changes import change_status
 
 RECORD_DATES = ["created_at", "updated_at"]

@@ -42,7 +42,6 @@ from app.models import (
 )
 from app.services.errors import DomainError
 from app.services.premiums import letters, procedure
-from app.services.premiums.accounts import policy_account
 from app.services.renewals.contracts import agency_today
 from app.services.scope import current_user
 from app.views.base import OrganisationModelView
@@ -388,32 +387,3 @@ class UnpaidNoticeView(PremiumNoticeView):
             "success",
         )
         return redirect(self.get_redirect())
-
-
-class PolicyAccountBlock:
-    """PolicyView mixin: the contract's account (notices, payments, balance) on its page."""
-
-    appbuilder: Any
-
-    def _get_show_widget(self, pk: Any, item: Any, **kwargs: Any) -> dict[str, Any]:
-        widgets = super()._get_show_widget(pk, item, **kwargs)  # type: ignore[misc]
-        if self.appbuilder.sm.has_access("can_read", permissions.PREMIUM_NOTICE):
-            account = policy_account(db.session, item)
-            currency = account["currency"]
-            for notice in account["notices"]:
-                notice["status_label"] = enum_label(notice["status"], NoticeStatus)
-                notice["stage_label"] = enum_label(notice["stage"], UnpaidStage)
-            for payment in account["payments"]:
-                payment["method_label"] = enum_label(payment["method"], PaymentMethod)
-                payment["status_label"] = enum_label(payment["status"], PaymentStatus)
-            account["text"] = {
-                key: Money(account[key], currency).format()
-                for key in ("total_due", "total_paid", "balance", "credit")
-            }
-            widgets["account"] = account
-        return widgets
-
-    def render_template(self, template: str, **kwargs: Any) -> Any:
-        kwargs.setdefault("account_day", date_formatter)
-        kwargs.setdefault("account_money", amount_text)
-        return super().render_template(template, **kwargs)  # type: ignore[misc]
