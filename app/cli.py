@@ -233,9 +233,14 @@ def apply_task_rules_command(dry_run: bool, organisation_id: int | None) -> None
         run = apply_rules(db.session, organisation_id=organisation_id, dry_run=dry_run)
     for planned in run.planned:
         click.echo(f"{planned.due_on.isoformat()}  {planned.rule_name}: {planned.title}")
+    for message in run.planned_messages:
+        click.echo(f"e-mail to {message.to}  {message.rule_name}: {message.subject}")
     summary = run.summary()
     verb = "dry run: would create" if dry_run else "created"
     click.echo(f"{verb} {len(run.planned) if dry_run else summary['created']} task(s)")
+    verb = "dry run: would queue" if dry_run else "queued"
+    queued = len(run.planned_messages) if dry_run else summary["queued"]
+    click.echo(f"{verb} {queued} e-mail(s)")
     if run.failed or run.failed_rules:
         failed = ", ".join(str(org_id) for org_id in sorted(run.failed))
         rules = ", ".join(str(rule_id) for rule_id in sorted(run.failed_rules))

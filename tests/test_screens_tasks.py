@@ -185,6 +185,7 @@ def test_a_manager_writes_a_rule_on_screen_and_a_broken_title_is_refused(
         "assignee_rule": "team",
         "team": "USER",
         "active": "y",
+        "creates_task": "y",
     }
     refused = http.post("/task-rules/new", data=form).get_data(as_text=True)
     assert "Ligne 2" in refused and 'value="Relance impayé"' in refused

@@ -79,6 +79,8 @@ RULE_COLUMNS = [
     "team",
     "assignee_id",
     "active",
+    "creates_task",
+    "email_template_id",
 ]
 
 
@@ -160,10 +162,27 @@ class PlannedSchema(Schema):
     premium_notice_id = fields.Integer(allow_none=True)
 
 
+class PlannedMessageSchema(Schema):
+    rule_id = fields.Integer()
+    rule_name = fields.String()
+    to = fields.String()
+    subject = fields.String()
+    client_id = fields.Integer()
+    policy_id = fields.Integer()
+    renewal_cycle_id = fields.Integer(allow_none=True)
+    premium_notice_id = fields.Integer(allow_none=True)
+
+
 class AppliedSchema(Schema):
     dry_run = fields.Boolean()
     created = fields.Integer(metadata={"description": "Tasks created (dry run: would be)"})
     planned = fields.List(fields.Nested(PlannedSchema), metadata={"description": "Dry run"})
+    queued = fields.Integer(
+        metadata={"description": "E-mails written to the outbox (dry run: would be)"}
+    )
+    messages = fields.List(
+        fields.Nested(PlannedMessageSchema), metadata={"description": "Dry run: the e-mails"}
+    )
     failed_rules = fields.Dict(
         keys=fields.String(), values=fields.String(), metadata={"description": "id -> why"}
     )
@@ -488,7 +507,12 @@ class TaskRuleApi(OrganisationModelRestApi):
     search_columns = ["name", "trigger", "active", "type", "assignee_rule", "team"]
     order_columns = ["id", "name", "trigger"]
     base_order = ("id", "asc")
-    openapi_spec_component_schemas = (ApplySchema, PlannedSchema, AppliedSchema)
+    openapi_spec_component_schemas = (
+        ApplySchema,
+        PlannedSchema,
+        PlannedMessageSchema,
+        AppliedSchema,
+    )
 
     def add_api_spec(self, api_spec: Any) -> None:
         super().add_api_spec(api_spec)
@@ -546,5 +570,7 @@ class TaskRuleApi(OrganisationModelRestApi):
             dry_run=run.dry_run,
             created=len(run.planned) if run.dry_run else run.summary()["created"],
             planned=[plan.as_dict() for plan in run.planned],
+            queued=len(run.planned_messages) if run.dry_run else run.summary()["queued"],
+            messages=[plan.as_dict() for plan in run.planned_messages],
             failed_rules={str(key): value for key, value in run.failed_rules.items()},
         )

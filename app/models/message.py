@@ -44,6 +44,8 @@ class Message(OrganisationOwned, Timestamped, Model):
         Index("ix_message_status_lease", "status", "lease_expires_at"),
         Index("ix_message_policy", "policy_id"),
         Index("ix_message_client", "client_id"),
+        # One message per task rule and record: the daily run inserts ON CONFLICT DO NOTHING.
+        Index("uq_message_rule_key", "rule_id", "rule_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -82,6 +84,10 @@ class Message(OrganisationOwned, Timestamped, Model):
     created_by_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("ab_user.id", ondelete="SET NULL")
     )
+    # Written by a task rule (app/services/tasks/mailing.py): the rule and the record it is
+    # about. Plain numbers (migration 0027); the unique pair keeps a re-run from doubling it.
+    rule_id: Mapped[int | None] = mapped_column(Integer)
+    rule_key: Mapped[str | None] = mapped_column(String(60))
     approved_by_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("ab_user.id", ondelete="SET NULL")
     )

@@ -156,6 +156,14 @@ class TaskRule(OrganisationOwned, Timestamped, Model):
     active: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=True, server_default=text("true")
     )
+    # A rule may create a task, e-mail the record's client, or both (app/services/tasks/mailing.py).
+    creates_task: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=True, server_default=text("true")
+    )
+    # A published e-mail template of the agency (or shared): one message per record.
+    # A plain number (migration 0027: SQLite adds no constrained column); check_rule keeps
+    # it an e-mail template the agency may use.
+    email_template_id: Mapped[int | None] = mapped_column(Integer)
 
     category = relationship("TaskCategory")
     assignee = relationship("AppUser")

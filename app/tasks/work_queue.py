@@ -31,7 +31,9 @@ def apply_task_rules() -> dict[str, Any]:
         with acting_as(Actor(None, PERIODIC_ACTOR_NAME, None)):
             run = apply_rules(db.session)
         summary = run.summary()
-        quiet = not (summary["created"] or summary["failed"] or summary["failed_rules"])
+        quiet = not (
+            summary["created"] or summary["queued"] or summary["failed"] or summary["failed_rules"]
+        )
         log.log(
             logging.DEBUG if quiet else logging.INFO,
             "task rules applied",

@@ -18,12 +18,13 @@ from werkzeug.wrappers import Response
 
 from app import permissions
 from app.extensions import db
-from app.models import TaskRule, TaskTrigger, ValidationOutcome
+from app.models import TaskRule, TaskTrigger, Template, TemplateKind, ValidationOutcome
 from app.models.base import ModelValidationError
 from app.services.errors import DomainError, NotFoundError
 from app.services.scope import current_user
 from app.services.tasks import engine, rules, work
 from app.services.tasks.lists import STATUS_CHOICES, TaskFilters, agency_users, task_rows
+from app.services.templates.access import templates_query
 from app.services.timezones import local_today, reader_zone
 from app.views.portfolio import enum_text
 
@@ -250,7 +251,10 @@ class TaskRuleView(BaseView):
             flash(str(_("The request was refused: reload the page and try again.")), "danger")
             return redirect(url_for("TaskRuleView.list"))
         run = engine.apply_rules(db.session, organisation_id=organisation_id)
-        flash(str(_("%(count)d task(s) created.", count=run.summary()["created"])), "success")
+        summary = run.summary()
+        flash(str(_("%(count)d task(s) created.", count=summary["created"])), "success")
+        if summary["queued"]:
+            flash(str(_("%(count)d e-mail(s) queued.", count=summary["queued"])), "success")
         return redirect(url_for("TaskView.list", view="team"))
 
     @expose("/new", methods=["GET", "POST"])
@@ -294,7 +298,19 @@ class TaskRuleView(BaseView):
             rule=rule,
             values=request.form if request.method == "POST" else None,
             users=agency_users(db.session, current_user()),
+            email_templates=_email_templates(),
             triggers=list(TaskTrigger),
             label=enum_text,
             form=ActionForm(),
         )
+
+
+def _email_templates() -> list[tuple[str, str]]:
+    """The published e-mail templates the user's agency may send from a rule."""
+    templates = (
+        templates_query(db.session, current_user())
+        .filter(Template.kind == TemplateKind.email, Template.published_version_id.isnot(None))
+        .order_by(Template.name)
+        .all()
+    )
+    return [(str(template.id), template.name) for template in templates]

@@ -89,7 +89,14 @@ def email_template(
 
 def load_record(session: Session, user: Any, kind: str, record_id: Any) -> Record:
     """The record (policy, client, renewal_cycle or premium_notice) in the user's reach."""
-    scope = visible_organisation_id(user)
+    return record_in_scope(session, visible_organisation_id(user), kind, record_id)
+
+
+def record_in_scope(session: Session, scope: int | None, kind: str, record_id: Any) -> Record:
+    """The record if it belongs to agency ``scope`` (None: any); NotFoundError otherwise.
+
+    For callers acting for an agency without a user (a task rule's daily run).
+    """
     if kind not in RECORD_KINDS or not valid_id(record_id):
         raise NotFoundError(_("Record not found."))
     if kind == "client":

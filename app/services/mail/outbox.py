@@ -18,9 +18,11 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.models import Document, DocumentStatus, Message, MessageStatus, Organisation
+from app.models.base import utcnow
 from app.services import audit, leasing
 from app.services.batches import in_lists
 from app.services.errors import InvalidRequestError, NotFoundError
@@ -89,13 +91,52 @@ def queue_messages(
     ``documents_may_be_pending``: documents still rendering may be attached (the
     message waits for them when it is sent). Returns the messages' ids.
     """
+    status = MessageStatus.awaiting_approval if approval else MessageStatus.queued
+    messages = build_messages(
+        session,
+        organisation_id,
+        drafts,
+        created_by_id=created_by_id,
+        status=status,
+        documents_may_be_pending=documents_may_be_pending,
+    )
+    session.add_all(messages)
+    session.flush()
+    for message in messages:
+        audit.record(
+            session,
+            "message.awaiting_approval" if approval else "message.queued",
+            "Message",
+            message.id,
+            _audited(message),
+            organisation_id=organisation_id,
+        )
+    session.commit()
+    ids = [message.id for message in messages]
+    if not approval:
+        enqueue_messages(session, ids)
+    return ids
+
+
+def build_messages(
+    session: Session,
+    organisation_id: int,
+    drafts: list[Draft],
+    *,
+    created_by_id: int | None,
+    status: MessageStatus = MessageStatus.queued,
+    documents_may_be_pending: bool = False,
+) -> list[Message]:
+    """The checked, rendered messages of ``drafts`` (not added to the session).
+
+    Raises as queue_messages does, before anything is written.
+    """
     organisation = session.get(Organisation, organisation_id)
     if organisation is None:
         raise NotFoundError(_("Organisation not found."))
     documents = _documents(session, organisation_id, drafts, documents_may_be_pending)
     sender, reply_to = sender_of(organisation)
     closing = signature(organisation)
-    status = MessageStatus.awaiting_approval if approval else MessageStatus.queued
     messages = []
     for draft in drafts:
         to, cc = _addresses(draft.to, "to"), _addresses(draft.cc, "cc", required=False)
@@ -126,22 +167,46 @@ def queue_messages(
                 attempts=0,
             )
         )
-    session.add_all(messages)
-    session.flush()
+    return messages
+
+
+def insert_rule_messages(session: Session, messages: list[Message]) -> list[int]:
+    """Insert a task rule's messages that are not written yet; the new ones' ids, audited.
+
+    Each carries its rule_id and rule_key: the unique pair and ON CONFLICT DO NOTHING
+    keep a re-run, or a second worker, from writing (and so sending) a message twice.
+    Flushed in the caller's transaction, not committed: the caller queues the ids
+    (enqueue_messages) once it has committed, and the sweeper does if it cannot.
+    """
+    if not messages:
+        return []
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement: Any = postgresql.insert(Message)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(Message)
+    else:  # pragma: no cover (the two databases the project runs on)
+        raise RuntimeError(f"no ON CONFLICT for {dialect}")
+    now = utcnow()
+    columns = [column.key for column in Message.__table__.columns if column.key != "id"]
+    rows = []
     for message in messages:
+        message.created_at = message.updated_at = now
+        rows.append({key: getattr(message, key) for key in columns})
+    statement = statement.on_conflict_do_nothing(index_elements=["rule_id", "rule_key"])
+    inserted = session.execute(statement.returning(Message.id, Message.rule_key), rows).all()
+    by_key = {message.rule_key: message for message in messages}
+    for message_id, rule_key in inserted:
+        message = by_key[rule_key]
         audit.record(
             session,
-            "message.awaiting_approval" if approval else "message.queued",
+            "message.queued",
             "Message",
-            message.id,
-            _audited(message),
-            organisation_id=organisation_id,
+            message_id,
+            {**_audited(message), "rule_id": message.rule_id},
+            organisation_id=message.organisation_id,
         )
-    session.commit()
-    ids = [message.id for message in messages]
-    if not approval:
-        enqueue_messages(session, ids)
-    return ids
+    return sorted(message_id for message_id, _key in inserted)
 
 
 def enqueue_messages(session: Session, message_ids: list[int]) -> int:

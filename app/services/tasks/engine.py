@@ -32,9 +32,12 @@ from app.models import (
 from app.models.base import utcnow
 from app.ops.outages import DATABASE_DOWN
 from app.services import audit
+from app.services.mail.outbox import enqueue_messages, insert_rule_messages
 from app.services.rendering.compiling import compile_template, render_text
 from app.services.rendering.errors import RenderError
 from app.services.rendering.sandbox import render_locale
+from app.services.tasks import mailing
+from app.services.tasks.mailing import PlannedMessage
 from app.services.tasks.triggers import Candidate, candidates
 from app.services.timezones import local_today, zone
 
@@ -82,12 +85,15 @@ class Run:
     dry_run: bool = False
     created: dict[int, int] = field(default_factory=dict)  # organisation id -> tasks
     planned: list[Planned] = field(default_factory=list)  # dry run: the tasks, listed
+    queued: dict[int, int] = field(default_factory=dict)  # organisation id -> messages
+    planned_messages: list[PlannedMessage] = field(default_factory=list)  # dry run
     failed: dict[int, str] = field(default_factory=dict)  # organisation id -> error class
     failed_rules: dict[int, str] = field(default_factory=dict)  # rule id -> message
 
     def summary(self) -> dict[str, object]:
         return {
             "created": sum(self.created.values()),
+            "queued": sum(self.queued.values()),
             "organisations": len(self.created),
             "failed": sorted(self.failed),
             "failed_rules": sorted(self.failed_rules),
@@ -179,40 +185,54 @@ def insert_tasks(session: Session, rows: list[dict[str, Any]]) -> int:
     return len(inserted)
 
 
-def apply_for_organisation(session: Session, organisation_id: int, today: dt.date, run: Run) -> int:
-    """Apply one agency's active rules in the session's transaction; tasks created."""
+def apply_for_organisation(
+    session: Session, organisation_id: int, today: dt.date, run: Run
+) -> tuple[int, list[int]]:
+    """Apply one agency's active rules in the session's transaction.
+
+    Returns the tasks created and the ids of the messages written (to queue once committed).
+    """
     rules = session.scalars(
         select(TaskRule)
         .where(TaskRule.organisation_id == organisation_id, TaskRule.active.is_(True))
         .order_by(TaskRule.id)
     ).all()
     created = 0
+    message_ids: list[int] = []
     by_rule: dict[str, int] = {}
     for rule in rules:
         try:
-            planned = plan_rule(session, rule, today)
+            planned = plan_rule(session, rule, today) if rule.creates_task else []
+            messages = mailing.plan_messages(session, rule, today)
         except RenderError as error:
-            log.warning("task rule %s: its title does not render: %s", rule.id, error)
+            log.warning("task rule %s: its title or e-mail does not render: %s", rule.id, error)
             run.failed_rules[rule.id] = str(error)
             continue
         if run.dry_run:
             run.planned.extend(plan for plan, _row in planned)
+            run.planned_messages.extend(plan for plan, _message in messages)
             created += len(planned)
             continue
         count = insert_tasks(session, [row for _plan, row in planned])
         if count:
             by_rule[rule.name] = count
         created += count
-    if created and not run.dry_run:
+        message_ids += insert_rule_messages(session, [message for _plan, message in messages])
+    if (created or message_ids) and not run.dry_run:
         audit.record(
             session,
             "tasks_created",
             "Organisation",
             organisation_id,
-            {"created": created, "rules": by_rule, "day": today.isoformat()},
+            {
+                "created": created,
+                "rules": by_rule,
+                "messages": len(message_ids),
+                "day": today.isoformat(),
+            },
             organisation_id=organisation_id,
         )
-    return created
+    return created, message_ids
 
 
 def apply_rules(
@@ -235,11 +255,13 @@ def apply_rules(
     for org_id, timezone in organisations:
         day = today or local_today(zone(timezone))
         try:
-            created = apply_for_organisation(session, org_id, day, run)
+            created, message_ids = apply_for_organisation(session, org_id, day, run)
             if dry_run:
                 session.rollback()
             else:
                 session.commit()
+                # Committed first: a queue that is down delays them (the sweeper), never loses.
+                enqueue_messages(session, message_ids)
         except DATABASE_DOWN:
             session.rollback()
             raise  # every agency would fail alike: the task fails and the worker says so
@@ -250,4 +272,6 @@ def apply_rules(
             continue
         if created:
             run.created[org_id] = created
+        if message_ids:
+            run.queued[org_id] = len(message_ids)
     return run

@@ -27,6 +27,7 @@ from app.models import (
 from app.models.base import ModelValidationError
 from app.services.rendering.errors import RenderError
 from app.services.tasks.engine import render_title
+from app.services.tasks.mailing import template_problem
 from app.services.tasks.triggers import SAMPLE_CONTEXT
 
 
@@ -37,8 +38,15 @@ def check_rule(session: Session, rule: TaskRule) -> None:
         render_title(rule.title_template or "", SAMPLE_CONTEXT)
     except RenderError as error:
         errors["title_template"] = str(error)
-    if not (rule.title_template or "").strip():
+    # False only when said: a rule posted without the field creates tasks, as before.
+    creates_task = rule.creates_task is not False
+    if creates_task and not (rule.title_template or "").strip():
         errors["title_template"] = _("Enter a title.")
+    problem = template_problem(session, rule)
+    if problem:
+        errors["email_template_id"] = problem
+    if not creates_task and rule.email_template_id is None:
+        errors["email_template_id"] = _("A rule creates a task, sends an e-mail, or both.")
     if rule.assignee_rule is AssigneeRule.user:
         if rule.assignee_id is None:
             errors["assignee_id"] = _("Name the user who gets the tasks.")
@@ -104,6 +112,10 @@ def fill_rule(session: Session, rule: TaskRule, form: Mapping[str, Any]) -> None
         if (form.get("assignee_id") or "").isdigit() and len(form["assignee_id"]) < 10
         else None,
         "active": form.get("active") == "y",
+        "creates_task": form.get("creates_task") == "y",
+        "email_template_id": int(form["email_template_id"])
+        if (form.get("email_template_id") or "").isdigit() and len(form["email_template_id"]) < 10
+        else None,
     }
     if errors:
         raise ModelValidationError(errors)

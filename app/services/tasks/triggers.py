@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.models import (
     Client,
+    Message,
     NoticeStatus,
     Policy,
     PremiumNotice,
@@ -66,7 +67,7 @@ def _last_day(cutoff: dt.date) -> dt.datetime:
     return dt.datetime.combine(cutoff + dt.timedelta(days=1), dt.time())
 
 
-def _cycle_query(rule: TaskRule, cutoff: dt.date) -> Select[Any]:
+def _cycle_query(rule: TaskRule, cutoff: dt.date, for_messages: bool) -> Select[Any]:
     conditions: list[ColumnElement[bool]] = [RenewalCycle.status == RenewalStatus.open]
     if rule.trigger is TaskTrigger.renewal_cycle_opened:
         anchor: Any = RenewalCycle.created_at
@@ -80,7 +81,13 @@ def _cycle_query(rule: TaskRule, cutoff: dt.date) -> Select[Any]:
             RenewalCycle.avis_sent_on.is_(None),
             RenewalCycle.last_day_to_refuse <= cutoff,
         ]
-    already = exists().where(Task.rule_id == rule.id, Task.renewal_cycle_id == RenewalCycle.id)
+    already = (
+        exists().where(Message.rule_id == rule.id, Message.renewal_cycle_id == RenewalCycle.id)
+        if for_messages
+        else exists().where(Task.rule_id == rule.id, Task.renewal_cycle_id == RenewalCycle.id)
+    )
+    if for_messages:
+        conditions.append(_has_email())
     return (
         select(
             RenewalCycle.id,
@@ -102,7 +109,7 @@ def _cycle_query(rule: TaskRule, cutoff: dt.date) -> Select[Any]:
     )
 
 
-def _notice_query(rule: TaskRule, cutoff: dt.date) -> Select[Any]:
+def _notice_query(rule: TaskRule, cutoff: dt.date, for_messages: bool) -> Select[Any]:
     unpaid = and_(
         PremiumNotice.status.in_(UNPAID_STATUSES), PremiumNotice.total > PremiumNotice.paid_amount
     )
@@ -123,7 +130,13 @@ def _notice_query(rule: TaskRule, cutoff: dt.date) -> Select[Any]:
             PremiumNotice.suspension_on.is_not(None),
             PremiumNotice.suspension_on <= cutoff,
         ]
-    already = exists().where(Task.rule_id == rule.id, Task.premium_notice_id == PremiumNotice.id)
+    already = (
+        exists().where(Message.rule_id == rule.id, Message.premium_notice_id == PremiumNotice.id)
+        if for_messages
+        else exists().where(Task.rule_id == rule.id, Task.premium_notice_id == PremiumNotice.id)
+    )
+    if for_messages:
+        conditions.append(_has_email())
     return (
         select(
             PremiumNotice.id,
@@ -149,12 +162,23 @@ def _notice_query(rule: TaskRule, cutoff: dt.date) -> Select[Any]:
     )
 
 
-def candidates(session: Session, rule: TaskRule, today: dt.date) -> list[Candidate]:
-    """The records ``rule`` fires for on ``today`` and that do not have its task yet."""
+def _has_email() -> ColumnElement[bool]:
+    # A rule's e-mail goes to the record's client: without an address there is nothing to send.
+    return and_(Client.email.is_not(None), Client.email != "")
+
+
+def candidates(
+    session: Session, rule: TaskRule, today: dt.date, *, for_messages: bool = False
+) -> list[Candidate]:
+    """The records ``rule`` fires for on ``today`` and that do not have its task yet.
+
+    ``for_messages``: those whose client has an e-mail address and that do not have the
+    rule's message yet (app/services/tasks/mailing.py).
+    """
     cutoff = today - dt.timedelta(days=rule.offset_days)
     if rule.trigger in CYCLE_TRIGGERS:
         found = []
-        for row in session.execute(_cycle_query(rule, cutoff)):
+        for row in session.execute(_cycle_query(rule, cutoff, for_messages)):
             anchor = row.anchor.date() if isinstance(row.anchor, dt.datetime) else row.anchor
             found.append(
                 Candidate(
@@ -173,7 +197,7 @@ def candidates(session: Session, rule: TaskRule, today: dt.date) -> list[Candida
             )
         return found
     found = []
-    for row in session.execute(_notice_query(rule, cutoff)):
+    for row in session.execute(_notice_query(rule, cutoff, for_messages)):
         found.append(
             Candidate(
                 rule_key=f"premium_notice:{row.id}",
