@@ -8,8 +8,9 @@ from tests.dashboard_support import Agency
 from tests.test_screens_support import counted_queries
 
 # status, insurer, line, premiums, expiring, documents, failed jobs, renewals due, retention,
-# premiums collected per month, unpaid by age and insurer
-CHARTS = 11
+# premiums collected per month, unpaid by age and insurer, commissions per month and insurer,
+# the statements' open differences, the contracts earning most commission
+CHARTS = 14
 FILTER_CHOICES = 1  # the insurers of the filter select (+1 for SUPERADMIN's agencies)
 
 

@@ -14,6 +14,7 @@ from app.models import LineOfBusiness, PolicyStatus
 from app.services.dashboard.activity import DailyCounts
 from app.services.dashboard.charts import text_width
 from app.services.dashboard.collections import InsurerUnpaid, MonthlyCollections, Unpaid
+from app.services.dashboard.commissions import Commissions, InsurerCommissions
 from app.services.dashboard.load import DashboardData
 from app.services.dashboard.portfolio import Expiring, InsurerCount
 from app.services.dashboard.premiums import MonthlyPremiums
@@ -121,6 +122,16 @@ def million_policies(scope) -> DashboardData:
             by_insurer={
                 "EUR": [InsurerUnpaid(1, "Atlantique Assurances", Decimal("4e6"), 100_000)]
             },
+        ),
+        commissions=Commissions(
+            months=months,
+            expected=[Decimal("12345678.90")] * len(months),
+            received=[Decimal("12000000.00")] * len(months),
+            by_insurer=[
+                InsurerCommissions(1, "Atlantique Assurances", Decimal("1e8"), Decimal("9e7"))
+            ],
+            differences=[],
+            top=[],
         ),
     )
 

@@ -174,6 +174,7 @@ class DashboardCharts:
     collections: list[CollectionChart]
     unpaid: list[UnpaidCharts]
     unpaid_notices: str
+    commissions: Any  # CommissionCard (app/views/dashboard_commissions.py)
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,8 @@ class RenewalCharts:
 
 
 def build_charts(data: DashboardData) -> DashboardCharts:
+    from app.views.dashboard_commissions import commission_card  # it reuses Formats
+
     scope, fmt = data.scope, Formats.current()
     return DashboardCharts(
         by_status=hbar_chart(
@@ -248,6 +251,7 @@ def build_charts(data: DashboardData) -> DashboardCharts:
         collections=_collection_charts(data, fmt),
         unpaid=_unpaid_charts(data, fmt),
         unpaid_notices=fmt.number(sum(data.unpaid.notices_by_age)),
+        commissions=commission_card(data.commissions, fmt),
     )
 
 

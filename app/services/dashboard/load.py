@@ -14,6 +14,7 @@ from app.services.dashboard.collections import (
     collections_per_month,
     unpaid_on,
 )
+from app.services.dashboard.commissions import Commissions, commissions_on
 from app.services.dashboard.portfolio import (
     Expiring,
     InsurerCount,
@@ -46,10 +47,12 @@ class DashboardData:
     retention: Retention
     collections: MonthlyCollections
     unpaid: Unpaid
+    commissions: Commissions
 
 
 def load_dashboard(session: Session, scope: Scope) -> DashboardData:
-    """Eleven read-only aggregates, one query each; nothing is written or committed."""
+    """Read-only aggregates, one query each (three for the commissions); nothing is written
+    or committed."""
     return DashboardData(
         scope=scope,
         by_status=policies_by_status(session, scope),
@@ -63,4 +66,5 @@ def load_dashboard(session: Session, scope: Scope) -> DashboardData:
         retention=retention_per_insurer(session, scope),
         collections=collections_per_month(session, scope),
         unpaid=unpaid_on(session, scope),
+        commissions=commissions_on(session, scope),
     )
