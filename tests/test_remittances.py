@@ -280,3 +280,57 @@ def test_an_issued_bordereau_freezes_its_payment_on_the_screen(
     assert category == "danger" and "BE-" in text, flashes(response)
     with app.app_context():
         assert db.session.get(Payment, payment).status is PaymentStatus.received
+
+
+def _pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+
+
+def test_the_bordereau_renders_as_pdf_and_xlsx_from_its_built_in_templates(
+    app, http, headers, agency
+):
+    remittance_id = _issued(http, headers, agency)
+    body = http.get(f"{URL}{remittance_id}", headers=headers).json["result"]
+    pdf = http.get(f"{URL}{remittance_id}/bordereau?format=pdf", headers=headers)
+    assert pdf.status_code == 200, pdf.get_data(as_text=True)[:500]
+    assert pdf.mimetype == "application/pdf"
+    text = _pdf_text(pdf.get_data())
+    assert f"Bordereau d'encaissement n° {body['number']}" in text.replace("\xa0", " ")
+    with app.app_context():
+        notices = [db.session.get(PremiumNotice, n) for n in agency["paid"]]
+        numbers = [n.number for n in notices]
+        policy_number = db.session.get(Policy, agency["policy"]).number
+    for number in numbers:
+        assert number in text
+    assert policy_number in text
+    net = Decimal(body["net_amount"])
+    assert f"{net:.2f}".replace(".", ",") in text.replace("\u202f", "").replace("\xa0", "")
+    xlsx = http.get(f"{URL}{remittance_id}/bordereau?format=xlsx", headers=headers)
+    assert xlsx.status_code == 200
+    rows = [
+        row
+        for row in load_workbook(io.BytesIO(xlsx.get_data()), read_only=True).active.values
+        if any(cell is not None for cell in row)
+    ]
+    header = {row[0]: row[1] for row in rows if len(row) > 1 and row[0] and row[1] is not None}
+    assert header["Bordereau"] == body["number"]
+    assert Decimal(str(header["Net à reverser"])) == net
+    titles = next(row for row in rows if row[0] == "Quittance")
+    assert list(titles[:7]) == [
+        "Quittance",
+        "Contrat",
+        "Souscripteur",
+        "Payée le",
+        "Prime encaissée",
+        "Commission",
+        "Net à reverser",
+    ]
+    start = rows.index(titles) + 1
+    lines = rows[start : start + len(numbers)]
+    assert sorted(row[0] for row in lines) == sorted(numbers)
+    assert sum(Decimal(str(row[6])) for row in lines) == net
+    bad = http.get(f"{URL}{remittance_id}/bordereau?format=doc", headers=headers)
+    assert bad.status_code == 422

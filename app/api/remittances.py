@@ -4,7 +4,8 @@
 paid in the period (422 when nothing was collected); ``POST /<id>/issue`` sends it (its
 notices and payments are frozen from then on); ``POST /<id>/paid`` ``{paid_on}`` records
 the transfer; ``GET /<id>/transfer`` is the SEPA credit transfer file (pain.001.001.03)
-of the net amount; ``GET /<id>/export`` the bordereau as XLSX. MANAGER and above
+of the net amount; ``GET /<id>/export`` the bordereau as XLSX; ``GET /<id>/bordereau?format=
+pdf|xlsx`` the bordereau from its built-in templates (app/data/templates/). MANAGER and above
 (resource Commission).
 """
 
@@ -26,12 +27,14 @@ from app.api.bodies import Id
 from app.api.custom import CustomApi
 from app.api.doors import json_object, safe, transaction
 from app.extensions import db
-from app.models import Remittance
+from app.models import OutputFormat, Remittance
 from app.services.commissions import remittances
+from app.services.commissions.remittance_documents import file_name, render_bordereau
 from app.services.commissions.remittance_export import export_xlsx
 from app.services.errors import InvalidRequestError, NotFoundError
 from app.services.renewals.contracts import agency_today
 from app.services.scope import current_user, visible_organisation_id
+from app.views.responses import file_response
 
 ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
@@ -116,6 +119,7 @@ class RemittanceApi(CustomApi):
         "paid": permissions.WRITE,
         "transfer": permissions.READ,
         "export": permissions.READ,
+        "bordereau": permissions.READ,
     }
     openapi_spec_tag = "Remittances"
     openapi_spec_component_schemas = (RemittanceSchema, RemittancePaidSchema)
@@ -323,4 +327,40 @@ class RemittanceApi(CustomApi):
             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             as_attachment=True,
             download_name=f"bordereau-{remittance.number}.xlsx",
+        )
+
+    @expose("/<pk>/bordereau", methods=["GET"])
+    @protect()
+    @safe
+    def bordereau(self, pk: str) -> FlaskResponse:
+        """The bordereau for the insurer, from its built-in templates.
+        ---
+        get:
+          summary: Download a remittance bordereau rendered as PDF or XLSX
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: integer}}
+          - {in: query, name: format, schema: {type: string, enum: [pdf, xlsx], default: pdf}}
+          responses:
+            200:
+              description: The PDF or XLSX file
+            403:
+              $ref: '#/components/responses/403'
+            404:
+              $ref: '#/components/responses/404'
+            422:
+              $ref: '#/components/responses/422'
+        """
+        remittance = _remittance(pk)
+        wanted = request.args.get("format", "pdf")
+        if wanted not in ("pdf", "xlsx"):
+            message = lazy_gettext("Choose pdf or xlsx.")
+            raise InvalidRequestError(message, {"format": message})
+        rendered = render_bordereau(
+            db.session,
+            remittance,
+            OutputFormat(wanted),
+            agency_today(db.session, remittance.organisation_id),
+        )
+        return file_response(
+            rendered.data, rendered.media_type, file_name(remittance, rendered.extension)
         )
