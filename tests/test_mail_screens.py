@@ -146,8 +146,6 @@ def test_a_manager_refuses_a_held_message(http, app, agency, login):
 
 
 def test_send_from_a_contract_s_page_with_a_document(http, app, agency, login):
-    with app.app_context():
-        policy = db.session.get(Policy, agency["policy"])
     document_id = ready_document(app, agency["organisation"], b"%PDF- cp", "cp.pdf")
     with app.app_context():
         from app.models import Document
@@ -155,11 +153,10 @@ def test_send_from_a_contract_s_page_with_a_document(http, app, agency, login):
         db.session.get(Document, document_id).policy_id = agency["policy"]
         db.session.commit()
     login(agency["user"])
-    assert (
-        "send-email" in http.get(f"/policy/show/{agency['policy']}").get_data(as_text=True)
-        or policy
-    )
     path = f"/outbox/compose/policy/{agency['policy']}"
+    assert f'href="{path}"' in http.get(f"/policyview/show/{agency['policy']}").get_data(
+        as_text=True
+    )
     form = http.get(path).get_data(as_text=True)
     assert "Courriel" in form and "cp.pdf" in form and "jeanneS1@example.com" in form
 
@@ -180,6 +177,43 @@ def test_send_from_a_contract_s_page_with_a_document(http, app, agency, login):
         assert message.subject == "Votre contrat POL-S1"
         assert message.attachments[0]["document_id"] == document_id
         assert message.status is MessageStatus.sent
+
+
+def test_send_from_a_client_s_page_and_see_it_in_their_history(
+    http, app, agency, login, make_organisation, portfolio
+):
+    template_id = create_template(
+        app,
+        agency["organisation"],
+        "Objet : Bonjour {{ client.display_name }}\n\n<p>Votre cabinet vous écrit.</p>\n",
+        kind=TemplateKind.email,
+        output_format=OutputFormat.html,
+        name="Courriel client",
+    )
+    login(agency["user"])
+    page = f"/clientview/show/{agency['client']}"
+    path = f"/outbox/compose/client/{agency['client']}"
+    assert f'href="{path}"' in http.get(page).get_data(as_text=True)
+    form = http.get(path).get_data(as_text=True)
+    assert "Courriel client" in form and "jeanneS1@example.com" in form
+
+    answer = http.post(
+        path,
+        data={"template_id": template_id, "csrf_token": csrf_token(http, path)},
+        follow_redirects=True,
+    )
+
+    assert answer.status_code == 200
+    with app.app_context():
+        [message] = db.session.execute(select(Message)).scalars().all()
+        assert message.subject == "Bonjour Jeanne MartinS1"
+        assert (message.client_id, message.policy_id) == (agency["client"], None)
+        assert message.to_addresses == "jeanneS1@example.com"
+    history = http.get(f"/history/client/{agency['client']}").get_data(as_text=True)
+    assert "E-mail écrit" in history and "Bonjour Jeanne MartinS1" in history
+    # Another agency's client has no compose form.
+    foreign = portfolio(make_organisation(), "X1")["client"]
+    assert http.get(f"/outbox/compose/client/{foreign}").status_code == 404
 
 
 def test_the_echeances_list_e_mails_the_avis_of_the_chosen_contracts(http, app, agency, login):

@@ -279,3 +279,62 @@ def test_the_screen_offers_the_zones_and_saves_the_one_chosen(
 
     with app.app_context():
         assert db.session.get(Organisation, pk).timezone == "America/Guadeloupe"
+
+
+# --- what a new agency starts with ---------------------------------------------------------
+
+
+def defaults_of(app, organisation_id):
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import TaskCategory, TaskRule
+
+    with app.app_context():
+        categories = db.session.scalars(
+            select(TaskCategory.name).where(TaskCategory.organisation_id == organisation_id)
+        ).all()
+        rules = db.session.scalars(
+            select(TaskRule.name).where(TaskRule.organisation_id == organisation_id)
+        ).all()
+        return sorted(categories), sorted(rules)
+
+
+def test_a_new_agency_starts_with_the_default_task_categories_and_rules(app, http, login, operator):
+    from app.services.tasks.defaults import CATEGORIES, RULES
+
+    expected = (sorted(CATEGORIES), sorted(rule.name for rule in RULES))
+    created = http.post(
+        "/api/v1/organisation/",
+        json={"name": "Cabinet Neuf", "orias_number": "24681357"},
+        headers=operator["headers"],
+    )
+    assert created.status_code == 201, created.json
+    assert defaults_of(app, created.json["id"]) == expected
+    # Its settings do not make it "in use": an agency never used can still be deleted.
+    deleted = http.delete(f"/api/v1/organisation/{created.json['id']}", headers=operator["headers"])
+    assert deleted.status_code == 200, deleted.json
+    assert defaults_of(app, created.json["id"]) == ([], [])
+
+    login(operator["username"])
+    added = post_form(
+        http, "/organisationview/add", {"name": "Cabinet Écran", "orias_number": "11223344"}
+    )
+    assert ("success", "Ligne ajoutée") in flashes(added), flashes(added)
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Organisation
+
+    with app.app_context():
+        screen_id = db.session.scalar(
+            select(Organisation.id).where(Organisation.name == "Cabinet Écran")
+        )
+    assert defaults_of(app, screen_id) == expected
+    # A refused agency is refused whole (the defaults are written with it or not at all).
+    refused = http.post(
+        "/api/v1/organisation/",
+        json={"name": "Cabinet Écran", "orias_number": "99887766"},
+        headers=operator["headers"],
+    )
+    assert refused.status_code == 422

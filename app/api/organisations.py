@@ -24,8 +24,9 @@ from app.services.organisations import (
     LETTERHEAD_FIELDS,
     ORGANISATION_SELF_FILTERS,
     SEPA_CREDITOR_FIELDS,
-    check_deletable,
+    add_organisation,
     check_organisation,
+    prepare_deletion,
 )
 
 
@@ -51,15 +52,14 @@ class OrganisationApi(OrganisationModelRestApi):
         session = self.datamodel.session
         with self.transaction():
             item = self.add_model_schema.load(body)
-            check_organisation(session, item)
-            session.add(item)
+            add_organisation(session, item)
         return self.response(201, id=item.id, result=self.show_model_schema.dump(item))
 
     def pre_update(self, item: Organisation) -> None:
         check_organisation(self.datamodel.session, item)
 
     def pre_delete(self, item: Organisation) -> None:
-        check_deletable(self.datamodel.session, item)
+        prepare_deletion(self.datamodel.session, item)
 
     def integrity_message(self, error: IntegrityError) -> str | dict[str, str]:
         text = str(error.orig).lower()

@@ -1,4 +1,5 @@
-"""Organisations (agencies): checks before one is written or deleted. Never commits."""
+"""Organisations (agencies): checks before one is written or deleted, and what a new one
+starts with (the default task categories and rules). Never commits."""
 
 from __future__ import annotations
 
@@ -84,6 +85,21 @@ def check_organisation(session: Session, organisation: Organisation) -> None:
         raise ModelValidationError(errors)
 
 
+def add_organisation(session: Session, organisation: Organisation) -> None:
+    """Check and add a new agency with its default task categories and rules (flushed).
+
+    Both doors (the screen and /api/v1/organisation/) create agencies here, so a new
+    agency's work queue works from its first day, as the demo agency's does; the caller's
+    commit writes the agency and its defaults together.
+    """
+    from app.services.tasks.defaults import install_defaults
+
+    check_organisation(session, organisation)
+    session.add(organisation)
+    session.flush()
+    install_defaults(session, organisation.id)
+
+
 def _clean_letterhead(organisation: Organisation) -> dict[str, str]:
     """Trim the letterhead fields (empty -> None) and return the errors of those that fail."""
     errors: dict[str, str] = {}
@@ -106,13 +122,25 @@ def _clean_letterhead(organisation: Organisation) -> dict[str, str]:
     return errors
 
 
+def _settings() -> tuple[type, ...]:
+    """The agency's own settings, which every agency has from its creation (add_organisation):
+    they do not make it "in use" and go with it when it is deleted. Rules before categories
+    (a rule names its category)."""
+    from app.models import TaskCategory, TaskRule
+
+    return (TaskRule, TaskCategory)
+
+
 def organisation_in_use(session: Session, organisation_id: int) -> bool:
-    """True while any user or organisation-owned row (of any model, present or future) has it."""
+    """True while any user or organisation-owned row (of any model, present or future) has it.
+
+    Its settings (_settings) do not count.
+    """
     owners: list[Any] = [AppUser]
     owners += [
         mapper.class_
         for mapper in inspect(Organisation).registry.mappers
-        if issubclass(mapper.class_, OrganisationOwned)
+        if issubclass(mapper.class_, OrganisationOwned) and mapper.class_ not in _settings()
     ]
     return any(
         session.execute(select(exists().where(owner.organisation_id == organisation_id))).scalar()
@@ -126,3 +154,13 @@ def check_deletable(session: Session, organisation: Organisation) -> None:
         raise ModelValidationError(
             {"": _("This agency still has users or data: it cannot be deleted.")}
         )
+
+
+def prepare_deletion(session: Session, organisation: Organisation) -> None:
+    """Refuse (check_deletable), else delete the agency's settings before the agency."""
+    check_deletable(session, organisation)
+    for model in _settings():
+        # One by one (a dozen rows): the audit trail records each, as any deletion.
+        for row in session.scalars(select(model).where(model.organisation_id == organisation.id)):
+            session.delete(row)
+        session.flush()

@@ -11,19 +11,22 @@ from __future__ import annotations
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _
+from sqlalchemy.exc import IntegrityError
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Regexp
 
 from app import permissions
 from app.models import Organisation
+from app.models.base import ModelValidationError
 from app.models.organisation import ORIAS_PATTERN
 from app.services.organisations import (
     LETTERHEAD_FIELDS,
     NAME_MAX_LENGTH,
     ORGANISATION_SELF_FILTERS,
     SEPA_CREDITOR_FIELDS,
-    check_deletable,
+    add_organisation,
     check_organisation,
+    prepare_deletion,
 )
 from app.services.timezones import DEFAULT_TIMEZONE, timezone_names
 from app.views.base import GuardedModelView
@@ -120,5 +123,13 @@ class OrganisationView(GuardedModelView):
     def check_unique(self, item: Organisation) -> None:
         check_organisation(self.datamodel.session, item)
 
+    def pre_add(self, item: Organisation) -> None:
+        super().pre_add(item)
+        # The new agency gets its default task categories and rules in the same commit.
+        try:
+            add_organisation(self.datamodel.session, item)
+        except IntegrityError as error:  # two saves raced past the check: say which field
+            raise ModelValidationError(self._integrity_errors(error)) from None
+
     def pre_delete(self, item: Organisation) -> None:
-        check_deletable(self.datamodel.session, item)
+        prepare_deletion(self.datamodel.session, item)
