@@ -85,6 +85,35 @@ def test_running_twice_issues_and_moves_nothing_twice(app, agencies):
         assert sorted(issued) == sorted([a, b])
 
 
+def test_a_quiet_rerun_recomputes_no_schedule_and_the_next_month_still_issues(
+    app, agencies, monkeypatch
+):
+    (a, policy_a), (b, _policy_b) = agencies
+    real, computed = issuing.instalment_schedule, []
+
+    def counted(*args, **kwargs):
+        computed.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(issuing, "instalment_schedule", counted)
+    with app.app_context():
+        # 7 Oct: 60 days back, 30 ahead: September, October and November.
+        assert daily.run_daily(db.session, today=D(2026, 10, 7)).issued == {a: 3, b: 3}
+        assert len(computed) == 2
+        computed.clear()
+        # The same day again: November's notice covers the horizon, the terms are not read.
+        assert daily.run_daily(db.session, today=D(2026, 10, 7)).issued == {}
+        assert computed == []
+        # A month on, December falls within the horizon: issued, once.
+        assert daily.run_daily(db.session, today=D(2026, 11, 7)).issued == {a: 1, b: 1}
+        assert daily.run_daily(db.session, today=D(2026, 11, 7)).issued == {}
+        # One contract's own run still issues its older instalments, however old.
+        issued = issuing.issue_due(db.session, until=D(2026, 12, 31), policy_id=policy_a)
+        db.session.commit()
+        assert issued == {a: 8}
+        assert [n.instalment for n in _notices(policy_a)] == list(range(1, 13))
+
+
 def test_one_agency_failing_does_not_stop_the_others(app, agencies, monkeypatch):
     (a, policy_a), (b, policy_b) = agencies
     real = issuing.issue_due

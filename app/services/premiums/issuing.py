@@ -4,7 +4,8 @@ The daily task and ``POST /api/v1/premium_notice/issue`` call ``issue_due``. It 
 idempotent: a notice is keyed by (term, kind, instalment) and inserted with
 ON CONFLICT DO NOTHING, so a re-run or two workers never issue one twice. Without a
 policy, instalments due more than BACKDATE_DAYS before today are left alone: the first
-run on an existing book does not bill years of history as unpaid.
+run on an existing book does not bill years of history as unpaid; and the terms whose
+instalments up to the horizon are all issued are not read at all (a second run is cheap).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Exists, exists, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -112,7 +113,7 @@ def _issue_for_organisation(
         .order_by(Term.id)
     )
     if floor is not None:
-        terms = terms.where(Term.end_date > floor)
+        terms = terms.where(Term.end_date > floor, ~_nothing_left_by(horizon))
     if policy_id is not None:
         terms = terms.where(Policy.id == policy_id)
     count = 0
@@ -153,6 +154,23 @@ def _issue_for_organisation(
     if batch:
         count += _insert_new(session, batch)
     return count
+
+
+def _nothing_left_by(horizon: dt.date) -> Exists:
+    """The term has an instalment whose period runs past ``horizon`` (or is its last): no
+    instalment of it can fall due by then that is not issued already.
+
+    Instalments are issued in due-date order, so the one covering the horizon being there
+    means each earlier one was issued, or fell before the backdating floor and stays
+    unissued anyway. A quiet day's re-run then reads only the terms with work left instead
+    of recomputing every schedule (docs/benchmarks.md). Runs for one contract, which
+    issue however old, do not use it.
+    """
+    return exists().where(
+        PremiumNotice.term_id == Term.id,
+        PremiumNotice.kind == NoticeKind.instalment,
+        or_(PremiumNotice.period_end > horizon, PremiumNotice.period_end >= Term.end_date),
+    )
 
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> int:
