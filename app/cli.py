@@ -163,7 +163,8 @@ def sweep_documents_command() -> None:
     help="Only this organisation (default: every organisation).",
 )
 def issue_premiums_command(dry_run: bool, organisation_id: int | None) -> None:
-    """The daily premium run by hand: issue due notices, move the unpaid stages."""
+    """The daily premium run by hand: issue due notices, move the unpaid stages, e-mail the
+    reminders and relances due."""
     from app.extensions import db
     from app.services.audit import Actor, acting_as
     from app.services.premiums.daily import run_daily
@@ -175,7 +176,8 @@ def issue_premiums_command(dry_run: bool, organisation_id: int | None) -> None:
     prefix = "dry run: would issue" if dry_run else "issued"
     click.echo(
         f"{prefix} {summary['issued']} notice(s), moved {summary['moved']} stage(s), "
-        f"in {summary['organisations']} organisation(s)"
+        f"in {summary['organisations']} organisation(s); {summary['reminded']} reminder(s) "
+        f"and {summary['relanced']} relance(s) {'to e-mail' if dry_run else 'e-mailed'}"
     )
     if run.failed:
         failed = ", ".join(str(org_id) for org_id in sorted(run.failed))

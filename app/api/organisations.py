@@ -6,7 +6,9 @@ be granted read access one day. DELETE is refused (422) while the organisation
 has users or data. The letterhead fields (address, phone, e-mail, complaints
 contact, mediator) are optional and printed on the agency's documents; the time
 zone (``timezone``, an IANA name such as Europe/Paris, the default) is the one
-its screens show times in, refused with 422 when unknown.
+its screens show times in, refused with 422 when unknown. The premium settings
+(``premium_issue_days``, ``reminder_days``, ``relance_days``: 0 to 366;
+``reminder_channel``: ``email`` or ``letter``) are changed with PUT.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from app.models import Organisation
 from app.services.organisations import (
     LETTERHEAD_FIELDS,
     ORGANISATION_SELF_FILTERS,
+    PREMIUM_SETTINGS_FIELDS,
     SEPA_CREDITOR_FIELDS,
     add_organisation,
     check_organisation,
@@ -39,9 +42,16 @@ class OrganisationApi(OrganisationModelRestApi):
     list_columns = ["id", "name", "orias_number", "created_at", "updated_at"]
     # The letterhead (optional) and the time zone (IANA name, Europe/Paris by default)
     # are shown and written one organisation at a time.
-    show_columns = [*list_columns, *LETTERHEAD_FIELDS, "timezone", *SEPA_CREDITOR_FIELDS]
+    show_columns = [
+        *list_columns,
+        *LETTERHEAD_FIELDS,
+        "timezone",
+        *SEPA_CREDITOR_FIELDS,
+        *PREMIUM_SETTINGS_FIELDS,
+    ]
     add_columns = ["name", "orias_number", *LETTERHEAD_FIELDS, "timezone", *SEPA_CREDITOR_FIELDS]
-    edit_columns = add_columns
+    # The premium settings have their defaults on creation (30, 15, 5 days, e-mail).
+    edit_columns = [*add_columns, *PREMIUM_SETTINGS_FIELDS]
     search_columns = ["name", "orias_number"]
     order_columns = ["id", "name", "orias_number", "created_at"]
     base_order = ("name", "asc")

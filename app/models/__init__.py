@@ -35,7 +35,7 @@ from app.models.document import Document, DocumentStatus
 from app.models.job import Job, JobKind, JobStatus
 from app.models.mandate import Mandate, MandateSequence, MandateStatus
 from app.models.message import Message, MessageStatus
-from app.models.organisation import Organisation
+from app.models.organisation import Organisation, ReminderChannel
 from app.models.policy import (
     ContractUse,
     LineOfBusiness,
@@ -110,6 +110,7 @@ __all__ = [
     "Remittance",
     "RemittanceLine",
     "RemittanceStatus",
+    "ReminderChannel",
     "StatementStatus",
     "Document",
     "DocumentStatus",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import enum
 import re
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import Enum, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from app.models.base import ModelValidationError, Timestamped
@@ -15,6 +16,13 @@ from app.services.timezones import DEFAULT_TIMEZONE, TIMEZONE_MAX_LENGTH, is_val
 # ORIAS registration numbers are 8 digits (registre unique des intermédiaires).
 DEFAULT_RENEWAL_LEAD_DAYS = 90
 ORIAS_PATTERN = re.compile(r"^[0-9]{8}$")  # ASCII only: \d also matches "８"
+
+
+class ReminderChannel(enum.Enum):
+    """How the agency's premium reminder and relance go out (app/services/mail/reminders.py)."""
+
+    email = "email"  # queued by the daily run to each client with an address
+    letter = "letter"  # printed by staff from the Impayés work list; nothing e-mailed
 
 
 class Organisation(Timestamped, Model):
@@ -70,6 +78,14 @@ class Organisation(Timestamped, Model):
     relance_days: Mapped[int] = mapped_column(
         Integer, nullable=False, default=5, server_default="5"
     )
+    # E-mail: the daily run sends both by e-mail (a client without an address gets the
+    # letter from the work list); letter: staff send them from the work list.
+    reminder_channel: Mapped[ReminderChannel] = mapped_column(
+        Enum(ReminderChannel, name="reminder_channel", native_enum=False, length=10),
+        nullable=False,
+        default=ReminderChannel.email,
+        server_default=ReminderChannel.email.value,
+    )
 
     @validates("premium_issue_days", "reminder_days", "relance_days")
     def _check_premium_days(self, key: str, value: int | None) -> int:
@@ -81,6 +97,19 @@ class Organisation(Timestamped, Model):
         if not 0 <= value <= 366:
             raise ModelValidationError({key: str(_("Enter a number of days from 0 to 366."))})
         return value
+
+    @validates("reminder_channel")
+    def _check_reminder_channel(
+        self, _key: str, value: ReminderChannel | str | None
+    ) -> ReminderChannel:
+        if value is None or value == "":
+            return ReminderChannel.email
+        try:
+            return ReminderChannel(value)
+        except ValueError:
+            raise ModelValidationError(
+                {"reminder_channel": str(_("Choose e-mail or letter."))}
+            ) from None
 
     @validates("renewal_lead_days")
     def _check_lead_days(self, _key: str, value: int | None) -> int:

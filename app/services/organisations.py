@@ -36,6 +36,15 @@ LETTERHEAD_FIELDS = (
 
 # The agency as a SEPA creditor (app/services/premiums/debits.py); checked by the model.
 SEPA_CREDITOR_FIELDS = ("sepa_creditor_identifier", "sepa_creditor_iban", "sepa_creditor_bic")
+# The premium run's settings (app/services/premiums, app/services/mail/reminders.py): days
+# before a due date notices are issued and reminded, days after it the relance goes, and
+# whether those two go by e-mail or by letter. Defaults on creation; changed on edit.
+PREMIUM_SETTINGS_FIELDS = (
+    "premium_issue_days",
+    "reminder_days",
+    "relance_days",
+    "reminder_channel",
+)
 
 
 class FilterVisibleOrganisations(BaseFilter):

@@ -30,6 +30,7 @@ from app.models import (
     PaymentMethod,
     PaymentStatus,
     PolicyStatus,
+    ReminderChannel,
     RemittanceStatus,
     RenewalDecision,
     RenewalStatus,
@@ -189,6 +190,10 @@ ENUM_LABELS: dict[type[enum.Enum], dict[enum.Enum, Any]] = {
         NoticeChannel.email: _("E-mail"),
         NoticeChannel.registered_letter: _("Registered letter"),
         NoticeChannel.hand: _("By hand"),
+    },
+    ReminderChannel: {
+        ReminderChannel.email: _("E-mail"),
+        ReminderChannel.letter: _("Letter, from the Arrears work list"),
     },
     ClaimNature: {
         ClaimNature.water_damage: _("Water damage"),

@@ -12,17 +12,25 @@ from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _
 from sqlalchemy.exc import IntegrityError
-from wtforms import SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, Regexp
+from wtforms import IntegerField, SelectField, StringField
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
 
 from app import permissions
-from app.models import Organisation
+from app.models import Organisation, ReminderChannel
 from app.models.base import ModelValidationError
 from app.models.organisation import ORIAS_PATTERN
 from app.services.organisations import (
     LETTERHEAD_FIELDS,
     NAME_MAX_LENGTH,
     ORGANISATION_SELF_FILTERS,
+    PREMIUM_SETTINGS_FIELDS,
     SEPA_CREDITOR_FIELDS,
     add_organisation,
     check_organisation,
@@ -30,10 +38,16 @@ from app.services.organisations import (
 )
 from app.services.timezones import DEFAULT_TIMEZONE, timezone_names
 from app.views.base import GuardedModelView
-from app.views.labels import column_labels, date_formatter
+from app.views.fields import EnumSelectField
+from app.views.labels import column_labels, date_formatter, enum_formatter
 from app.views.users import OrganisationUserView
 
 ORIAS_HELP = _("8 digits, from the ORIAS register.")
+PREMIUM_DAY_LABELS = {
+    "premium_issue_days": _("Premium notices issued (days before due)"),
+    "reminder_days": _("Premium reminder (days before due)"),
+    "relance_days": _("Relance (days after due)"),
+}
 TIMEZONE_HELP = _("The agency's times (audit log, documents, jobs) are shown in this zone.")
 
 
@@ -54,13 +68,15 @@ class OrganisationView(GuardedModelView):
     list_columns = ["name", "orias_number", "created_at"]
     # The letterhead fields are optional: what the agency's documents print.
     add_columns = ["name", "orias_number", *LETTERHEAD_FIELDS, "timezone", *SEPA_CREDITOR_FIELDS]
-    edit_columns = add_columns
+    # The premium settings keep their defaults on creation (30, 15, 5 days, e-mail).
+    edit_columns = [*add_columns, *PREMIUM_SETTINGS_FIELDS]
     show_columns = [
         "name",
         "orias_number",
         *LETTERHEAD_FIELDS,
         "timezone",
         *SEPA_CREDITOR_FIELDS,
+        *PREMIUM_SETTINGS_FIELDS,
         "created_at",
         "updated_at",
     ]
@@ -76,6 +92,8 @@ class OrganisationView(GuardedModelView):
         "sepa_creditor_identifier": _("SEPA creditor identifier (ICS)"),
         "sepa_creditor_iban": _("IBAN credited by direct debits"),
         "sepa_creditor_bic": _("BIC credited by direct debits"),
+        **PREMIUM_DAY_LABELS,
+        "reminder_channel": _("Reminders and relances sent by"),
     }
     description_columns = {
         "orias_number": ORIAS_HELP,
@@ -106,8 +124,28 @@ class OrganisationView(GuardedModelView):
             widget=Select2Widget(),
         ),
     }
-    edit_form_extra_fields = add_form_extra_fields
-    formatters_columns = {"created_at": date_formatter, "updated_at": date_formatter}
+    # Optional: a form posted without them keeps the stored values (blank: the defaults).
+    edit_form_extra_fields = {
+        **add_form_extra_fields,
+        **{
+            name: IntegerField(label, [Optional(), NumberRange(min=0, max=366)])
+            for name, label in PREMIUM_DAY_LABELS.items()
+        },
+        "reminder_channel": EnumSelectField(
+            _("Reminders and relances sent by"),
+            [Optional()],
+            enum_class=ReminderChannel,
+            description=_(
+                "E-mail: the daily run e-mails them to clients with an address. Letter: "
+                "send them from the Impayés work list."
+            ),
+        ),
+    }
+    formatters_columns = {
+        "created_at": date_formatter,
+        "updated_at": date_formatter,
+        "reminder_channel": enum_formatter(ReminderChannel),
+    }
     # The users of the organisation, under its page (scoped like the users screen).
     related_views = [OrganisationUserView]
     # Two saves racing past check_unique: the constraint decides (PostgreSQL names, SQLite columns).

@@ -4,7 +4,9 @@ The Huey task (app/tasks/premiums.py) and ``flask monassurance issue-premiums`` 
 ``run_daily``. Each agency is one transaction: a failure (bad data, a constraint) rolls
 back that agency's part only, is logged, and the next agency runs. Both steps are
 idempotent (issuing inserts ON CONFLICT DO NOTHING, stages are computed from dates), so
-an agency that failed is simply caught up by the next run.
+an agency that failed is simply caught up by the next run. Then the reminders and
+relances due that day are e-mailed (app/services/mail/reminders.py), in a second
+transaction: what was issued stays issued if an e-mail template fails to render.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from app.models import Organisation
 from app.models.base import utcnow
 from app.ops.outages import DATABASE_DOWN
 from app.services.commissions import expected
+from app.services.mail import reminders
 from app.services.premiums import issuing, procedure
+from app.services.renewals.contracts import agency_today
 
 log = logging.getLogger(__name__)
 # Two days: a run that failed or was skipped once is still caught up by the next.
@@ -33,6 +37,8 @@ class DailyRun:
 
     issued: dict[int, int] = field(default_factory=dict)
     moved: dict[int, int] = field(default_factory=dict)
+    reminded: dict[int, int] = field(default_factory=dict)  # reminders e-mailed
+    relanced: dict[int, int] = field(default_factory=dict)  # relances e-mailed (per contract)
     failed: dict[int, str] = field(default_factory=dict)  # organisation id -> error class
     dry_run: bool = False
 
@@ -40,6 +46,8 @@ class DailyRun:
         return {
             "issued": sum(self.issued.values()),
             "moved": sum(self.moved.values()),
+            "reminded": sum(self.reminded.values()),
+            "relanced": sum(self.relanced.values()),
             "organisations": len(set(self.issued) | set(self.moved)),
             "failed": sorted(self.failed),
             "dry_run": self.dry_run,
@@ -72,9 +80,14 @@ def run_daily(
             # What was issued, paid or cancelled since the last run earns its commission.
             expected.refresh(session, org_id, changed_since=utcnow() - REFRESH_WINDOW)
             if dry_run:
+                sent = reminders.send_due(
+                    session, org_id, _day(session, org_id, today), dry_run=True
+                )
                 session.rollback()
             else:
                 session.commit()
+                # Its own commit (queue_messages): the messages, then Huey.
+                sent = reminders.send_due(session, org_id, _day(session, org_id, today))
         except DATABASE_DOWN:
             session.rollback()
             raise  # every agency would fail the same way: the task fails and Huey says so
@@ -85,4 +98,12 @@ def run_daily(
             continue
         run.issued.update(issued)
         run.moved.update(moved)
+        if sent.reminders:
+            run.reminded[org_id] = sent.reminders
+        if sent.relances:
+            run.relanced[org_id] = sent.relances
     return run
+
+
+def _day(session: Session, organisation_id: int, today: dt.date | None) -> dt.date:
+    return today or agency_today(session, organisation_id)

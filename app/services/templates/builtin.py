@@ -153,6 +153,22 @@ BUILTINS: tuple[Builtin, ...] = (
         "Le message qui accompagne l'avis d'échéance joint : l'échéance, la cotisation de la "
         "période qui s'ouvre et la date limite pour dénoncer le contrat.",
     ),
+    Builtin(
+        "email_rappel_echeance",
+        "Rappel avant échéance",
+        TemplateKind.email,
+        OutputFormat.html,
+        "Le rappel envoyé quelques jours avant l'échéance d'une quittance (réglage de "
+        "l'agence) : la quittance, sa date d'échéance et le montant à régler.",
+    ),
+    Builtin(
+        "email_relance_impaye",
+        "Relance de cotisation impayée",
+        TemplateKind.email,
+        OutputFormat.html,
+        "La relance envoyée quelques jours après l'échéance : la somme restant due et ses "
+        "quittances, et la date à partir de laquelle une mise en demeure (L113-3) pourra partir.",
+    ),
 )
 
 
