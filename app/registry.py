@@ -37,6 +37,7 @@ from app.api.training import TrainingApi
 from app.api.users import UserApi
 from app.views.audit import AuditLogView, HistoryView
 from app.views.commissions import CommissionView
+from app.views.complaints import ComplaintView
 from app.views.dashboard import DashboardView
 from app.views.documents import DocumentView, JobView
 from app.views.download import init_download
@@ -61,6 +62,7 @@ TASKS = "Tâches"
 ACCOUNTING = "Comptabilité"
 DOCUMENTS = "Documents"
 ADMINISTRATION = "Administration"
+COMPLIANCE = "Conformité"
 
 
 def register_all(appbuilder: AppBuilder) -> None:
@@ -124,6 +126,7 @@ def register_all(appbuilder: AppBuilder) -> None:
         category=PORTFOLIO,
     )
     register_accounting(appbuilder)
+    register_compliance(appbuilder)
     appbuilder.add_view(
         DocumentView,
         "Generated documents",
@@ -264,4 +267,17 @@ def register_accounting(appbuilder: AppBuilder) -> None:
         label=_("Direct debits"),
         icon="fa-exchange",
         category=ACCOUNTING,
+    )
+
+
+def register_compliance(appbuilder: AppBuilder) -> None:
+    """The Conformité menu: the complaints register, the DDA training log, the managers' page."""
+    appbuilder.add_view(
+        ComplaintView,
+        "Complaints",
+        label=_("Complaints"),
+        icon="fa-commenting-o",
+        category=COMPLIANCE,
+        category_label=_("Compliance"),
+        category_icon="fa-balance-scale",
     )

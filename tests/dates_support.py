@@ -84,6 +84,7 @@ def build_world(app: Flask, organisation_id: int, portfolio: Any) -> World:
 
         signing_key(session)  # the key signed links need (listed on /signing-keys/)
         _money_rows(session, organisation_id, ids)
+        _compliance_rows(session, organisation_id, ids)
         worker = audit.Actor(None, "worker", organisation_id)
         audit.record(session, "document.ready", "Document", document_id, {"size": 10}, actor=worker)
         session.commit()
@@ -164,6 +165,26 @@ def _money_rows(session: Any, organisation_id: int, ids: dict[str, int]) -> None
         attempts=0,
     )
     session.add_all([notice, payment, mandate, message])
+
+
+def _compliance_rows(session: Any, organisation_id: int, ids: dict[str, int]) -> None:
+    """A complaint, acknowledged and answered, so the Réclamations screens show every date."""
+    from app.models import Complaint, ComplaintChannel, ComplaintOutcome
+    from app.services.compliance.complaints import prepare
+
+    complaint = Complaint(
+        organisation_id=organisation_id,
+        received_on=dt.date(2025, 11, 3),
+        channel=ComplaintChannel.email,
+        client_id=ids["client"],
+        policy_id=ids["policy"],
+        subject="Remboursement en attente",
+        acknowledged_on=dt.date(2025, 11, 5),
+        answered_on=dt.date(2025, 12, 1),
+        outcome=ComplaintOutcome.upheld,
+        mediator_named=True,
+    )
+    prepare(session, complaint, None, dt.date(2025, 12, 10))
 
 
 def stamp_everything(app: Flask) -> None:

@@ -19,8 +19,12 @@ from app.models import (
     Allocation,
     AppUser,
     AuditLog,
+    Claim,
+    ClaimNature,
     Client,
     Company,
+    Complaint,
+    ComplaintChannel,
     Document,
     DocumentStatus,
     Job,
@@ -111,6 +115,7 @@ def build_agency(
         db.session.add_all([document, audit, run])
         db.session.commit()
         notice, payment = premium_rows(organisation_id, ids["policy"], suffix)
+        claim, complaint = compliance_rows(organisation_id, ids, suffix)
         agency.rows = {
             Organisation: {organisation_id},
             AppUser: {user.id for user in users},
@@ -126,8 +131,42 @@ def build_agency(
             PremiumNotice: {notice.id},
             Payment: {payment.id},
             Allocation: {allocation.id for allocation in payment.allocations},
+            Claim: {claim.id},
+            Complaint: {complaint.id},
         }
     return agency
+
+
+def compliance_rows(organisation_id: int, ids: dict[str, int], suffix: str) -> tuple[Any, Any]:
+    """A claim on the contract, and the client's complaint about it (the Réclamations screen)."""
+    import datetime as dt
+
+    from app.services.compliance.complaints import prepare
+
+    claim = Claim(
+        organisation_id=organisation_id,
+        number=f"SIN-{suffix}",
+        policy_id=ids["policy"],
+        client_id=ids["client"],
+        nature=ClaimNature.water_damage,
+        occurred_on=dt.date(2026, 3, 1),
+        known_on=dt.date(2026, 3, 1),
+        declaration_deadline=dt.date(2026, 3, 6),
+        prescription_on=dt.date(2028, 3, 1),
+    )
+    db.session.add(claim)
+    db.session.flush()
+    complaint = Complaint(
+        organisation_id=organisation_id,
+        received_on=dt.date(2026, 3, 2),
+        channel=ComplaintChannel.letter,
+        client_id=ids["client"],
+        claim_id=claim.id,
+        subject=f"Indemnité tardive {suffix}",
+    )
+    prepare(db.session, complaint, None, dt.date(2026, 3, 2))
+    db.session.commit()
+    return claim, complaint
 
 
 def premium_rows(organisation_id: int, policy_id: int, suffix: str) -> tuple[Any, Any]:

@@ -162,6 +162,8 @@ def sparse_rows(app: Flask, organisation_id: int) -> Sparse:
     from app.models import (
         Client,
         Company,
+        Complaint,
+        ComplaintChannel,
         Document,
         DocumentStatus,
         Job,
@@ -180,6 +182,7 @@ def sparse_rows(app: Flask, organisation_id: int) -> Sparse:
         PremiumNotice,
         Template,
     )
+    from app.services.compliance.complaints import prepare
     from tests.documents_support import create_template
 
     template_id = create_template(app, organisation_id)
@@ -261,7 +264,16 @@ def sparse_rows(app: Flask, organisation_id: int) -> Sparse:
             debtor_name="Léa Sansdétail",
             signed_on=dt.date(2026, 1, 2),
         )
+        # A complaint just received: no contract, claim, acknowledgement, answer nor outcome.
+        complaint = Complaint(
+            organisation_id=organisation_id,
+            received_on=dt.date(2026, 3, 2),
+            channel=ComplaintChannel.phone,
+            client_id=person.id,
+            subject="Réclamation sobre",
+        )
         db.session.add_all([notice, payment, mandate])
+        prepare(db.session, complaint, None, dt.date(2026, 3, 2))
         db.session.commit()
         return Sparse(organisation_id, person.id, insurer.id, policy.id, document.id, job.id)
 

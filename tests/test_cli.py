@@ -19,6 +19,7 @@ from app.models import (
     ClientKind,
     CommissionRule,
     Company,
+    Complaint,
     ExpectedCommission,
     LineOfBusiness,
     Mandate,
@@ -228,8 +229,9 @@ def test_demo_portfolio_is_the_same_on_every_load(app):
         demo.load_demo_data(db.session, today=today)
         first = fingerprint()
         # The demo agency's task rules and categories (and their tasks), its commissions,
-        # payments, notices and mandate go first.
+        # payments, notices and mandate go first, after its complaints (they name tasks).
         for model in (
+            Complaint,
             Task,
             TaskRule,
             TaskCategory,

@@ -43,6 +43,7 @@ from app.models import (
     RenewalCycle,
 )
 from app.services.commissions.demo import add_demo_rules
+from app.services.compliance.demo import add_demo_complaints
 from app.services.premiums.issuing import issue_due
 from app.services.premiums.payments import record_payment
 from app.services.renewals.contracts import facts_for
@@ -245,6 +246,8 @@ def load_demo_data(session: Session, today: dt.date | None = None) -> DemoSummar
     session.flush()
     policies = _policies(rng, organisation.id, companies, clients, today, session)
     _renewal_cycles(session, organisation.id, today)
+    # The complaints register with each of its states (app/services/compliance/demo.py).
+    add_demo_complaints(session, organisation.id, today)
     # Commissions negotiated with each insurer, valid for the whole portfolio's history.
     add_demo_rules(session, organisation.id, _years_before(today, 10))
     load_builtin_templates(session)

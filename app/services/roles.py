@@ -75,8 +75,11 @@ _USER_GRANTS: dict[str, str | set[str]] = {
     permissions.MESSAGE: {"can_read", "can_write"},
     # Staff take the client's call and follow the claim to its closing (app/api/claims.py).
     permissions.CLAIM: ALL,
-    # Everyone records the complaints they receive and their answers (app/api/complaints.py).
+    # Everyone records the complaints they receive and their answers (app/api/complaints.py),
+    # on the Conformité > Réclamations screen too (app/views/complaints.py).
     permissions.COMPLAINT: {"can_read", "can_write"},
+    "Conformité": ALL,
+    "Complaints": ALL,
     # Staff keep the clients' files: photos, constat, invoices, IDs (app/api/attachments.py).
     permissions.ATTACHMENT: ALL,
     # Scripts act with their user's rights, so every user may read the API's spec.

@@ -45,6 +45,7 @@ from app.models import (
     UnpaidStage,
     ValidationOutcome,
 )
+from app.models.complaint import ComplaintChannel, ComplaintOutcome
 from app.models.task import AssigneeRule
 
 ENUM_LABELS: dict[type[enum.Enum], dict[enum.Enum, Any]] = {
@@ -264,6 +265,20 @@ ENUM_LABELS: dict[type[enum.Enum], dict[enum.Enum, Any]] = {
     MandateSequence: {
         MandateSequence.first: _("First debit"),
         MandateSequence.recurring: _("Recurring"),
+    },
+    # The complaints register (app/views/complaints.py).
+    ComplaintChannel: {
+        ComplaintChannel.letter: _("Letter"),
+        ComplaintChannel.email: _("E-mail"),
+        ComplaintChannel.phone: _("Phone"),
+        ComplaintChannel.in_person: _("In person"),
+        ComplaintChannel.web: _("Website"),
+    },
+    ComplaintOutcome: {
+        ComplaintOutcome.upheld: _("Upheld"),
+        ComplaintOutcome.partly_upheld: _("Partly upheld"),
+        ComplaintOutcome.rejected: _("Not upheld"),
+        ComplaintOutcome.withdrawn: _("Withdrawn"),
     },
 }
 

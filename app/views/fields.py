@@ -46,6 +46,7 @@ UNKNOWN_CHOICE = {
     "client": _("This client does not exist."),
     "company": _("This insurer does not exist."),
     "policy": _("This policy does not exist."),
+    "claim": _("This claim does not exist."),
 }
 
 

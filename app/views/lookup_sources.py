@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import Client, Company, Policy
+from app.models import Claim, Client, Company, Policy
 from app.services.scope import visible_rows_clause
 
 PAGE_SIZE = 20
@@ -48,6 +48,10 @@ def _policy_text(policy: Policy) -> str:
     return f"{policy.number} — {policy.client.display_name}"
 
 
+def _claim_text(claim: Claim) -> str:
+    return f"{claim.number} — {claim.client.display_name}"
+
+
 SOURCES: dict[str, LookupSource] = {
     "client": LookupSource(
         Client,
@@ -64,6 +68,14 @@ SOURCES: dict[str, LookupSource] = {
         order=("number", "id"),
         text=_policy_text,
         options=(selectinload(Policy.client),),
+    ),
+    # The claim a complaint is about (app/views/complaints.py).
+    "claim": LookupSource(
+        Claim,
+        searched=("number", "insurer_claim_number"),
+        order=("number", "id"),
+        text=_claim_text,
+        options=(selectinload(Claim.client),),
     ),
 }
 

@@ -17,7 +17,7 @@ from collections import Counter
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import extract, select
+from sqlalchemy import ColumnElement, and_, extract, false, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -35,6 +35,10 @@ from app.models.task import OPEN_STATUSES
 from app.services.compliance.deadlines import acknowledgement_due, answer_due, met
 
 SUBJECT_LENGTH = 5_000
+# A deadline this close (or passed) puts a complaint on the managers' compliance page.
+NEAR_DAYS = 7
+# The register's quick filters (the screen's tabs, its exports' URLs).
+STATES = ("open", "acknowledgement_overdue", "answer_overdue", "near_deadline", "closed")
 REGISTER_COLUMNS = (
     "id",
     "received_on",
@@ -246,3 +250,48 @@ def yearly_summary(
     summary["by_outcome"] = dict(sorted(outcomes.items()))
     summary["by_channel"] = dict(sorted(channels.items()))
     return summary
+
+
+def _not_acknowledged() -> ColumnElement[bool]:
+    # An answer acknowledges too (prepare closes the acknowledgement task on it).
+    return and_(Complaint.acknowledged_on.is_(None), Complaint.answered_on.is_(None))
+
+
+def state_condition(state: str, today: dt.date) -> ColumnElement[bool]:
+    """The complaints in ``state`` (one of STATES) on ``today``; an unknown state: none."""
+    open_ = Complaint.answered_on.is_(None)
+    if state == "open":
+        return open_
+    if state == "closed":
+        return Complaint.answered_on.is_not(None)
+    if state == "acknowledgement_overdue":
+        return and_(_not_acknowledged(), Complaint.acknowledgement_due_on < today)
+    if state == "answer_overdue":
+        return and_(open_, Complaint.answer_due_on < today)
+    if state == "near_deadline":
+        near = today + dt.timedelta(days=NEAR_DAYS)
+        return or_(
+            and_(_not_acknowledged(), Complaint.acknowledgement_due_on <= near),
+            and_(open_, Complaint.answer_due_on <= near),
+        )
+    return false()
+
+
+def next_deadline(complaint: Complaint) -> tuple[str, dt.date] | None:
+    """The deadline still to keep first: ("acknowledgement" | "answer", its day), or None."""
+    if complaint.answered_on is not None:
+        return None
+    if complaint.acknowledged_on is None:
+        return "acknowledgement", complaint.acknowledgement_due_on
+    return "answer", complaint.answer_due_on
+
+
+def near_deadlines(session: Session, organisation_id: int, today: dt.date) -> list[Complaint]:
+    """The agency's open complaints with a deadline passed or within NEAR_DAYS, soonest first."""
+    complaints = session.scalars(
+        select(Complaint).where(
+            Complaint.organisation_id == organisation_id,
+            state_condition("near_deadline", today),
+        )
+    ).all()
+    return sorted(complaints, key=lambda c: (next_deadline(c) or ("", c.answer_due_on))[1])
