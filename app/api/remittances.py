@@ -102,7 +102,7 @@ def _organisation() -> int:
 
 
 def _remittance(pk: str) -> Remittance:
-    parsed = parse_pk(pk)
+    parsed = parse_pk(pk, 2**31 - 1)  # 32-bit ids: a larger number names no row
     if parsed is None:
         raise NotFoundError(lazy_gettext("Unknown bordereau."))
     return remittances.visible(db.session, visible_organisation_id(), parsed)
