@@ -69,3 +69,112 @@ def test_the_comptabilite_menu_shows_commissions_to_managers_only(app, http, mak
     user = make_user("USER")
     login(user)
     assert http.get("/commissions/").status_code in (302, 403)
+
+
+def test_done_when_a_new_manager_reconciles_the_demo_statement_and_remits_last_month(
+    app, http, make_user, login
+):
+    """The issue's walk, through the screens: rules for the three insurers; the demo
+    statement uploaded shows its three differences and the rest matched, exported; last
+    month's bordereau issued, its PDF and transfer file downloaded."""
+    import re
+    from pathlib import Path
+
+    import xmlschema
+    from openpyxl import load_workbook
+
+    from app.models import CommissionStatement, Remittance
+    from tests.test_remittances import _pdf_text
+    from tests.test_screens_support import csrf_token, flashes, page_text
+
+    today = dt.date.today()
+    with app.app_context():
+        organisation_id = demo.load_demo_data(db.session, today=today).organisation_id
+        atl = db.session.scalar(
+            select(Company.id).where(
+                Company.organisation_id == organisation_id, Company.code == "ATL"
+            )
+        )
+    login(make_user("MANAGER", organisation_id))
+    overview = page_text(http.get("/commissions/"))
+    rules = re.search(r'id="commission-rules">(.*?)</table>', overview, re.S).group(1)
+    for name in ("Atlantique Assurances", "Mutuelle des Trois Vallées", "Garonne Prévoyance"):
+        assert name in rules
+    upload = "/commissions/statements/upload"
+    assert 'id="statement-sample"' in page_text(http.get(upload))
+    month = f"{today:%Y-%m}"
+    sample = http.get(f"/commissions/statements/sample.csv?insurer_id={atl}&period={month}")
+    assert sample.status_code == 200, page_text(sample)[:300]
+    uploaded = http.post(
+        upload,
+        data={
+            "insurer_id": str(atl),
+            "period": month,
+            "file": (io.BytesIO(sample.get_data()), "releve.csv"),
+            "csrf_token": csrf_token(http, upload),
+        },
+        content_type="multipart/form-data",
+    )
+    preview_url = uploaded.headers["Location"]
+    preview = page_text(http.get(preview_url))
+    assert 'id="statement-problem"' not in preview  # the French headers are recognised
+    token = preview_url.split("/preview/")[1].split("?")[0]
+    hidden = dict(re.findall(r'<input type="hidden" name="(map_\w+)" value="([^"]*)">', preview))
+    imported = http.post(
+        f"/commissions/statements/preview/{token}/import",
+        data={
+            "insurer_id": str(atl),
+            "period": month,
+            **hidden,
+            "csrf_token": csrf_token(http, preview_url),
+        },
+        follow_redirects=True,
+    )
+    assert flashes(imported)[0][0] == "success", flashes(imported)
+    with app.app_context():
+        statement_id = db.session.scalar(select(CommissionStatement.id))
+    show = page_text(http.get(f"/commissions/statements/{statement_id}"))
+    counts = dict(re.findall(r'id="count-(\w+)">(\d+)<', show))
+    assert (counts["amount_differs"], counts["missing"], counts["unknown"]) == ("1", "1", "1")
+    assert int(counts["matched"]) >= 1
+    exported = http.get(f"/commissions/statements/{statement_id}/export.xlsx")
+    rows = list(load_workbook(io.BytesIO(exported.get_data()), read_only=True).active.values)
+    results = [row[8] for row in rows[1:]]
+    assert (
+        len(results) - results.count("Rapprochée") == 3
+        or len(results) - results.count("Matched") == 3
+    )
+    # Last month's bordereau: drafted from the form's defaults, issued, downloaded.
+    new = "/commissions/remittances/new"
+    form = page_text(http.get(new))
+    period_from = re.search(r'name="period_from"[^>]*value="([^"]+)"', form).group(1)
+    period_to = re.search(r'name="period_to"[^>]*value="([^"]+)"', form).group(1)
+    last = today.replace(day=1) - dt.timedelta(days=1)
+    assert (period_from, period_to) == (last.replace(day=1).isoformat(), last.isoformat())
+    created = http.post(
+        new,
+        data={
+            "insurer_id": str(atl),
+            "period_from": period_from,
+            "period_to": period_to,
+            "csrf_token": csrf_token(http, new),
+        },
+    )
+    assert created.status_code == 302, flashes(http.get(new))
+    remittance_url = created.headers["Location"]
+    issued = http.post(
+        f"{remittance_url}/issue",
+        data={"csrf_token": csrf_token(http, remittance_url)},
+        follow_redirects=True,
+    )
+    assert flashes(issued)[0][0] == "success"
+    with app.app_context():
+        remittance = db.session.scalar(select(Remittance))
+        number, lines = remittance.number, len(remittance.lines)
+    assert lines >= 3
+    pdf = http.get(f"{remittance_url}/bordereau.pdf")
+    assert pdf.status_code == 200 and number in _pdf_text(pdf.get_data())
+    transfer = http.get(f"{remittance_url}/bordereau.xml")
+    assert transfer.status_code == 200, flashes(http.get(remittance_url))
+    xsd = Path(__file__).parent / "data" / "pain.001.001.03.xsd"
+    xmlschema.XMLSchema(str(xsd)).validate(io.BytesIO(transfer.get_data()))

@@ -42,7 +42,7 @@ from app.models import (
     PremiumNotice,
     RenewalCycle,
 )
-from app.services.commissions.demo import add_demo_rules
+from app.services.commissions.demo import add_demo_collections, add_demo_rules
 from app.services.compliance.demo import add_demo_complaints
 from app.services.premiums.issuing import issue_due
 from app.services.premiums.payments import record_payment
@@ -257,6 +257,8 @@ def load_demo_data(session: Session, today: dt.date | None = None) -> DemoSummar
     # "Mes tâches" lists the renewals to review.
     issue_due(session, organisation_id=organisation.id, today=today)
     _direct_debit_and_payment(session, organisation, today)
+    # Last month's premiums collected for one insurer: a bordereau to remit, commissions due.
+    add_demo_collections(session, organisation.id, today)
     session.commit()
     apply_rules(session, organisation_id=organisation.id, today=today)
     return DemoSummary(organisation.id, len(companies), len(clients), policies)

@@ -29,6 +29,7 @@ from app.services.commissions.statement_file import FIELDS, month_bounds, statem
 from app.services.errors import DomainError, InvalidRequestError
 from app.services.imports import staging, too_large_message
 from app.services.imports.reading import read_table
+from app.services.renewals.contracts import agency_today
 from app.services.scope import current_user, visible_organisation_id
 from app.views.imports import FORM_OVERHEAD
 from app.views.responses import file_response
@@ -90,7 +91,35 @@ class StatementScreens:
             form=ActionForm(),
             max_mb=f"{limits.max_bytes / 1024 / 1024:g}",
             fields=[(field, FIELD_LABELS[field]) for field in FIELDS],
+            demo=_is_demo(),
+            this_month=agency_today(db.session, own_organisation()).strftime("%Y-%m"),
         )
+
+    @expose("/statements/sample.csv", methods=["GET"])
+    @has_access
+    def statement_sample(self) -> Response:
+        """The demo agency's sample statement of a month (three differences planted): what a
+        new user uploads to try the reconciliation. Another agency has none (404)."""
+        from app.services.commissions.demo import sample_statement
+        from app.services.demo import demo_organisation_id
+
+        organisation_id = own_organisation()
+        if organisation_id != demo_organisation_id(db.session):
+            abort(404)
+        try:
+            company = statements.insurer(
+                db.session, organisation_id, request.args.get("insurer_id")
+            )
+            first, last = month_bounds(request.args.get("period", ""))
+            data = sample_statement(db.session, organisation_id, company.id, first, last)
+        except (DomainError, ValueError) as error:
+            flash(
+                getattr(error, "message", None) or gettext("No commission is due that month."),
+                "danger",
+            )
+            return redirect(url_for("CommissionView.statement_form"))
+        name = f"releve-{company.code}-{first:%Y-%m}.csv"
+        return file_response(data, EXPORT_TYPES["csv"], name)
 
     @expose("/statements/upload", methods=["POST"])
     @has_access
@@ -342,6 +371,12 @@ class StatementScreens:
         except DomainError as error:
             flash(error.message, "danger")
             abort(redirect(url_for("CommissionView.statement_form")))
+
+
+def _is_demo() -> bool:
+    from app.services.demo import demo_organisation_id
+
+    return own_organisation() == demo_organisation_id(db.session)
 
 
 def flash_refusal(error: DomainError) -> None:

@@ -40,6 +40,7 @@ class CommissionView(StatementScreens, RemittanceScreens, BaseView):
         "list": permissions.READ,
         "statement_form": permissions.WRITE,
         "statement_upload": permissions.WRITE,
+        "statement_sample": permissions.WRITE,
         "statement_preview": permissions.WRITE,
         "statement_import": permissions.WRITE,
         "statement_show": permissions.READ,

@@ -1,10 +1,13 @@
 """The demo agency's commission rules and a sample insurer statement with planted differences.
 
-The demo portfolio's dates follow the day it is loaded, so its statement cannot be a
-fixed file: ``sample_statement`` writes, for an insurer and a month, the CSV that insurer
-would send, built from the expected commissions due that month with three differences
-planted (one amount changed, one commission left out, one contract the agency does not
-know). ``flask monassurance demo-statement`` saves it for a new user to upload.
+``add_demo_collections`` gives the insurers their bank accounts and has clients pay
+last month's notices of one insurer, so a remittance bordereau of last month has lines
+(and its transfer file an account to go to). The demo portfolio's dates follow the day it
+is loaded, so its statement cannot be a fixed file: ``sample_statement`` writes, for an
+insurer and a month, the CSV that insurer would send, built from the expected commissions
+due that month with three differences planted (one amount changed, one commission left
+out, one contract the agency does not know). ``flask monassurance demo-statement`` saves
+it, and the demo agency's statement upload screen offers it, for a new user to upload.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import (
+    Collection,
     CommissionBasis,
     CommissionDue,
     CommissionRule,
@@ -23,9 +27,13 @@ from app.models import (
     ExpectedCommission,
     ExpectedStatus,
     LineOfBusiness,
+    NoticeStatus,
+    PaymentMethod,
     Policy,
     PremiumNotice,
 )
+from app.services.commissions import expected
+from app.services.premiums.payments import record_payment
 
 # code -> (first-year %, later years %, due, claw-back year 1 %, year 2 %), and a line rule.
 RULES = {
@@ -35,6 +43,14 @@ RULES = {
 }
 HEALTH_RULE = ("GAR", LineOfBusiness.health, Decimal("10"), Decimal("10"))
 PLANTED_DIFFERENCE = Decimal("7.50")
+# Valid French IBANs (RIB key and check digits) of no real account.
+INSURER_IBANS = {
+    "ATL": "FR7630004000010001234560167",
+    "MTV": "FR7610278080000002223330264",
+    "GAR": "FR7613135000800004445550345",
+}
+REMITTED_INSURER = "ATL"
+PAID_LAST_MONTH = 8
 UNKNOWN_POLICY = "INCONNU-2024-001"
 
 
@@ -121,3 +137,51 @@ def sample_statement(
 
 def _fr(amount: Decimal) -> str:
     return f"{amount:.2f}".replace(".", ",")
+
+
+def add_demo_collections(session: Session, organisation_id: int, today: dt.date) -> int:
+    """Bank accounts for the insurers, and up to eight of last month's notices of one insurer
+    paid by transfer within last month; the expected commissions brought up to date. The
+    count of notices paid."""
+    companies = {
+        company.code: company
+        for company in session.scalars(
+            select(Company).where(Company.organisation_id == organisation_id)
+        )
+    }
+    for code, iban in INSURER_IBANS.items():
+        if code in companies:
+            companies[code].iban = iban
+    last = today.replace(day=1) - dt.timedelta(days=1)
+    first = last.replace(day=1)
+    company = companies.get(REMITTED_INSURER)
+    paid = 0
+    if company is not None:
+        notices = session.scalars(
+            select(PremiumNotice)
+            .join(Policy, Policy.id == PremiumNotice.policy_id)
+            .where(
+                PremiumNotice.organisation_id == organisation_id,
+                Policy.company_id == company.id,
+                PremiumNotice.collection == Collection.broker,
+                PremiumNotice.status.in_((NoticeStatus.issued, NoticeStatus.unpaid)),
+                PremiumNotice.due_on.between(first, last),
+            )
+            .order_by(PremiumNotice.due_on, PremiumNotice.id)
+            .limit(PAID_LAST_MONTH)
+        ).all()
+        for number, notice in enumerate(notices, start=1):
+            record_payment(
+                session,
+                organisation_id,
+                amount=notice.balance,
+                received_on=min(notice.due_on + dt.timedelta(days=3), last),
+                method=PaymentMethod.transfer,
+                reference=f"VIR DEMO {number + 1:04d}",
+                client_id=notice.policy.client_id,
+                today=today,
+                allocations=[(notice.id, notice.balance)],
+            )
+            paid += 1
+    expected.refresh(session, organisation_id)
+    return paid
