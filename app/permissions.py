@@ -11,6 +11,8 @@ READ = "read"
 WRITE = "write"
 # Bulk actions a role may be trusted with apart from single writes (renewals: MANAGER).
 BATCH = "batch"
+# A client's RGPD rights: exporting all its data and erasing it (Client, MANAGER).
+PRIVACY = "privacy"
 
 # FAB ModelView methods (and our custom screens' methods) -> read/write.
 SCREEN_METHODS: dict[str, str] = {

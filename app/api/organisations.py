@@ -22,6 +22,7 @@ from app import permissions
 from app.api.base import OrganisationModelRestApi
 from app.api.doors import json_object
 from app.models import Organisation
+from app.models.organisation import RETENTION_FIELDS
 from app.services.organisations import (
     LETTERHEAD_FIELDS,
     ORGANISATION_SELF_FILTERS,
@@ -42,16 +43,19 @@ class OrganisationApi(OrganisationModelRestApi):
     list_columns = ["id", "name", "orias_number", "created_at", "updated_at"]
     # The letterhead (optional) and the time zone (IANA name, Europe/Paris by default)
     # are shown and written one organisation at a time.
+    # RGPD retention in years (app/services/privacy/holds.py): prospects 3, former
+    # clients 5 after their last contract, claims 0 after their prescription day.
     show_columns = [
         *list_columns,
         *LETTERHEAD_FIELDS,
         "timezone",
         *SEPA_CREDITOR_FIELDS,
         *PREMIUM_SETTINGS_FIELDS,
+        *RETENTION_FIELDS,
     ]
     add_columns = ["name", "orias_number", *LETTERHEAD_FIELDS, "timezone", *SEPA_CREDITOR_FIELDS]
-    # The premium settings have their defaults on creation (30, 15, 5 days, e-mail).
-    edit_columns = [*add_columns, *PREMIUM_SETTINGS_FIELDS]
+    # The premium settings and retention periods have their defaults on creation.
+    edit_columns = [*add_columns, *PREMIUM_SETTINGS_FIELDS, *RETENTION_FIELDS]
     search_columns = ["name", "orias_number"]
     order_columns = ["id", "name", "orias_number", "created_at"]
     base_order = ("name", "asc")

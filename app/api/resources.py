@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import metrics, permissions
 from app.api.base import OrganisationModelRestApi
+from app.api.privacy import ClientPrivacyMixin
 from app.models import Client, Company, Policy
 
 CLIENT_FIELDS = [
@@ -69,9 +70,14 @@ class CompanyApi(OrganisationModelRestApi):
         return super().integrity_message(error)
 
 
-class ClientApi(OrganisationModelRestApi):
+class ClientApi(ClientPrivacyMixin, OrganisationModelRestApi):
     class_permission_name = permissions.CLIENT
-    method_permission_name = permissions.API_METHODS
+    # Exporting and erasing a client's data: can_privacy (MANAGER and above).
+    method_permission_name = {
+        **permissions.API_METHODS,
+        "data_export": permissions.PRIVACY,
+        "erase": permissions.PRIVACY,
+    }
     resource_name = "client"
     datamodel = SQLAInterface(Client)
     list_columns = [
@@ -84,7 +90,7 @@ class ClientApi(OrganisationModelRestApi):
         "phone",
         "city",
     ]
-    show_columns = ["id", *CLIENT_FIELDS, "created_at", "updated_at"]
+    show_columns = ["id", *CLIENT_FIELDS, "erased_at", "created_at", "updated_at"]
     add_columns = CLIENT_FIELDS
     edit_columns = CLIENT_FIELDS
     search_columns = [

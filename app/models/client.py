@@ -7,7 +7,7 @@ import enum
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _
-from sqlalchemy import Date, Enum, Index, Integer, String, Text
+from sqlalchemy import Date, DateTime, Enum, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.models.base import ModelValidationError, OrganisationOwned, Timestamped
@@ -43,6 +43,9 @@ class Client(OrganisationOwned, Timestamped, Model):
     city: Mapped[str | None] = mapped_column(String(100))
     birth_date: Mapped[dt.date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
+    # Set when its personal data was erased (app/services/privacy/erase.py): a second
+    # erasure is refused, screens say so.
+    erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     organisation = relationship("Organisation")
     policies = relationship("Policy", back_populates="client", lazy="dynamic")

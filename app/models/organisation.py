@@ -15,6 +15,12 @@ from app.services.timezones import DEFAULT_TIMEZONE, TIMEZONE_MAX_LENGTH, is_val
 
 # ORIAS registration numbers are 8 digits (registre unique des intermédiaires).
 DEFAULT_RENEWAL_LEAD_DAYS = 90
+RETENTION_DEFAULTS = {
+    "retention_prospect_years": 3,
+    "retention_contract_years": 5,
+    "retention_claim_years": 0,
+}
+RETENTION_FIELDS = tuple(RETENTION_DEFAULTS)
 ORIAS_PATTERN = re.compile(r"^[0-9]{8}$")  # ASCII only: \d also matches "８"
 
 
@@ -86,6 +92,26 @@ class Organisation(Timestamped, Model):
         default=ReminderChannel.email,
         server_default=ReminderChannel.email.value,
     )
+
+    # RGPD retention (app/services/privacy/holds.py; defaults: CNIL, ../shared/domain.md):
+    # years after the last contact for prospects, after the last contract's end for former
+    # clients, after a claim's prescription day; then the purge anonymises the client.
+    retention_prospect_years: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=3, server_default="3"
+    )
+    retention_contract_years: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=5, server_default="5"
+    )
+    retention_claim_years: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
+
+    @validates("retention_prospect_years", "retention_contract_years", "retention_claim_years")
+    def _check_retention_years(self, key: str, value: int | None) -> int:
+        value = RETENTION_DEFAULTS[key] if value is None else int(value)
+        if not 0 <= value <= 100:
+            raise ModelValidationError({key: str(_("Enter a number of years from 0 to 100."))})
+        return value
 
     @validates("premium_issue_days", "reminder_days", "relance_days")
     def _check_premium_days(self, key: str, value: int | None) -> int:

@@ -44,6 +44,8 @@ class OutputFormat(enum.Enum):
     csv = "csv"
     # Documents only: SEPA direct debit files (pain.008), app/services/premiums/debits.py.
     xml = "xml"
+    # Documents only: a client's data export (RGPD access), app/services/privacy/export.py.
+    zip = "zip"
 
 
 TEMPLATE_FORMATS = (OutputFormat.html, OutputFormat.pdf, OutputFormat.xlsx)

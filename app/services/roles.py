@@ -52,7 +52,8 @@ _USER_GRANTS: dict[str, str | set[str]] = {
     **DOCUMENT_MENUS,
     **ACCOUNTING_MENUS,
     permissions.POLICY: ALL,
-    permissions.CLIENT: ALL,
+    # Exporting and erasing a client's data (can_privacy) is a manager's decision.
+    permissions.CLIENT: {"can_read", "can_write"},
     # Staff work their renewals one by one, as they edit policies; batches are MANAGER's.
     permissions.RENEWAL: {"can_read", "can_write"},
     permissions.COMPANY: READ,
@@ -89,6 +90,8 @@ _USER_GRANTS: dict[str, str | set[str]] = {
     permissions.AUTH: {"can_read", "can_write"},
 }
 _MANAGER_EXTRA: dict[str, str | set[str]] = {
+    # A client's RGPD rights: the data export and the erasure (app/api/privacy.py).
+    permissions.CLIENT: ALL,
     "Administration": ALL,
     "Audit log": ALL,
     permissions.AUDIT_LOG: READ,

@@ -326,6 +326,7 @@ ACTION_LABELS: dict[str, Any] = {
     "attachment.download": _("Attachment downloaded"),
     "document.purged": _("Document purged"),
     "purge.run": _("Purge carried out"),
+    "client.erased": _("Client's personal data erased"),
     "link.issued": _("Signed link created"),
     "link.revoked": _("Signed links revoked"),
     "link.download": _("Downloaded through a signed link"),

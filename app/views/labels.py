@@ -83,6 +83,7 @@ COLUMN_LABELS: dict[str, Any] = {
     "sequence": _("Term"),
     "created_at": _("Created"),
     "updated_at": _("Updated"),
+    "erased_at": _("Personal data erased on"),
 }
 
 

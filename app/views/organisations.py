@@ -25,7 +25,7 @@ from wtforms.validators import (
 from app import permissions
 from app.models import Organisation, ReminderChannel
 from app.models.base import ModelValidationError
-from app.models.organisation import ORIAS_PATTERN
+from app.models.organisation import ORIAS_PATTERN, RETENTION_FIELDS
 from app.services.organisations import (
     LETTERHEAD_FIELDS,
     NAME_MAX_LENGTH,
@@ -43,6 +43,11 @@ from app.views.labels import column_labels, date_formatter, enum_formatter
 from app.views.users import OrganisationUserView
 
 ORIAS_HELP = _("8 digits, from the ORIAS register.")
+RETENTION_LABELS = {
+    "retention_prospect_years": _("Prospects kept (years after the last contact)"),
+    "retention_contract_years": _("Former clients kept (years after the last contract)"),
+    "retention_claim_years": _("Claims kept (years after prescription)"),
+}
 PREMIUM_DAY_LABELS = {
     "premium_issue_days": _("Premium notices issued (days before due)"),
     "reminder_days": _("Premium reminder (days before due)"),
@@ -69,7 +74,8 @@ class OrganisationView(GuardedModelView):
     # The letterhead fields are optional: what the agency's documents print.
     add_columns = ["name", "orias_number", *LETTERHEAD_FIELDS, "timezone", *SEPA_CREDITOR_FIELDS]
     # The premium settings keep their defaults on creation (30, 15, 5 days, e-mail).
-    edit_columns = [*add_columns, *PREMIUM_SETTINGS_FIELDS]
+    # RGPD retention periods (app/services/privacy/holds.py): defaults on creation too.
+    edit_columns = [*add_columns, *PREMIUM_SETTINGS_FIELDS, *RETENTION_FIELDS]
     show_columns = [
         "name",
         "orias_number",
@@ -77,6 +83,7 @@ class OrganisationView(GuardedModelView):
         "timezone",
         *SEPA_CREDITOR_FIELDS,
         *PREMIUM_SETTINGS_FIELDS,
+        *RETENTION_FIELDS,
         "created_at",
         "updated_at",
     ]
@@ -93,6 +100,7 @@ class OrganisationView(GuardedModelView):
         "sepa_creditor_iban": _("IBAN credited by direct debits"),
         "sepa_creditor_bic": _("BIC credited by direct debits"),
         **PREMIUM_DAY_LABELS,
+        **RETENTION_LABELS,
         "reminder_channel": _("Reminders and relances sent by"),
     }
     description_columns = {
@@ -104,6 +112,9 @@ class OrganisationView(GuardedModelView):
         "timezone": TIMEZONE_HELP,
         "sepa_creditor_identifier": _(
             "Given by the agency's bank to debit its clients (e.g. FR72ZZZ123456)."
+        ),
+        "retention_contract_years": _(
+            "Then the purge anonymises the client (CNIL: 5 years after the contract's end)."
         ),
     }
     # Our own fields instead of FAB's, whose Unique validator only says "Already exists.".
@@ -130,6 +141,10 @@ class OrganisationView(GuardedModelView):
         **{
             name: IntegerField(label, [Optional(), NumberRange(min=0, max=366)])
             for name, label in PREMIUM_DAY_LABELS.items()
+        },
+        **{
+            name: IntegerField(label, [Optional(), NumberRange(min=0, max=100)])
+            for name, label in RETENTION_LABELS.items()
         },
         "reminder_channel": EnumSelectField(
             _("Reminders and relances sent by"),

@@ -62,6 +62,7 @@ from app.views.labels import (
     yes_no,
 )
 from app.views.premium_account import PolicyAccountBlock
+from app.views.privacy import PRIVACY_ACTIONS, ClientPrivacyActions
 from app.views.status_changes import change_status
 
 RECORD_DATES = ["created_at", "updated_at"]
@@ -437,12 +438,13 @@ class PolicyView(PolicyAccountBlock, ExportMixin, OrganisationModelView):
         return redirect(self.get_redirect())
 
 
-class ClientView(ExportMixin, OrganisationModelView):
+class ClientView(ClientPrivacyActions, ExportMixin, OrganisationModelView):
     # The history button, and "Record a payment" (app/views/payments.py).
     show_template = "premiums/client_show.html"
     extra_args = {"history_subject": "client"}
     class_permission_name = permissions.CLIENT
-    method_permission_name = permissions.SCREEN_METHODS
+    # The RGPD actions need can_privacy (app/views/privacy.py).
+    method_permission_name = {**permissions.SCREEN_METHODS, **PRIVACY_ACTIONS}
     datamodel = ListInterface(Client)
     list_title = _("Clients")
     export_file_stem = "clients"
@@ -468,7 +470,7 @@ class ClientView(ExportMixin, OrganisationModelView):
         "notes",
     ]
     edit_columns = add_columns
-    show_columns = [*add_columns, *RECORD_DATES]
+    show_columns = [*add_columns, "erased_at", *RECORD_DATES]
     search_columns = [
         "last_name",
         "first_name",
@@ -488,6 +490,7 @@ class ClientView(ExportMixin, OrganisationModelView):
     formatters_columns = {
         "kind": enum_formatter(ClientKind),
         "birth_date": date_formatter,
+        "erased_at": date_formatter,
         **DATE_FORMATTERS,
     }
     add_form_extra_fields = {

@@ -36,6 +36,7 @@ CATEGORY_LABELS = {
     "failed_document": _("Failed document"),
     "failed_job": _("Failed job"),
     "spent_links": _("Spent single-use links"),
+    "anonymise": _("Client to anonymise (RGPD)"),
 }
 TRIGGER_LABELS = {
     "cli": _("Command line"),

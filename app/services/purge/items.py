@@ -1,4 +1,4 @@
-"""What a purge finds: one item per file, document or job that would go, and why."""
+"""What a purge finds: one item per file, document, job or client to anonymise, and why."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ FAILED_DOCUMENT = "failed_document"
 FAILED_JOB = "failed_job"
 # Nonces of used single-use links past their expiry: one item counts them all.
 SPENT_LINKS = "spent_links"
-CATEGORIES = (ORPHAN, RETENTION, FAILED_DOCUMENT, FAILED_JOB, SPENT_LINKS)
+# A client whose personal data retention says to anonymise (app/services/privacy/retention.py).
+ANONYMISE = "anonymise"
+CATEGORIES = (ORPHAN, RETENTION, FAILED_DOCUMENT, FAILED_JOB, SPENT_LINKS, ANONYMISE)
 
 TRIGGERS = ("cli", "periodic", "screen")
 
@@ -42,6 +44,7 @@ class PurgeItem:
     job_id: int | None = None
     size: int = 0  # stored bytes freed (after compression and encryption)
     count: int = 1  # rows this item stands for (more than one for spent links only)
+    client_id: int | None = None  # the client to anonymise
 
     def as_report(self, *, removed: bool | None = None) -> dict[str, Any]:
         """The JSON kept in PurgeRun.report (and shown by the screen and the CLI)."""
@@ -76,6 +79,7 @@ class PurgeTotals:
     documents: int = 0
     jobs: int = 0
     spent_links: int = 0
+    clients: int = 0
 
     def add(self, item: PurgeItem, *, file_removed: bool) -> None:
         if file_removed:
@@ -87,6 +91,8 @@ class PurgeTotals:
             self.jobs += 1
         elif item.category == SPENT_LINKS:
             self.spent_links += item.count
+        elif item.category == ANONYMISE:
+            self.clients += 1
 
     @classmethod
     def of_plan(cls, items: list[PurgeItem]) -> PurgeTotals:

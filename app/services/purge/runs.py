@@ -23,8 +23,10 @@ from app.models import Organisation, PurgeRun
 from app.models.base import utcnow
 from app.services import audit
 from app.services.errors import DomainError, ForbiddenError, NotFoundError
+from app.services.privacy import retention as client_retention
 from app.services.purge import orphans, records
 from app.services.purge.items import (
+    ANONYMISE,
     FAILED_DOCUMENT,
     FAILED_JOB,
     ORPHAN,
@@ -78,6 +80,7 @@ class Purger:
         found += records.find_failed_documents(session, keys, self.rules, now, scope, already)
         found += records.find_failed_jobs(session, self.rules, now, scope)
         found += records.find_spent_links(session, now, scope)
+        found += _clients_due(session, scope)
         session.commit()
         return PurgePlan(scope, now, high_water, found, too_new)
 
@@ -96,6 +99,7 @@ class Purger:
                 self.session, batch, rules, now, scope
             ),
             SPENT_LINKS: lambda batch: records.delete_spent_links(self.session, batch, now, scope),
+            ANONYMISE: lambda batch: self._anonymise(batch, run_id, actor),
         }
         for category, remove in removers.items():
             items = plan.of(category)
@@ -104,6 +108,37 @@ class Purger:
                 removed = remove(items[start : start + BATCH])
                 self.session.commit()
                 done.extend(removed)
+
+    def _anonymise(self, batch: list[PurgeItem], run_id: int, actor: audit.Actor) -> Done:
+        """Erase each client that retention still says to anonymise (asked again now)."""
+        done: Done = []
+        for item in batch:
+            assert item.organisation_id is not None and item.client_id is not None
+            if client_retention.anonymise(
+                self.session,
+                item.organisation_id,
+                item.client_id,
+                actor=actor,
+                store=self.store,
+                run_id=run_id,
+            ):
+                done.append((item, False))
+        return done
+
+
+def _clients_due(session: Session, scope: PurgeScope) -> list[PurgeItem]:
+    """One item per client the agencies' retention periods say to anonymise today."""
+    return [
+        PurgeItem(
+            category=ANONYMISE,
+            reason=f"client {client_id}: {due.reason}",
+            organisation_id=organisation_id,
+            client_id=client_id,
+        )
+        for organisation_id, client_id, due in client_retention.due_clients(
+            session, scope.organisation_id
+        )
+    ]
 
 
 def scope_for(user: Any) -> PurgeScope:
@@ -236,6 +271,7 @@ def _record(
             "documents": totals.documents,
             "jobs": totals.jobs,
             "spent_links": totals.spent_links,
+            "clients_anonymised": totals.clients,
             "items": len(items),
             "left_for_later": plan.files_left_for_later if plan is not None else 0,
             **({"error": error[:500]} if error else {}),
@@ -246,7 +282,7 @@ def _record(
 
 
 def _identity(item: PurgeItem) -> tuple[Any, ...]:
-    return (item.category, item.key, item.document_id, item.job_id)
+    return (item.category, item.key, item.document_id, item.job_id, item.client_id)
 
 
 # --- what the screen lists ---------------------------------------------------------------

@@ -27,6 +27,7 @@ MEDIA_TYPES = {
     OutputFormat.xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     OutputFormat.csv: "text/csv; charset=utf-8",
     OutputFormat.xml: "application/xml",
+    OutputFormat.zip: "application/zip",
 }
 Progress = Callable[[int], None]  # called with the rows written so far (all sheets)
 SHEET_TITLE_MAX = 31  # Excel's limit
@@ -138,6 +139,7 @@ def registered(name: str) -> Registered | None:
 def _load_builtin_producers() -> None:
     # The worker may look a producer up before anything imported its module.
     import app.services.premiums.debits  # noqa: F401
+    import app.services.privacy.export  # noqa: F401
     import app.services.reports.portfolio  # noqa: F401
     import app.services.reports.receipts  # noqa: F401
 

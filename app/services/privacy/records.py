@@ -1,0 +1,172 @@
+"""Which rows are about a client: the one map the data export and the erasure share.
+
+A client's rows are found by their ids, never by their text: the client, its contracts and
+what hangs off them (terms, renewal cycles, cancellations, notices, generated documents),
+its mandates, its payments (its own, and any allocated to its notices), its claims (their
+payments and expected documents), its complaints, the tasks and e-mails about it or its
+contracts, and the files attached to any of these. All inside the client's agency.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from app.models import (
+    Allocation,
+    Attachment,
+    Cancellation,
+    Claim,
+    ClaimDocument,
+    ClaimPayment,
+    Client,
+    Complaint,
+    Document,
+    Mandate,
+    Message,
+    Payment,
+    Policy,
+    PremiumNotice,
+    RenewalCycle,
+    Task,
+    Term,
+)
+from app.models.claim import ClaimStatus
+from app.services.privacy.holds import ClaimFact, ClientFacts, ContractFact, NoticeFact
+
+
+@dataclass
+class ClientRecords:
+    """The ids of every row about one client, per model, all in its organisation."""
+
+    client_id: int
+    organisation_id: int
+    ids: dict[type, list[int]] = field(default_factory=dict)
+
+    def of(self, model: type) -> list[int]:
+        return self.ids.get(model, [])
+
+    def audit_objects(self) -> set[tuple[str, str]]:
+        """(object_type, object_id) pairs as the audit trail names these rows."""
+        pairs = {("Client", str(self.client_id))}
+        for model, ids in self.ids.items():
+            pairs.update((model.__name__, str(row_id)) for row_id in ids)
+        return pairs
+
+
+def _ids(session: Session, column: Any, *where: Any) -> list[int]:
+    return list(session.scalars(select(column).where(*where).order_by(column)))
+
+
+def client_records(session: Session, client: Client) -> ClientRecords:
+    org = client.organisation_id
+    records = ClientRecords(client.id, org)
+    ids = records.ids
+
+    def mine(model: Any, *where: Any) -> list[int]:
+        found = _ids(session, model.id, model.organisation_id == org, *where)
+        ids[model] = found
+        return found
+
+    policies = mine(Policy, Policy.client_id == client.id)
+    mine(Term, Term.policy_id.in_(policies))
+    mine(RenewalCycle, RenewalCycle.policy_id.in_(policies))
+    mine(Cancellation, Cancellation.policy_id.in_(policies))
+    notices = mine(PremiumNotice, PremiumNotice.policy_id.in_(policies))
+    mine(Document, Document.policy_id.in_(policies))
+    mine(Mandate, Mandate.client_id == client.id)
+    allocated = select(Allocation.payment_id).where(Allocation.premium_notice_id.in_(notices))
+    mine(Payment, or_(Payment.client_id == client.id, Payment.id.in_(allocated)))
+    claims = mine(Claim, Claim.client_id == client.id)
+    mine(ClaimPayment, ClaimPayment.claim_id.in_(claims))
+    mine(ClaimDocument, ClaimDocument.claim_id.in_(claims))
+    mine(Complaint, Complaint.client_id == client.id)
+    mine(Task, or_(Task.client_id == client.id, Task.policy_id.in_(policies)))
+    # An e-mail typed to the client's address without naming the client is about it too.
+    to_client = (
+        [Message.to_addresses.contains(client.email, autoescape=True)] if client.email else []
+    )
+    mine(
+        Message,
+        or_(Message.client_id == client.id, Message.policy_id.in_(policies), *to_client),
+    )
+    mine(
+        Attachment,
+        or_(
+            Attachment.client_id == client.id,
+            Attachment.policy_id.in_(policies),
+            Attachment.claim_id.in_(claims),
+        ),
+    )
+    return records
+
+
+def client_facts(session: Session, client: Client) -> ClientFacts:
+    """What the hold and retention rules (app/services/privacy/holds.py) look at."""
+    org = client.organisation_id
+    contracts = [
+        ContractFact(row.number, row.status.value, row.effective_on or row.expiry_date)
+        for row in session.execute(
+            select(Policy.number, Policy.status, Policy.expiry_date, Cancellation.effective_on)
+            .outerjoin(Cancellation, Cancellation.policy_id == Policy.id)
+            .where(Policy.organisation_id == org, Policy.client_id == client.id)
+        )
+    ]
+    claims = [
+        ClaimFact(row.number, row.status is ClaimStatus.closed, row.prescription_on)
+        for row in session.execute(
+            select(Claim.number, Claim.status, Claim.prescription_on).where(
+                Claim.organisation_id == org, Claim.client_id == client.id
+            )
+        )
+    ]
+    notices = [
+        NoticeFact(row.number, row.status.value, row.due_on)
+        for row in session.execute(
+            select(PremiumNotice.number, PremiumNotice.status, PremiumNotice.due_on)
+            .join(Policy, Policy.id == PremiumNotice.policy_id)
+            .where(PremiumNotice.organisation_id == org, Policy.client_id == client.id)
+        )
+    ]
+    payments = list(
+        session.scalars(
+            select(Payment.received_on).where(
+                Payment.organisation_id == org, Payment.client_id == client.id
+            )
+        )
+    )
+    open_complaints = len(
+        _ids(
+            session,
+            Complaint.id,
+            Complaint.organisation_id == org,
+            Complaint.client_id == client.id,
+            Complaint.answered_on.is_(None),
+        )
+    )
+    return ClientFacts(
+        contracts=contracts,
+        claims=claims,
+        notices=notices,
+        payment_days=payments,
+        open_complaints=open_complaints,
+        last_contact=_last_contact(session, client),
+    )
+
+
+def _last_contact(session: Session, client: Client) -> dt.date | None:
+    """The client's last change, or the last e-mail about it, whichever is later."""
+    days = [client.updated_at or client.created_at]
+    sent = session.scalar(
+        select(Message.created_at)
+        .where(Message.organisation_id == client.organisation_id, Message.client_id == client.id)
+        .order_by(Message.created_at.desc())
+        .limit(1)
+    )
+    days.append(sent)
+    known = [day for day in days if day is not None]
+    return max(known).date() if known else None

@@ -1,0 +1,72 @@
+"""POST /api/v1/client/<id>/data-export: one ZIP of everything about the client.
+
+The job delivers a ZIP whose JSON holds the client's rows (its mandate with the full IBAN:
+it is its own data), its e-mail, its audit entries, and the attachment's exact bytes;
+another agency's client is 404, USER is 403; erasing the client deletes earlier exports.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+from app.extensions import db
+from app.models import Document
+from tests.privacy_support import EMAIL, FILE_TEXT, FULL, IBAN, former_client
+
+
+def export(http, headers, client_id):
+    started = http.post(f"/api/v1/client/{client_id}/data-export", headers=headers)
+    assert started.status_code == 202, started.json
+    job = http.get(started.headers["Location"], headers=headers).json
+    assert job["status"] == "succeeded", job
+    download = http.get(f"/api/v1/document/{job['document_id']}/download", headers=headers)
+    assert download.status_code == 200
+    return job["document_id"], zipfile.ZipFile(io.BytesIO(download.data))
+
+
+def test_the_export_holds_every_row_file_and_audit_entry_of_the_client(
+    http, app, make_organisation, make_user, auth_headers, portfolio
+):
+    org = make_organisation()
+    staff = auth_headers(make_user("USER", org))
+    manager = auth_headers(make_user("MANAGER", org))
+    portfolio(org, "9")  # another client of the same agency: not in the export
+    former = former_client(app, http, staff, org)
+
+    document_id, archive = export(http, manager, former.client_id)
+
+    names = set(archive.namelist())
+    assert {"client.json", "policy.json", "mandate.json", "payment.json", "claim.json"} <= names
+    assert {"complaint.json", "task.json", "message.json", "premium_notice.json"} <= names
+    assert {"audit_log.json", "README.txt"} <= names
+    client = json.loads(archive.read("client.json"))
+    assert [row["email"] for row in client] == [EMAIL]
+    assert [row["iban"] for row in json.loads(archive.read("mandate.json"))] == [IBAN]
+    assert [row["number"] for row in json.loads(archive.read("policy.json"))] == ["POL-RGPD"]
+    assert [row["amount"] for row in json.loads(archive.read("payment.json"))] == ["300.00"]
+    messages = json.loads(archive.read("message.json"))
+    assert FULL in messages[0]["body_text"]
+    audit = json.loads(archive.read("audit_log.json"))
+    assert {"Client", "Policy", "Mandate", "Attachment"} <= {row["object_type"] for row in audit}
+    assert all("Martin9" not in json.dumps(row, ensure_ascii=False) for row in audit)
+    attachment = [name for name in names if name.startswith("attachments/")]
+    assert attachment == [f"attachments/{former.attachment_id}-piece-identite.txt"]
+    assert archive.read(attachment[0]) == FILE_TEXT
+
+    # Erasing the client removes the export too: it holds everything.
+    assert http.post(f"/api/v1/client/{former.client_id}/erase", headers=manager).status_code == 200
+    with app.app_context():
+        assert db.session.get(Document, document_id) is None
+
+
+def test_an_export_is_the_managers_and_their_agencys_only(
+    http, app, make_organisation, make_user, auth_headers
+):
+    org, other = make_organisation(), make_organisation()
+    staff = auth_headers(make_user("USER", org))
+    former = former_client(app, http, staff, org)
+    path = f"/api/v1/client/{former.client_id}/data-export"
+    assert http.post(path, headers=staff).status_code == 403
+    assert http.post(path, headers=auth_headers(make_user("MANAGER", other))).status_code == 404
