@@ -117,6 +117,7 @@ TRAINING = "Training"  # the DDA training log (MANAGER)
 PREMIUM_SCREEN_METHODS: dict[str, str] = {
     "list": READ,
     "show": READ,
+    "export": READ,
     # One notice at a time: MANAGER's, as on the API (PremiumNotice can_write).
     "cancel_notice": WRITE,
     "formal_notice": WRITE,
@@ -127,6 +128,7 @@ PREMIUM_SCREEN_METHODS: dict[str, str] = {
 PAYMENT_SCREEN_METHODS: dict[str, str] = {
     "list": READ,
     "show": READ,
+    "export": READ,
     "record": WRITE,
     "reject": WRITE,
 }

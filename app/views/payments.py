@@ -34,6 +34,7 @@ from app.services.premiums import payments, recording
 from app.services.renewals.contracts import agency_today
 from app.services.scope import organisation_for_new_rows, visible_organisation_id
 from app.views.base import OrganisationModelView
+from app.views.exports import ExportMixin
 from app.views.fields import (
     EnumSelectField,
     LocalizedDateField,
@@ -84,12 +85,12 @@ def _amounts(form_data: Any) -> tuple[dict[int, Decimal], list[str]]:
     return shares, bad
 
 
-class PaymentView(OrganisationModelView):
+class PaymentView(ExportMixin, OrganisationModelView):
     show_template = "premiums/payment_show.html"
     class_permission_name = permissions.PAYMENT
     method_permission_name = permissions.PAYMENT_SCREEN_METHODS
     # Payments are written through their use case (allocations, notices), not FAB's forms.
-    include_route_methods = {"list", "show", "record", "reject"}
+    include_route_methods = {"list", "show", "export", "record", "reject"}
     datamodel = ListInterface(
         Payment,
         eager=("client",),
@@ -101,6 +102,7 @@ class PaymentView(OrganisationModelView):
     )
     list_title = _("Payments")
     show_title = _("Payment")
+    export_file_stem = "encaissements"
     list_columns = [
         "received_on",
         "client",
@@ -110,6 +112,8 @@ class PaymentView(OrganisationModelView):
         "allocated_amount",
         "status",
     ]
+    # The export adds who paid and what is left unallocated (the client's credit).
+    export_columns = [*list_columns[:4], "payer", *list_columns[4:6], "unallocated", "status"]
     nowrap_columns = ("received_on", "amount", "allocated_amount")
     show_columns = [
         "received_on",

@@ -1,7 +1,8 @@
 """Comptabilité: the premium notices (Quittances) and the unpaid work list (Impayés).
 
-Both list the agency's notices (organisation scope, remembered sort); the work list
-shows only those in the unpaid procedure, one tab per stage. A notice's page shows its
+Both list the agency's notices (organisation scope, remembered sort) and export them as
+CSV or XLSX as filtered; the work list shows only those in the unpaid procedure, one
+tab per stage. A notice's page shows its
 allocations and, for MANAGER and above (PremiumNotice can_write, as on the API), its
 cancellation and the formal notice recorded sent. The work list's two bulk letters are
 a manager's (``can_batch`` on ``PremiumNotice``, as the Échéances screen's on Renewal).
@@ -45,6 +46,7 @@ from app.services.premiums import letters, procedure
 from app.services.renewals.contracts import agency_today
 from app.services.scope import current_user
 from app.views.base import OrganisationModelView
+from app.views.exports import ExportMixin
 from app.views.fields import EnumSelectField, LookupSelectField
 from app.views.labels import Money, date_formatter, enum_formatter, enum_label, money_formatter
 from app.views.premium_cells import (
@@ -101,7 +103,7 @@ def _computed() -> dict[str, Any]:
     }
 
 
-class PremiumNoticeView(OrganisationModelView):
+class PremiumNoticeView(ExportMixin, OrganisationModelView):
     show_template = "premiums/notice_show.html"
     class_permission_name = permissions.PREMIUM_NOTICE
     method_permission_name = permissions.PREMIUM_SCREEN_METHODS
@@ -109,6 +111,7 @@ class PremiumNoticeView(OrganisationModelView):
     include_route_methods = {
         "list",
         "show",
+        "export",
         "action",
         "action_post",
         "cancel_notice",
@@ -120,6 +123,8 @@ class PremiumNoticeView(OrganisationModelView):
     )
     list_title = _("Premium notices")
     show_title = _("Notice")
+    # The list as the accountant reads it: amounts as numbers, the currency beside them.
+    export_file_stem = "quittances"
 
     list_columns = [
         "number",
@@ -311,9 +316,10 @@ class UnpaidNoticeView(PremiumNoticeView):
     """Impayés: the notices in the unpaid procedure, by stage, with the two bulk letters."""
 
     list_template = "premiums/unpaid_list.html"
-    include_route_methods = {"list", "action", "action_post"}
+    include_route_methods = {"list", "export", "action", "action_post"}
     base_filters = [*OrganisationModelView.base_filters, ["stage", InWorkStages, None]]
     list_title = _("Arrears")
+    export_file_stem = "impayes"
     list_columns = [
         "number",
         "policy",
