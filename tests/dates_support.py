@@ -165,6 +165,67 @@ def _money_rows(session: Any, organisation_id: int, ids: dict[str, int]) -> None
         attempts=0,
     )
     session.add_all([notice, payment, mandate, message])
+    _commission_rows(session, organisation_id, ids, notice)
+
+
+def _commission_rows(session: Any, organisation_id: int, ids: dict[str, int], notice: Any) -> None:
+    """A reconciled statement and a bordereau, so the Commissions screens show their dates."""
+    from decimal import Decimal
+
+    from app.models import (
+        CommissionStatement,
+        CommissionStatementLine,
+        LineResult,
+        Remittance,
+        RemittanceLine,
+        RemittanceStatus,
+        StatementStatus,
+    )
+
+    statement = CommissionStatement(
+        organisation_id=organisation_id,
+        company_id=ids["company"],
+        period_start=dt.date(2026, 1, 1),
+        period_end=dt.date(2026, 1, 31),
+        file_name="releve-2026-01.csv",
+        sha256="0" * 64,
+        status=StatementStatus.reconciled,
+        tolerance=Decimal("0.05"),
+        line_count=1,
+        total_commission=Decimal("25.00"),
+    )
+    statement.lines.append(
+        CommissionStatementLine(
+            organisation_id=organisation_id,
+            row_number=2,
+            policy_number="POL-7",
+            period_start=dt.date(2026, 1, 1),
+            commission=Decimal("25.00"),
+            result=LineResult.unknown,
+        )
+    )
+    remittance = Remittance(
+        organisation_id=organisation_id,
+        company_id=ids["company"],
+        number="BE-7-202601-1",
+        period_from=dt.date(2026, 1, 1),
+        period_to=dt.date(2026, 1, 31),
+        status=RemittanceStatus.issued,
+        issued_on=dt.date(2026, 2, 2),
+        premiums_collected=Decimal("100.00"),
+        commission_retained=Decimal("10.00"),
+        net_amount=Decimal("90.00"),
+    )
+    remittance.lines.append(
+        RemittanceLine(
+            organisation_id=organisation_id,
+            premium_notice=notice,
+            paid_on=dt.date(2026, 1, 5),
+            collected=Decimal("100.00"),
+            commission=Decimal("10.00"),
+        )
+    )
+    session.add_all([statement, remittance])
 
 
 def _compliance_rows(session: Any, organisation_id: int, ids: dict[str, int]) -> None:

@@ -153,6 +153,8 @@ class ExpectedCommission(OrganisationOwned, Timestamped, Model):
             "company_id",
             "period_start",
         ),
+        # The dashboard reads every insurer's over a period (app/services/dashboard/commissions.py).
+        Index("ix_expected_commission_organisation_period", "organisation_id", "period_start"),
         Index("ix_expected_commission_policy", "policy_id"),
     )
 
