@@ -5,8 +5,8 @@ every insurer at once; ix_expected_commission_organisation_company_period serves
 one insurer at a time, so without this index the agency's whole history is read.
 Downgrading drops the index.
 
-Revision ID: 0029
-Revises: 0028
+Revision ID: 0030
+Revises: 0029
 Create Date: 2026-12-07 17:45:00
 
 """
@@ -14,8 +14,8 @@ Create Date: 2026-12-07 17:45:00
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0029"
-down_revision = "0028"
+revision = "0030"
+down_revision = "0029"
 branch_labels = None
 depends_on = None
 
