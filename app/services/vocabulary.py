@@ -94,6 +94,7 @@ ENUM_LABELS: dict[type[enum.Enum], dict[enum.Enum, Any]] = {
         OutputFormat.xlsx: _("Spreadsheet (XLSX)"),
         OutputFormat.csv: _("CSV"),
         OutputFormat.xml: _("XML"),
+        OutputFormat.zip: _("ZIP"),
     },
     MessageStatus: {
         MessageStatus.awaiting_approval: _("Awaiting approval"),
