@@ -148,7 +148,7 @@ def test_building_the_app_imports_no_document_library(tmp_path):
         "warnings.simplefilter('error', UserWarning)\n"  # pkg_resources' warning, too
         "from app import create_app\n"
         "create_app()\n"
-        "heavy = ('openpyxl', 'weasyprint', 'googleapiclient', 'boto3')\n"
+        "heavy = ('openpyxl', 'xlsxwriter', 'weasyprint', 'googleapiclient', 'boto3')\n"
         "print(sorted(name for name in heavy if name in sys.modules))\n"
     )
     result = subprocess.run(  # noqa: S603

@@ -1,22 +1,50 @@
-"""Write-only openpyxl workbooks that leave nothing behind when writing fails.
+"""The one XLSX writer: xlsxwriter in constant-memory mode, leaving nothing behind.
 
-openpyxl's write-only sheets stream their rows into temporary files that it only
-deletes when the workbook is saved or the process exits. A long-lived worker whose
-exports, reports or renders fail would otherwise fill the temporary folder.
+Every write-only workbook (list exports, report jobs, XLSX documents, commission
+statements and remittances) goes through ``xlsx_book``; openpyxl only reads
+(imports, previews). xlsxwriter writes each row to a temporary file as soon as
+the next row starts, so memory stays flat whatever the row count, and it writes
+faster than openpyxl's write-only mode did (docs/benchmarks.md, "XLSX writers").
+
+Cell safety lives here, once for every caller:
+- text is always written as a string cell (never a formula, a URL or a number,
+  whatever its first character), with the control characters XML forbids removed;
+- Decimal, int and float are number cells; dates and datetimes are date cells in
+  the reader's display format unless the cell says otherwise;
+- every temporary file of a book (rows, parts being zipped) lives in a folder of its
+  own, deleted when the book is closed or abandoned: a long-lived worker whose
+  exports, reports or renders fail does not fill the temporary folder.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
-from typing import Any
+import decimal
+import enum
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
 
 # Dates stay date cells (a spreadsheet sorts and computes them); their display follows
 # the reader's language like the screens: day-first in French, the month spelt in English.
 DATE_NUMBER_FORMATS = {
     "fr": ("dd/mm/yyyy", "dd/mm/yyyy hh:mm"),
     "en": ("d mmm yyyy", "d mmm yyyy hh:mm"),
+}
+MAX_ROWS = 1_048_576  # Excel's limit per sheet
+# XML 1.0 forbids these; xlsxwriter would write them as visible "_x0001_" escapes.
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+_BOOK_OPTIONS = {
+    "constant_memory": True,
+    # Text is data: never turned into a formula, a hyperlink or a number.
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
 }
 
 
@@ -33,29 +61,162 @@ def date_number_format(value: dt.date, formats: tuple[str, str]) -> str:
     return formats[1] if isinstance(value, dt.datetime) else formats[0]
 
 
+@dataclass(frozen=True)
+class CellStyle:
+    """How a cell looks: an Excel number format and the font."""
+
+    number_format: str | None = None
+    bold: bool = False
+    italic: bool = False
+    size: float | None = None
+
+
+BOLD = CellStyle(bold=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Styled:
+    """A cell value with a style of its own (a plain value is written faster)."""
+
+    value: Any
+    style: CellStyle
+
+
+class XlsxSheet:
+    """One sheet; rows are appended in order and leave memory as the next one starts."""
+
+    def __init__(self, book: XlsxBook, worksheet: Any) -> None:
+        self._book = book
+        self._ws = worksheet
+        self.rows_written = 0
+
+    def column_widths(self, widths: Sequence[float | None]) -> None:
+        """Widths in characters, from the first column; None keeps the default."""
+        for index, width in enumerate(widths):
+            if width:
+                self._ws.set_column(index, index, width)
+
+    def freeze_rows(self, count: int) -> None:
+        """Keep the first ``count`` rows in view when scrolling."""
+        self._ws.freeze_panes(count, 0)
+
+    def append(self, cells: Sequence[Any]) -> None:
+        """Write one row: None is an empty cell, ``Styled`` carries its own style."""
+        row = self.rows_written
+        if row >= MAX_ROWS:
+            raise ValueError(f"a sheet holds at most {MAX_ROWS} rows")
+        write = self._write
+        for column, value in enumerate(cells):
+            if value is not None:
+                write(row, column, value, None)
+        self.rows_written = row + 1
+
+    def _write(self, row: int, column: int, value: Any, style: CellStyle | None) -> None:
+        ws = self._ws
+        kind = type(value)
+        if kind is str:
+            # Never a formula (strings_to_formulas is off, and this writes a string cell).
+            ws._write_string(row, column, ILLEGAL_CHARACTERS_RE.sub("", value), self._format(style))
+        elif kind is int or kind is float or kind is decimal.Decimal:
+            ws._write_number(row, column, value, self._format(style))
+        elif kind is Styled:
+            self._write(row, column, value.value, value.style)
+        elif kind is dt.date or kind is dt.datetime:
+            if style is None or style.number_format is None:
+                number_format = date_number_format(value, self._book.date_formats)
+                style = CellStyle(number_format, *_font(style))
+            ws._write_datetime(row, column, value, self._book.format(style))
+        elif value is None:
+            if style is not None:
+                ws._write_blank(row, column, None, self._book.format(style))
+        elif isinstance(value, bool):
+            ws._write_boolean(row, column, value, self._format(style))
+        elif isinstance(value, enum.Enum):
+            self._write(row, column, value.value, style)
+        elif isinstance(value, int | float | decimal.Decimal):
+            ws._write_number(row, column, value, self._format(style))
+        elif isinstance(value, dt.datetime):
+            self._write(row, column, dt.datetime.fromisoformat(value.isoformat()), style)
+        elif isinstance(value, dt.date):
+            self._write(row, column, dt.date.fromordinal(value.toordinal()), style)
+        else:
+            # Lazy strings, Markup and anything else: their text.
+            self._write(row, column, str(value), style)
+
+    def _format(self, style: CellStyle | None) -> Any:
+        return None if style is None else self._book.format(style)
+
+
+def _font(style: CellStyle | None) -> tuple[bool, bool, float | None]:
+    return (False, False, None) if style is None else (style.bold, style.italic, style.size)
+
+
+class XlsxBook:
+    """A workbook being written to ``target`` (a path or a binary file object)."""
+
+    def __init__(self, target: str | Path | IO[bytes], date_formats: tuple[str, str]) -> None:
+        import xlsxwriter  # imported by the first workbook, not at every start-up
+
+        self.date_formats = date_formats
+        self._scratch = tempfile.mkdtemp(prefix="xlsx-")
+        try:
+            self._workbook = xlsxwriter.Workbook(
+                str(target) if isinstance(target, Path) else target,
+                {**_BOOK_OPTIONS, "tmpdir": self._scratch},
+            )
+        except BaseException:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            raise
+        self._formats: dict[CellStyle, Any] = {}
+
+    def add_sheet(self, title: str) -> XlsxSheet:
+        return XlsxSheet(self, self._workbook.add_worksheet(title))
+
+    def format(self, style: CellStyle) -> Any:
+        cached = self._formats.get(style)
+        if cached is None:
+            properties: dict[str, Any] = {}
+            if style.number_format:
+                properties["num_format"] = style.number_format
+            if style.bold:
+                properties["bold"] = True
+            if style.italic:
+                properties["italic"] = True
+            if style.size:
+                properties["font_size"] = style.size
+            cached = self._formats[style] = self._workbook.add_format(properties)
+        return cached
+
+    def close(self) -> None:
+        """Write the file and delete the temporary ones."""
+        try:
+            self._workbook.close()
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        """Close and delete the temporary files of a book that will not be (or was) saved."""
+        for worksheet in self._workbook.worksheets():
+            handle = getattr(worksheet, "row_data_fh", None)
+            if handle is not None:
+                with contextlib.suppress(Exception):
+                    handle.close()
+        self._workbook.fileclosed = True  # xlsxwriter's __del__ would try to save it
+        shutil.rmtree(self._scratch, ignore_errors=True)
+
+
 @contextlib.contextmanager
-def write_only_workbook() -> Iterator[Any]:
-    """A write-only Workbook whose temporary files are deleted if the block fails."""
-    from openpyxl import Workbook
+def xlsx_book(
+    target: str | Path | IO[bytes], date_formats: tuple[str, str] | None = None
+) -> Iterator[XlsxBook]:
+    """A book written to ``target`` when the block ends; nothing left behind if it fails.
 
-    workbook = Workbook(write_only=True)
+    ``date_formats`` defaults to the current language's (``date_number_formats()``).
+    """
+    book = XlsxBook(target, date_formats or date_number_formats())
     try:
-        yield workbook
+        yield book
     except BaseException:
-        discard(workbook)
+        book.discard()
         raise
-
-
-def discard(workbook: Any) -> None:
-    """Close and delete the temporary files of a workbook that will not be saved."""
-    for worksheet in workbook._sheets:
-        writer = getattr(worksheet, "_writer", None)
-        if writer is None:
-            continue
-        with contextlib.suppress(Exception):
-            if worksheet._rows is not None:
-                worksheet._rows.close()
-        with contextlib.suppress(Exception):
-            writer.close()
-        with contextlib.suppress(Exception):
-            writer.cleanup()
+    book.close()

@@ -14,7 +14,6 @@ import datetime as dt
 import decimal
 import enum
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,9 +21,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _
 from markupsafe import Markup
 
-# openpyxl's ILLEGAL_CHARACTERS_RE (openpyxl.cell.cell), copied: importing openpyxl costs
-# every process a few hundred milliseconds at start-up, before any export is asked for.
-ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+from app.services.workbooks import ILLEGAL_CHARACTERS_RE
 
 # OWASP "CSV injection": a cell starting with one of these is run (or split) by
 # Excel and LibreOffice, in CSV and in XLSX pasted elsewhere.
@@ -83,13 +80,3 @@ def csv_text(value: Cell, decimal_symbol: str = ",") -> str:
     if isinstance(value, float):
         return repr(value).replace(".", decimal_symbol)
     return str(value)
-
-
-def xlsx_value(value: Cell) -> Cell:
-    """A value openpyxl accepts: XML forbids most control characters (openpyxl raises).
-
-    ``cell`` already removed them from row values; headers come through here too.
-    """
-    if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
-    return value

@@ -30,7 +30,7 @@ class RenderedFile:
     data: bytes
     media_type: str
     extension: str
-    engine: str  # jinja | weasyprint | pdfkit | openpyxl
+    engine: str  # jinja | weasyprint | pdfkit | xlsxwriter
 
 
 def _output_format(output_format: OutputFormat | str) -> OutputFormat:
@@ -92,10 +92,11 @@ def render(
         token = render_locale.set(locale)
         try:
             if kind is OutputFormat.xlsx:
-                # openpyxl is imported by the first spreadsheet, not at every start-up.
+                # xlsxwriter is imported by the first spreadsheet, not at every start-up.
                 from app.services.rendering.xlsx import MEDIA_TYPE, render_xlsx
 
-                return RenderedFile(render_xlsx(body, data, locale), MEDIA_TYPE, "xlsx", "openpyxl")
+                data_xlsx = render_xlsx(body, data, locale)
+                return RenderedFile(data_xlsx, MEDIA_TYPE, "xlsx", "xlsxwriter")
             document = render_html_document(body, data, locale)
             if converter is None:
                 return RenderedFile(document.encode("utf-8"), "text/html", "html", "jinja")

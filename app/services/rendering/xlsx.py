@@ -1,4 +1,4 @@
-"""Spreadsheets from a JSON sheet description, written by openpyxl in write-only mode.
+"""Spreadsheets from a JSON sheet description, written by the workbook writer (constant memory).
 
 A description binds columns to sandboxed Jinja *expressions* (the same
 sandbox, filters and context as HTML templates, plus ``row``)::
@@ -26,10 +26,6 @@ from typing import Any
 from babel.numbers import get_currency_symbol
 from flask_babel import gettext as _
 from jinja2 import Template, Undefined
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from app.services.rendering.compiling import TEMPLATE_ERRORS, as_render_error, template_line
 from app.services.rendering.errors import RenderError
@@ -45,7 +41,13 @@ from app.services.rendering.sheets import (
     located,
     rows_place,
 )
-from app.services.workbooks import write_only_workbook
+from app.services.workbooks import (
+    ILLEGAL_CHARACTERS_RE,
+    CellStyle,
+    Styled,
+    XlsxSheet,
+    xlsx_book,
+)
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_CELL_CHARS = 32_767  # Excel's limit per cell
@@ -57,8 +59,8 @@ NUMBER_FORMATS = {
 }
 # Excel, LibreOffice and Sheets run a cell typed from these as a formula (CSV/DDE injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_BOLD = Font(bold=True)
-_ITALIC = Font(italic=True, size=9)
+_BOLD = CellStyle(bold=True)
+_ITALIC = CellStyle(italic=True, size=9)
 
 
 def _read_paths(paths: list[tuple[str, ...]], row: Any, labels: list[str]) -> list[Any]:
@@ -112,11 +114,14 @@ def _clean_text(text: str) -> str:
 
 
 class _SheetWriter:
-    def __init__(self, worksheet: Any, locale: str, currency: str) -> None:
-        self.ws = worksheet
+    def __init__(self, sheet: XlsxSheet, locale: str, currency: str) -> None:
+        self.sheet = sheet
         self.locale = locale
         self.currency = currency
-        self.rows_written = 0
+
+    @property
+    def rows_written(self) -> int:
+        return self.sheet.rows_written
 
     def money_format(self, currency: str | None) -> str:
         return _money_format(currency or self.currency, self.locale)
@@ -127,10 +132,10 @@ class _SheetWriter:
         kind: str = "auto",
         *,
         currency: str | None = None,
-        font: Font | None = None,
+        font: CellStyle | None = None,
     ) -> Any:
         if value is None or value == "":
-            return WriteOnlyCell(self.ws, value=None) if font else None
+            return Styled(None, font) if font else None
         number_format = None
         if kind == "text":
             value = str(value)
@@ -143,28 +148,24 @@ class _SheetWriter:
         elif not isinstance(value, int | float | Decimal):  # bool is an int: kept as is
             value = str(value)
         if isinstance(value, str):
+            # Always a string cell, never a formula, whatever its first character.
             value = _clean_text(value)
-            if value.startswith(FORMULA_PREFIXES) or font:
-                cell = WriteOnlyCell(self.ws, value=value)
-                cell.data_type = "s"  # never a formula, whatever its first character
-                if font:
-                    cell.font = font
-                return cell
-            return value
+            return Styled(value, font) if font else value
         if number_format is None and font is None:
             return value
-        cell = WriteOnlyCell(self.ws, value=value)
-        if number_format:
-            cell.number_format = number_format
-        if font:
-            cell.font = font
-        return cell
+        return Styled(value, _style(number_format, font))
 
     def append(self, cells: list[Any]) -> None:
-        self.rows_written += 1
-        if self.rows_written > MAX_XLSX_ROWS:
+        if self.sheet.rows_written >= MAX_XLSX_ROWS:
             raise RenderError(_("A sheet holds at most %(max)s rows.", max=MAX_XLSX_ROWS))
-        self.ws.append(cells)
+        self.sheet.append(cells)
+
+
+@functools.lru_cache(maxsize=256)
+def _style(number_format: str | None, font: CellStyle | None) -> CellStyle:
+    if font is None:
+        return CellStyle(number_format)
+    return CellStyle(number_format, font.bold, font.italic, font.size)
 
 
 @functools.lru_cache(maxsize=64)
@@ -187,9 +188,7 @@ def _number(value: Any) -> Decimal | int | float:
 
 def _write_sheet(writer: _SheetWriter, compiled: CompiledSheet, context: dict[str, Any]) -> None:
     sheet = compiled.sheet
-    for number, column in enumerate(sheet.columns, start=1):
-        if column.width:
-            writer.ws.column_dimensions[get_column_letter(number)].width = column.width
+    writer.sheet.column_widths([column.width for column in sheet.columns])
     if compiled.header is not None:
         labels = [header_place(sheet.title, label) for label, _value, _kind in sheet.header]
         values = _evaluate(compiled.header, context, labels)
@@ -199,7 +198,7 @@ def _write_sheet(writer: _SheetWriter, compiled: CompiledSheet, context: dict[st
     if compiled.rows is None or compiled.columns is None:
         return
     writer.append([writer.cell(column.title, "text", font=_BOLD) for column in sheet.columns])
-    writer.ws.freeze_panes = f"A{writer.rows_written + 1}"
+    writer.sheet.freeze_rows(writer.rows_written)
     rows = _evaluate(compiled.rows, context, [rows_place(sheet.title)])[0]
     if rows is None:
         rows = []
@@ -260,19 +259,17 @@ def render_xlsx(body: str, context: dict[str, Any], locale: str) -> bytes:
     number = orias_number(context)
     policy = context.get("policy")
     currency = policy.get("currency") if isinstance(policy, Mapping) else None
+    buffer = io.BytesIO()
     # A failed or timed-out render leaves no temporary sheet file behind.
-    with write_only_workbook() as workbook:
+    with xlsx_book(buffer, (DATE_FORMAT, DATE_FORMAT)) as book:
         for sheet in compiled:
-            worksheet = workbook.create_sheet(title=sheet.sheet.title)
-            writer = _SheetWriter(worksheet, locale, currency or "EUR")
+            writer = _SheetWriter(book.add_sheet(sheet.sheet.title), locale, currency or "EUR")
             try:
                 _write_sheet(writer, sheet, context)
             except TEMPLATE_ERRORS as exc:
                 raise as_render_error(exc) from None
             writer.append([])
             writer.append([writer.cell(orias_mention(number, locale), "text", font=_ITALIC)])
-        buffer = io.BytesIO()
-        workbook.save(buffer)
     data = buffer.getvalue()
     if len(data) > MAX_XLSX_BYTES:
         raise RenderError(

@@ -157,7 +157,7 @@ def produce_portfolio(session: Session, request: TabularRequest) -> Tabular:
                 rows=policy_rows,
                 total=total,
                 column_widths=(18, 30, 24, 18, 18, 9, 14, 14, 12),
-                number_formats={4: MONEY},  # dates get openpyxl's yyyy-mm-dd by themselves
+                number_formats={4: MONEY},  # dates take the reader's date format by themselves
             ),
             _summary_sheet(summary),
         ],

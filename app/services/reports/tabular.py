@@ -2,8 +2,9 @@
 
 A *producer* turns a job's parameters into a ``Tabular``: sheets whose rows are
 read lazily (``Sheet.rows`` is called once, when the sheet is written), each
-with its row count for progress. The writers keep memory flat: openpyxl's
-write-only mode and the csv module both write rows as they come.
+with its row count for progress. The writers keep memory flat: the workbook
+writer (app/services/workbooks.py, constant memory) and the csv module both
+write rows as they come.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from app.models import JobKind, OutputFormat
-from app.services.workbooks import date_number_format, date_number_formats, write_only_workbook
+from app.services.workbooks import BOLD, CellStyle, Styled, xlsx_book
 
 TABULAR_FORMATS = (OutputFormat.xlsx, OutputFormat.csv)
 MEDIA_TYPES = {
@@ -158,42 +159,29 @@ def write_tabular(tabular: Tabular, output: OutputFormat, target: Path, progress
 
 
 def _write_xlsx(tabular: Tabular, target: Path, progress: Progress) -> None:
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
     done = 0
-    bold = Font(bold=True)
-    date_formats = date_number_formats()  # inside the job's force_locale: its language
+    # Dates take the job's language (the caller runs inside its force_locale).
     # A producer failing half-way leaves no temporary sheet file in the worker.
-    with write_only_workbook() as workbook:
+    with xlsx_book(target) as book:
         for sheet in tabular.sheets:
-            worksheet = workbook.create_sheet(_sheet_title(sheet.title))
-            for index, width in enumerate(sheet.column_widths, start=1):
-                worksheet.column_dimensions[get_column_letter(index)].width = width
-            worksheet.freeze_panes = "A2"
-            header = []
-            for title in sheet.header:
-                cell = WriteOnlyCell(worksheet, value=str(title))
-                cell.font = bold
-                header.append(cell)
-            worksheet.append(header)
-            formats = sheet.number_formats
+            worksheet = book.add_sheet(_sheet_title(sheet.title))
+            worksheet.column_widths(sheet.column_widths)
+            worksheet.freeze_rows(1)
+            worksheet.append([Styled(str(title), BOLD) for title in sheet.header])
+            styles = {index: CellStyle(fmt) for index, fmt in sheet.number_formats.items()}
             for row in sheet.rows():
-                values = [value.value if isinstance(value, enum.Enum) else value for value in row]
-                # Cells carry a style only where one is needed (a number format, a date,
-                # text that looks like a formula): a plain value is several times cheaper.
-                for index, value in enumerate(values):
-                    if (index in formats and value is not None) or (
-                        isinstance(value, str) and value.startswith("=")
-                    ):
-                        values[index] = _xlsx_cell(worksheet, index, value, formats)
-                    elif isinstance(value, dt.date):
-                        values[index] = _xlsx_date(worksheet, value, date_formats)
-                worksheet.append(values)
+                if styles:
+                    # Only the columns with a number format carry a style: a plain
+                    # value is cheaper to write.
+                    row = [
+                        Styled(value, styles[index])
+                        if index in styles and value is not None
+                        else value
+                        for index, value in enumerate(row)
+                    ]
+                worksheet.append(row)
                 done += 1
                 progress(done)
-        workbook.save(str(target))
 
 
 def _write_csv(tabular: Tabular, target: Path, progress: Progress) -> None:
@@ -218,26 +206,6 @@ def _sheet_title(title: str) -> str:
 def _formula_like(value: Any) -> bool:
     # What a spreadsheet may run when it opens a CSV (OWASP's "CSV injection").
     return isinstance(value, str) and value[:1] in ("=", "+", "-", "@")
-
-
-def _xlsx_cell(worksheet: Any, index: int, value: Any, formats: dict[int, str]) -> Any:
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(worksheet, value=value)
-    if isinstance(value, str) and value.startswith("="):
-        # Never a formula: a client named "=HYPERLINK(...)" stays text.
-        cell.data_type = "s"
-    if index in formats and value is not None:
-        cell.number_format = formats[index]
-    return cell
-
-
-def _xlsx_date(worksheet: Any, value: dt.date, date_formats: tuple[str, str]) -> Any:
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(worksheet, value=value)
-    cell.number_format = date_number_format(value, date_formats)
-    return cell
 
 
 def _csv_value(value: Any) -> Any:
