@@ -137,3 +137,24 @@ def test_column_widths_and_frozen_header():
     assert sheet.freeze_panes == "A2"
     assert sheet.column_dimensions["A"].width > sheet.column_dimensions["B"].width
     assert sheet.column_dimensions["C"].width < 12
+
+
+class Kind(str, enum.Enum):  # noqa: UP042 (str() of this mixin is "Kind.car")
+    car = "auto"
+
+
+def test_column_styles_apply_to_every_cell_of_the_column_but_styled_ones():
+    money = CellStyle('#,##0.00\\ "€"')
+    buffer = io.BytesIO()
+    with xlsx_book(buffer, FORMATS) as book:
+        sheet = book.add_sheet("S")
+        sheet.append([Styled("Prime", BOLD), "Branche"])
+        sheet.column_styles({0: money})
+        sheet.append([Decimal("10.5"), Kind.car])
+        sheet.append([Styled(Decimal("2"), BOLD), None])
+        sheet.append([None, "x"])
+    sheet = load_workbook(io.BytesIO(buffer.getvalue())).active
+    assert sheet["A1"].number_format == "General" and sheet["A1"].font.b
+    assert sheet["A2"].value == 10.5 and sheet["A2"].number_format == money.number_format
+    assert sheet["B2"].value == "auto"
+    assert sheet["A3"].font.b and sheet["A3"].number_format == "General"

@@ -19,6 +19,7 @@ Cell safety lives here, once for every caller:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import decimal
 import enum
@@ -88,6 +89,7 @@ class XlsxSheet:
     def __init__(self, book: XlsxBook, worksheet: Any) -> None:
         self._book = book
         self._ws = worksheet
+        self._column_formats: list[Any] = []
         self.rows_written = 0
 
     def column_widths(self, widths: Sequence[float | None]) -> None:
@@ -95,6 +97,16 @@ class XlsxSheet:
         for index, width in enumerate(widths):
             if width:
                 self._ws.set_column(index, index, width)
+
+    def column_styles(self, styles: dict[int, CellStyle]) -> None:
+        """The style of every non-empty cell of these columns (by index from 0) from now on.
+
+        Cheaper than a ``Styled`` per cell; a ``Styled`` cell keeps its own style.
+        """
+        formats: list[Any] = [None] * (max(styles, default=-1) + 1)
+        for index, style in styles.items():
+            formats[index] = self._book.format(style)
+        self._column_formats = formats
 
     def freeze_rows(self, count: int) -> None:
         """Keep the first ``count`` rows in view when scrolling."""
@@ -105,50 +117,65 @@ class XlsxSheet:
         row = self.rows_written
         if row >= MAX_ROWS:
             raise ValueError(f"a sheet holds at most {MAX_ROWS} rows")
-        write = self._write
+        # The hot loop of every export: the common types are written here directly.
+        ws = self._ws
+        formats = self._column_formats
+        styled = len(formats)
+        book = self._book
         for column, value in enumerate(cells):
-            if value is not None:
-                write(row, column, value, None)
+            if value is None:
+                continue
+            cell_format = formats[column] if column < styled else None
+            kind = type(value)
+            if kind is str:
+                if not value.isprintable():  # rare: only then look for control characters
+                    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+                # A string cell: never a formula, whatever its first character.
+                ws._write_string(row, column, value, cell_format)
+            elif kind is int or kind is decimal.Decimal or kind is float:
+                ws._write_number(row, column, value, cell_format)
+            elif kind is dt.date:
+                ws._write_datetime(row, column, value, cell_format or book.date_format)
+            elif kind is dt.datetime:
+                ws._write_datetime(row, column, value, cell_format or book.datetime_format)
+            elif kind is Styled:
+                self._write(row, column, value.value, value.style)
+            else:
+                self._write(row, column, value, None, cell_format)
         self.rows_written = row + 1
 
-    def _write(self, row: int, column: int, value: Any, style: CellStyle | None) -> None:
+    def _write(
+        self, row: int, column: int, value: Any, style: CellStyle | None, cell_format: Any = None
+    ) -> None:
+        """Any value, with a style (``Styled``) or a column's format; the slow path."""
         ws = self._ws
-        kind = type(value)
-        if kind is str:
-            # Never a formula (strings_to_formulas is off, and this writes a string cell).
-            ws._write_string(row, column, ILLEGAL_CHARACTERS_RE.sub("", value), self._format(style))
-        elif kind is int or kind is float or kind is decimal.Decimal:
-            ws._write_number(row, column, value, self._format(style))
-        elif kind is Styled:
-            self._write(row, column, value.value, value.style)
-        elif kind is dt.date or kind is dt.datetime:
-            if style is None or style.number_format is None:
-                number_format = date_number_format(value, self._book.date_formats)
-                style = CellStyle(number_format, *_font(style))
-            ws._write_datetime(row, column, value, self._book.format(style))
-        elif value is None:
-            if style is not None:
-                ws._write_blank(row, column, None, self._book.format(style))
+        book = self._book
+        if style is not None:
+            cell_format = book.format(style)
+        if value is None:
+            if cell_format is not None:
+                ws._write_blank(row, column, None, cell_format)
+        elif isinstance(value, enum.Enum):  # before str: a str-based enum writes its value
+            self._write(row, column, value.value, style, cell_format)
+        elif isinstance(value, str):
+            text = str(value)  # Markup and other str subclasses: their text
+            ws._write_string(row, column, ILLEGAL_CHARACTERS_RE.sub("", text), cell_format)
         elif isinstance(value, bool):
-            ws._write_boolean(row, column, value, self._format(style))
-        elif isinstance(value, enum.Enum):
-            self._write(row, column, value.value, style)
+            ws._write_boolean(row, column, value, cell_format)
         elif isinstance(value, int | float | decimal.Decimal):
-            ws._write_number(row, column, value, self._format(style))
-        elif isinstance(value, dt.datetime):
-            self._write(row, column, dt.datetime.fromisoformat(value.isoformat()), style)
+            ws._write_number(row, column, value, cell_format)
         elif isinstance(value, dt.date):
-            self._write(row, column, dt.date.fromordinal(value.toordinal()), style)
+            if style is not None and style.number_format is None:
+                # A styled date without a number format still reads as a date.
+                number_format = date_number_format(value, book.date_formats)
+                cell_format = book.format(dataclasses.replace(style, number_format=number_format))
+            elif cell_format is None:
+                is_datetime = isinstance(value, dt.datetime)
+                cell_format = book.datetime_format if is_datetime else book.date_format
+            ws._write_datetime(row, column, value, cell_format)
         else:
-            # Lazy strings, Markup and anything else: their text.
-            self._write(row, column, str(value), style)
-
-    def _format(self, style: CellStyle | None) -> Any:
-        return None if style is None else self._book.format(style)
-
-
-def _font(style: CellStyle | None) -> tuple[bool, bool, float | None]:
-    return (False, False, None) if style is None else (style.bold, style.italic, style.size)
+            # Lazy strings and anything else: their text.
+            self._write(row, column, str(value), style, cell_format)
 
 
 class XlsxBook:
@@ -168,6 +195,8 @@ class XlsxBook:
             shutil.rmtree(self._scratch, ignore_errors=True)
             raise
         self._formats: dict[CellStyle, Any] = {}
+        self.date_format = self.format(CellStyle(date_formats[0]))
+        self.datetime_format = self.format(CellStyle(date_formats[1]))
 
     def add_sheet(self, title: str) -> XlsxSheet:
         return XlsxSheet(self, self._workbook.add_worksheet(title))

@@ -168,17 +168,11 @@ def _write_xlsx(tabular: Tabular, target: Path, progress: Progress) -> None:
             worksheet.column_widths(sheet.column_widths)
             worksheet.freeze_rows(1)
             worksheet.append([Styled(str(title), BOLD) for title in sheet.header])
-            styles = {index: CellStyle(fmt) for index, fmt in sheet.number_formats.items()}
+            # Only these columns carry a style: a plain value is cheaper to write.
+            worksheet.column_styles(
+                {index: CellStyle(fmt) for index, fmt in sheet.number_formats.items()}
+            )
             for row in sheet.rows():
-                if styles:
-                    # Only the columns with a number format carry a style: a plain
-                    # value is cheaper to write.
-                    row = [
-                        Styled(value, styles[index])
-                        if index in styles and value is not None
-                        else value
-                        for index, value in enumerate(row)
-                    ]
                 worksheet.append(row)
                 done += 1
                 progress(done)
