@@ -107,6 +107,8 @@ MESSAGE = "Message"  # e-mails: send, read the outbox; approve bulk sends (MANAG
 PAYMENT = "Payment"  # payments and their allocations (every staff role records them)
 TASK = "Task"  # the work queue: every role works its tasks; bulk reassign (batch) MANAGER
 TASK_RULE = "TaskRule"  # the rules that create tasks (MANAGER)
+# The agency's list of task categories: every role reads it (to file a task), MANAGER edits it.
+TASK_CATEGORY = "TaskCategory"
 COMMISSION = "Commission"  # commission rules, insurer statements, remittances (MANAGER)
 CLAIM = "Claim"  # claims (sinistres): every staff role records and follows them
 COMPLAINT = "Complaint"  # the complaints register (ACPR): every role records and answers

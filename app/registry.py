@@ -31,6 +31,7 @@ from app.api.remittances import RemittanceApi
 from app.api.renewals import RenewalApi
 from app.api.reports import ReportApi
 from app.api.resources import ClientApi, CompanyApi, PolicyApi
+from app.api.task_categories import TaskCategoryApi
 from app.api.tasks import TaskApi, TaskRuleApi
 from app.api.templates import TemplateApi
 from app.api.training import TrainingApi
@@ -54,6 +55,7 @@ from app.views.purge import PurgeView
 from app.views.renewals import RenewalCycleView
 from app.views.reports import ReportView
 from app.views.security_screens import place_security_menus
+from app.views.task_categories import TaskCategoryView
 from app.views.tasks import TaskRuleView, TaskView
 from app.views.templates import TemplateView
 
@@ -88,6 +90,13 @@ def register_all(appbuilder: AppBuilder) -> None:
     )
     appbuilder.add_view(
         TaskRuleView, "Task rules", label=_("Task rules"), icon="fa-cogs", category=TASKS
+    )
+    appbuilder.add_view(
+        TaskCategoryView,
+        "Task categories",
+        label=_("Task categories"),
+        icon="fa-tags",
+        category=TASKS,
     )
     appbuilder.add_view(
         ClientView,
@@ -214,6 +223,7 @@ def register_all(appbuilder: AppBuilder) -> None:
         DirectDebitApi,
         TaskApi,
         TaskRuleApi,
+        TaskCategoryApi,
         MessageApi,
         CommissionRuleApi,
         CommissionStatementApi,

@@ -83,6 +83,9 @@ def build_world(app: Flask, organisation_id: int, portfolio: Any) -> World:
         from app.services.links.keys import signing_key
 
         signing_key(session)  # the key signed links need (listed on /signing-keys/)
+        from app.services.tasks.defaults import install_defaults
+
+        install_defaults(session, organisation_id)  # the Catégories de tâches screen's rows
         _money_rows(session, organisation_id, ids)
         _compliance_rows(session, organisation_id, ids)
         worker = audit.Actor(None, "worker", organisation_id)

@@ -27,9 +27,10 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.models.base import OrganisationOwned, Timestamped
+from app.models.validators import clean_text
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -109,6 +110,10 @@ class TaskCategory(OrganisationOwned, Timestamped, Model):
     active: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=True, server_default=text("true")
     )
+
+    @validates("name")
+    def _check_name(self, key: str, value: str | None) -> str | None:
+        return clean_text(key, value, required=True, max_length=80)
 
     def __repr__(self) -> str:
         return self.name

@@ -70,6 +70,7 @@ _USER_GRANTS: dict[str, str | set[str]] = {
     permissions.PAYMENT: ALL,
     # Everyone works the tasks given to them or their team (app/api/tasks.py).
     permissions.TASK: {"can_read", "can_write"},
+    permissions.TASK_CATEGORY: READ,
     "Tâches": ALL,
     "My tasks": ALL,
     # Staff e-mail their clients; holding and approving bulk sends is a manager's call.
@@ -111,8 +112,10 @@ _MANAGER_EXTRA: dict[str, str | set[str]] = {
     # Handing tasks out in bulk and writing the rules that create them.
     permissions.TASK: ALL,
     permissions.TASK_RULE: ALL,
+    permissions.TASK_CATEGORY: ALL,
     "Team tasks": ALL,
     "Task rules": ALL,
+    "Task categories": ALL,
     permissions.MESSAGE: ALL,
     # The agency's revenue: commission rules, insurer statements, remittances.
     permissions.COMMISSION: ALL,

@@ -167,13 +167,20 @@ def _assignee(
 def _category(session: Session, organisation_id: int, category_id: Any) -> int | None:
     if category_id is None:
         return None
-    found = isinstance(category_id, int) and session.scalar(
-        select(TaskCategory.id).where(
-            TaskCategory.id == category_id, TaskCategory.organisation_id == organisation_id
+    active = (
+        session.scalar(
+            select(TaskCategory.active).where(
+                TaskCategory.id == category_id, TaskCategory.organisation_id == organisation_id
+            )
         )
+        if isinstance(category_id, int)
+        else None
     )
-    if not found:
+    if active is None:
         raise ModelValidationError({"category_id": _("Unknown id %(id)s.", id=category_id)})
+    if not active:
+        # Switched off by a manager (Catégories de tâches): no new task is filed under it.
+        raise ModelValidationError({"category_id": _("This category is switched off.")})
     return category_id
 
 
