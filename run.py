@@ -183,6 +183,12 @@ def bootstrap(settings: Settings) -> Bootstrap:
                 )
             except AccountError as error:
                 raise StartupError(f"cannot create the administrator: {error}") from None
+            if demo is not None and admin is not None:
+                # The training log needs a person of the agency: the first administrator.
+                from app.services.compliance.demo import add_demo_training
+
+                add_demo_training(db.session, demo.organisation_id, admin.username)
+                db.session.commit()
         # Name an existing account only if it is there (it may have been renamed).
         existing = admin is None and app.appbuilder.sm.find_user(username=settings.admin_username)
         db.session.remove()

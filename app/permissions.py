@@ -114,6 +114,7 @@ CLAIM = "Claim"  # claims (sinistres): every staff role records and follows them
 COMPLAINT = "Complaint"  # the complaints register (ACPR): every role records and answers
 ATTACHMENT = "Attachment"  # files kept for clients, contracts and claims (every staff role)
 TRAINING = "Training"  # the DDA training log (MANAGER)
+COMPLIANCE = "Compliance"  # the managers' compliance page (MANAGER)
 
 # The Comptabilité screens (app/views/premiums.py, payments.py, mandates.py).
 PREMIUM_SCREEN_METHODS: dict[str, str] = {

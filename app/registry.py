@@ -39,6 +39,7 @@ from app.api.users import UserApi
 from app.views.audit import AuditLogView, HistoryView
 from app.views.commissions import CommissionView
 from app.views.complaints import ComplaintView
+from app.views.compliance import CompliancePageView
 from app.views.dashboard import DashboardView
 from app.views.documents import DocumentView, JobView
 from app.views.download import init_download
@@ -58,6 +59,7 @@ from app.views.security_screens import place_security_menus
 from app.views.task_categories import TaskCategoryView
 from app.views.tasks import TaskRuleView, TaskView
 from app.views.templates import TemplateView
+from app.views.training import TrainingView
 
 PORTFOLIO = "Portefeuille"
 TASKS = "Tâches"
@@ -290,4 +292,20 @@ def register_compliance(appbuilder: AppBuilder) -> None:
         category=COMPLIANCE,
         category_label=_("Compliance"),
         category_icon="fa-balance-scale",
+    )
+    # Named after their resources, so Training's and Compliance's grants (MANAGER) cover
+    # the menu entries too.
+    appbuilder.add_view(
+        TrainingView,
+        permissions.TRAINING,
+        label=_("DDA training"),
+        icon="fa-graduation-cap",
+        category=COMPLIANCE,
+    )
+    appbuilder.add_view(
+        CompliancePageView,
+        permissions.COMPLIANCE,
+        label=_("Compliance overview"),
+        icon="fa-check-circle-o",
+        category=COMPLIANCE,
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import (
@@ -249,6 +249,27 @@ def _compliance_rows(session: Any, organisation_id: int, ids: dict[str, int]) ->
         mediator_named=True,
     )
     prepare(session, complaint, None, dt.date(2025, 12, 10))
+    session.add(training_row(session, organisation_id))
+
+
+def training_row(session: Any, organisation_id: int, reference: str | None = "ATT-2025-12") -> Any:
+    """A training of the agency's first person (the Formation DDA screens)."""
+    from decimal import Decimal
+
+    from app.models import AppUser, TrainingRecord
+
+    user_id = session.scalars(
+        select(AppUser.id).where(AppUser.organisation_id == organisation_id).order_by(AppUser.id)
+    ).first()
+    return TrainingRecord(
+        organisation_id=organisation_id,
+        user_id=user_id,
+        completed_on=dt.date(2025, 11, 20),
+        hours=Decimal("7.5"),
+        title="Devoir de conseil",
+        body="Institut de formation",
+        certificate_reference=reference,
+    )
 
 
 def stamp_everything(app: Flask) -> None:

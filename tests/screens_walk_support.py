@@ -183,6 +183,7 @@ def sparse_rows(app: Flask, organisation_id: int) -> Sparse:
         Template,
     )
     from app.services.compliance.complaints import prepare
+    from tests.dates_support import training_row
     from tests.documents_support import create_template
 
     template_id = create_template(app, organisation_id)
@@ -274,6 +275,8 @@ def sparse_rows(app: Flask, organisation_id: int) -> Sparse:
         )
         db.session.add_all([notice, payment, mandate])
         prepare(db.session, complaint, None, dt.date(2026, 3, 2))
+        # A training with no certificate reference nor certificate.
+        db.session.add(training_row(db.session, organisation_id, reference=None))
         db.session.commit()
         return Sparse(organisation_id, person.id, insurer.id, policy.id, document.id, job.id)
 

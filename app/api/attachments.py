@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import request
 from flask_appbuilder.api import expose, protect
+from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -43,6 +44,15 @@ ATTACHMENT_COLUMNS = [
     "uploaded_by_id",
     "created_at",
 ]
+
+
+class NotATrainingCertificate(BaseFilter):
+    """A training's certificate is the DDA log's (MANAGER, app/views/training.py), not staff's."""
+
+    name = "not a training certificate"
+
+    def apply(self, query: Any, value: Any) -> Any:
+        return query.filter(Attachment.training_record_id.is_(None))
 
 
 def uploaded_file() -> tuple[bytes, str]:
@@ -91,6 +101,10 @@ class AttachmentApi(OrganisationModelRestApi):
     resource_name = "attachment"
     openapi_spec_tag = "Attachments"
     datamodel = SQLAInterface(Attachment)
+    base_filters = [
+        *OrganisationModelRestApi.base_filters,
+        ["training_record_id", NotATrainingCertificate, None],
+    ]
     include_route_methods = {"get", "get_list", "info", "upload", "download", "thumbnail", "remove"}
     list_columns = ATTACHMENT_COLUMNS
     show_columns = ATTACHMENT_COLUMNS

@@ -1,4 +1,5 @@
-"""Files a broker keeps for a client, a contract or a claim (photos, constat, invoices, IDs).
+"""Files a broker keeps for a client, a contract or a claim (photos, constat, invoices, IDs),
+and the certificate of a training of the DDA log.
 
 The bytes live in the storage module (app/services/storage), under a key made from the
 row's id, encrypted when the server has keys; the row says what they are. The type is
@@ -16,20 +17,22 @@ from app.models.base import OrganisationOwned, Timestamped
 
 
 class Attachment(OrganisationOwned, Timestamped, Model):
-    """One uploaded file, attached to exactly one client, contract or claim."""
+    """One uploaded file, attached to exactly one client, contract, claim or training record."""
 
     __tablename__ = "attachment"
     __table_args__ = (
         CheckConstraint(
             "(CASE WHEN claim_id IS NULL THEN 0 ELSE 1 END)"
             " + (CASE WHEN client_id IS NULL THEN 0 ELSE 1 END)"
-            " + (CASE WHEN policy_id IS NULL THEN 0 ELSE 1 END) = 1",
+            " + (CASE WHEN policy_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN training_record_id IS NULL THEN 0 ELSE 1 END) = 1",
             name="ck_attachment_one_owner",
         ),
         CheckConstraint("size > 0", name="ck_attachment_size_positive"),
         Index("ix_attachment_claim", "claim_id"),
         Index("ix_attachment_client", "client_id"),
         Index("ix_attachment_policy", "policy_id"),
+        Index("ix_attachment_training_record", "training_record_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -42,6 +45,10 @@ class Attachment(OrganisationOwned, Timestamped, Model):
     )
     policy_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("policy.id", ondelete="CASCADE")
+    )
+    # A training's certificate (the DDA log's proof, app/views/training.py).
+    training_record_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("training_record.id", ondelete="CASCADE")
     )
     file_name: Mapped[str] = mapped_column(String(200), nullable=False)
     media_type: Mapped[str] = mapped_column(String(100), nullable=False)
@@ -56,6 +63,7 @@ class Attachment(OrganisationOwned, Timestamped, Model):
     claim = relationship("Claim")
     client = relationship("Client")
     policy = relationship("Policy")
+    training_record = relationship("TrainingRecord")
 
     def __repr__(self) -> str:
         return self.file_name

@@ -121,6 +121,8 @@ _MANAGER_EXTRA: dict[str, str | set[str]] = {
     permissions.COMMISSION: ALL,
     # The agency answers for its people's 15 hours a year (DDA): team leads keep the log.
     permissions.TRAINING: ALL,
+    # What an auditor asks first, on one page (app/views/compliance.py).
+    permissions.COMPLIANCE: ALL,
     "Comptabilité": ALL,
     "Commissions": ALL,
 }

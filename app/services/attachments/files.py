@@ -23,7 +23,7 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
-from app.models import Attachment, Claim, Client, Policy
+from app.models import Attachment, Claim, Client, Policy, TrainingRecord
 from app.services import audit
 from app.services.attachments.checks import check, refuse
 from app.services.errors import InvalidRequestError, NotFoundError
@@ -60,7 +60,7 @@ def scoped_owner(session: Session, scope: int | None, field: str, owner_id: int)
 def add_attachment(
     session: Session,
     store: FileStore,
-    owner: Claim | Client | Policy,
+    owner: Claim | Client | Policy | TrainingRecord,
     *,
     data: bytes,
     file_name: str,
@@ -69,7 +69,14 @@ def add_attachment(
     """Check the file, write its row and store it (and its thumbnail); nothing kept on refusal."""
     checked = check(data, file_name, max_bytes())
     thumbnail = _thumbnail(data) if checked.kind in THUMBNAIL_KINDS else None
-    field = {Claim: "claim_id", Client: "client_id", Policy: "policy_id"}[type(owner)]
+    field = {
+        Claim: "claim_id",
+        Client: "client_id",
+        Policy: "policy_id",
+        # A training's certificate: attached from the Formation DDA screen only (MANAGER),
+        # so not among the API's OWNERS.
+        TrainingRecord: "training_record_id",
+    }[type(owner)]
     encrypt = bool(current_app.config.get("STORAGE_ENCRYPTION_KEYS"))
     attachment = Attachment(
         organisation_id=owner.organisation_id,

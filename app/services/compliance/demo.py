@@ -15,7 +15,14 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Complaint, ComplaintChannel, ComplaintOutcome, Policy, TrainingRecord
+from app.models import (
+    AppUser,
+    Complaint,
+    ComplaintChannel,
+    ComplaintOutcome,
+    Policy,
+    TrainingRecord,
+)
 from app.services.compliance.complaints import prepare
 
 # (days before today it was received, channel, subject, acknowledged after, answered after)
@@ -64,8 +71,18 @@ def add_demo_complaints(session: Session, organisation_id: int, today: dt.date) 
             prepare(session, complaint, None, today)
 
 
-def add_demo_training(session: Session, organisation_id: int, user_id: int, today: dt.date) -> None:
+def add_demo_training(
+    session: Session, organisation_id: int, username: str, today: dt.date | None = None
+) -> None:
     """The administrator's trainings of the year: under 15 hours, so October warns."""
+    today = today or dt.date.today()
+    user_id = session.scalar(
+        select(AppUser.id).where(
+            AppUser.username == username, AppUser.organisation_id == organisation_id
+        )
+    )
+    if user_id is None:
+        return
     for ago, hours, title, body in TRAININGS:
         session.add(
             TrainingRecord(
