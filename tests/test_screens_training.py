@@ -11,10 +11,10 @@ import io
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import AppUser, Attachment, AuditLog, TrainingRecord
+from app.models import AppUser, Attachment, AuditLog, Client, TrainingRecord
 from app.services.compliance import page, training
 from tests.conftest import user_organisation
 from tests.test_api_attachments import CLEAN_PDF
@@ -164,6 +164,19 @@ def test_the_compliance_page_lists_complaints_near_their_deadlines_and_staff_und
         received_on=today.isoformat(),
         subject="Réclamation du jour",
     )
+    # A prospect untouched for 4 years: past the 3 years of retention (domain.md, CNIL).
+    with app.app_context():
+        old = dt.datetime.combine(today.replace(year=today.year - 4), dt.time(12))
+        prospect = Client(
+            organisation_id=agency["org"], first_name="Paul", last_name="Ancienprospect"
+        )
+        db.session.add(prospect)
+        db.session.flush()
+        db.session.execute(
+            update(Client).where(Client.id == prospect.id).values(created_at=old, updated_at=old)
+        )
+        db.session.commit()
+        prospect_id = prospect.id
     html = http.get("/compliance/").get_data(as_text=True)
     text = page_text(http.get("/compliance/"))
     assert "Réclamations proches de leurs délais" in text
@@ -174,7 +187,11 @@ def test_the_compliance_page_lists_complaints_near_their_deadlines_and_staff_und
     assert "Manager" in staff and "0 h sur 15" in staff
     with app.app_context():
         sections = page.compliance_page(db.session, agency["org"], today)
-    assert [section.key for section in sections] == ["complaints", "training"]
+    assert [section.key for section in sections] == ["complaints", "training", "retention"]
     assert [row.text.split(" — ")[1] for row in sections[0].rows] == ["Attestation jamais reçue"]
     assert sections[0].rows[0].late and sections[0].rows[0].detail == "acknowledgement"
     assert {row.link for row in sections[1].rows} == {("user", agency["ids"][agency["manager"]])}
+    # Only the prospect is due: the contract's client is kept while the contract runs.
+    assert [row.link for row in sections[2].rows] == [("client", prospect_id)]
+    retained = html[html.index('id="compliance-retention"') :]
+    assert "Ancienprospect" in retained and "Durée de conservation dépassée" in retained

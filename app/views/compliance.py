@@ -34,6 +34,7 @@ LINKS: dict[str, tuple[str, str, str]] = {
 SCREENS: dict[str, tuple[str, str]] = {
     "complaints": ("ComplaintView.list", permissions.COMPLAINT),
     "training": ("TrainingView.hours_page", permissions.TRAINING),
+    "purge": ("PurgeView.list", permissions.PURGE),
 }
 DEADLINES = {"acknowledgement": _("Acknowledgement due"), "answer": _("Answer due")}
 
@@ -61,6 +62,8 @@ class CompliancePageView(BaseView):
             return str(DEADLINES.get(row.detail, ""))
         if section == "training":
             return __("%(hours)s h of 15", hours=hours_text(row.detail))
+        if section == "retention":
+            return __("Retention period over")
         return row.detail
 
     @expose("/")

@@ -18,7 +18,9 @@ from typing import Any
 from flask_babel import lazy_gettext as _
 from sqlalchemy.orm import Session
 
+from app.models import Client
 from app.services.compliance import complaints, training
+from app.services.privacy import retention
 
 ROWS_SHOWN = 50  # per section: the page is a to-do list, the screens behind hold the rest
 
@@ -90,9 +92,39 @@ def staff_under_training_hours(session: Session, organisation_id: int, today: dt
     )
 
 
+def data_due_for_anonymisation(session: Session, organisation_id: int, today: dt.date) -> Section:
+    """Clients kept past their retention period (app/services/privacy/retention.py, the
+    agency's periods): the purge's next apply anonymises them; until then they are due."""
+    rows = []
+    for _agency, client_id, due in retention.due_clients(session, organisation_id):
+        client = session.get(Client, client_id)
+        if client is None:
+            continue
+        rows.append(
+            Row(
+                text=client.display_name,
+                detail="retention",
+                day=due.since,
+                late=due.since <= today,
+                link=("client", client_id),
+            )
+        )
+    return _section(
+        "retention",
+        _("Client data due for anonymisation"),
+        _("No client's data is kept past its retention period."),
+        sorted(rows, key=lambda row: row.day or today),
+        screen="purge",
+    )
+
+
 SectionBuilder = Callable[[Session, int, dt.date], Section]
-# In the page's order. quote (DER, FIC) and rgpd (retention) add theirs here.
-SECTIONS: list[SectionBuilder] = [complaints_near_deadline, staff_under_training_hours]
+# In the page's order. The DER and FIC sections (the quotes issue) are to come here.
+SECTIONS: list[SectionBuilder] = [
+    complaints_near_deadline,
+    staff_under_training_hours,
+    data_due_for_anonymisation,
+]
 
 
 def compliance_page(session: Session, organisation_id: int, today: dt.date) -> list[Section]:
