@@ -132,7 +132,13 @@ def test_done_when_a_new_manager_reconciles_the_demo_statement_and_remits_last_m
     )
     assert flashes(imported)[0][0] == "success", flashes(imported)
     with app.app_context():
-        statement_id = db.session.scalar(select(CommissionStatement.id))
+        statement_id = db.session.scalar(
+            select(CommissionStatement.id).where(CommissionStatement.company_id == atl)
+        )
+        shipped = db.session.scalar(
+            select(CommissionStatement.id).where(CommissionStatement.company_id != atl)
+        )
+    assert shipped is not None  # the demo shows a reconciled statement of another insurer
     show = page_text(http.get(f"/commissions/statements/{statement_id}"))
     counts = dict(re.findall(r'id="count-(\w+)">(\d+)<', show))
     assert (counts["amount_differs"], counts["missing"], counts["unknown"]) == ("1", "1", "1")
@@ -144,24 +150,29 @@ def test_done_when_a_new_manager_reconciles_the_demo_statement_and_remits_last_m
         len(results) - results.count("Rapprochée") == 3
         or len(results) - results.count("Matched") == 3
     )
-    # Last month's bordereau: drafted from the form's defaults, issued, downloaded.
+    # Last month's bordereau, drafted at load: found on the overview, issued, downloaded.
+    with app.app_context():
+        draft = db.session.scalar(select(Remittance))
+        last = today.replace(day=1) - dt.timedelta(days=1)
+        assert draft.company_id == atl and draft.status.value == "draft"
+        assert (draft.period_from, draft.period_to) == (last.replace(day=1), last)
+        draft_id = draft.id
+    overview = page_text(http.get("/commissions/"))
+    assert f"/commissions/remittances/{draft_id}" in overview
+    # Drafting it again finds nothing left to remit: said on the form.
     new = "/commissions/remittances/new"
-    form = page_text(http.get(new))
-    period_from = re.search(r'name="period_from"[^>]*value="([^"]+)"', form).group(1)
-    period_to = re.search(r'name="period_to"[^>]*value="([^"]+)"', form).group(1)
-    last = today.replace(day=1) - dt.timedelta(days=1)
-    assert (period_from, period_to) == (last.replace(day=1).isoformat(), last.isoformat())
-    created = http.post(
+    again = http.post(
         new,
         data={
             "insurer_id": str(atl),
-            "period_from": period_from,
-            "period_to": period_to,
+            "period_from": last.replace(day=1).isoformat(),
+            "period_to": last.isoformat(),
             "csrf_token": csrf_token(http, new),
         },
+        follow_redirects=True,
     )
-    assert created.status_code == 302, flashes(http.get(new))
-    remittance_url = created.headers["Location"]
+    assert flashes(again)[0][0] == "danger"
+    remittance_url = f"/commissions/remittances/{draft_id}"
     issued = http.post(
         f"{remittance_url}/issue",
         data={"csrf_token": csrf_token(http, remittance_url)},
@@ -169,7 +180,7 @@ def test_done_when_a_new_manager_reconciles_the_demo_statement_and_remits_last_m
     )
     assert flashes(issued)[0][0] == "success"
     with app.app_context():
-        remittance = db.session.scalar(select(Remittance))
+        remittance = db.session.get(Remittance, draft_id)
         number, lines = remittance.number, len(remittance.lines)
     assert lines >= 3
     pdf = http.get(f"{remittance_url}/bordereau.pdf")

@@ -42,7 +42,11 @@ from app.models import (
     PremiumNotice,
     RenewalCycle,
 )
-from app.services.commissions.demo import add_demo_collections, add_demo_rules
+from app.services.commissions.demo import (
+    add_demo_collections,
+    add_demo_rules,
+    add_demo_statement_and_bordereau,
+)
 from app.services.compliance.demo import add_demo_complaints
 from app.services.premiums.issuing import issue_due
 from app.services.premiums.payments import record_payment
@@ -259,6 +263,7 @@ def load_demo_data(session: Session, today: dt.date | None = None) -> DemoSummar
     _direct_debit_and_payment(session, organisation, today)
     # Last month's premiums collected for one insurer: a bordereau to remit, commissions due.
     add_demo_collections(session, organisation.id, today)
+    add_demo_statement_and_bordereau(session, organisation.id, today)
     session.commit()
     apply_rules(session, organisation_id=organisation.id, today=today)
     return DemoSummary(organisation.id, len(companies), len(clients), policies)

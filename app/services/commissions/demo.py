@@ -12,6 +12,7 @@ it, and the demo agency's statement upload screen offers it, for a new user to u
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from decimal import Decimal
 
@@ -50,6 +51,7 @@ INSURER_IBANS = {
     "GAR": "FR7613135000800004445550345",
 }
 REMITTED_INSURER = "ATL"
+SHOWN_STATEMENT_INSURER = "GAR"  # not ATL: the new user uploads ATL's statement of the month
 PAID_LAST_MONTH = 8
 UNKNOWN_POLICY = "INCONNU-2024-001"
 
@@ -185,3 +187,51 @@ def add_demo_collections(session: Session, organisation_id: int, today: dt.date)
             paid += 1
     expected.refresh(session, organisation_id)
     return paid
+
+
+def add_demo_statement_and_bordereau(
+    session: Session, organisation_id: int, today: dt.date
+) -> None:
+    """Garonne's statement of this month already reconciled (so the statement screens show
+    one), and last month's Atlantique bordereau drafted, for the new user to issue."""
+    from app.services.commissions import remittances, statements
+    from app.services.errors import DomainError
+
+    companies = {
+        company.code: company
+        for company in session.scalars(
+            select(Company).where(Company.organisation_id == organisation_id)
+        )
+    }
+    first = today.replace(day=1)
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    shown = companies.get(SHOWN_STATEMENT_INSURER)
+    if shown is not None:
+        try:
+            data = sample_statement(
+                session, organisation_id, shown.id, first, following - dt.timedelta(days=1)
+            )
+        except ValueError:
+            data = None  # too few commissions due this month: no statement to show
+        if data is not None:
+            statements.import_statement(
+                session,
+                organisation_id,
+                company_id=shown.id,
+                period=f"{first:%Y-%m}",
+                data=data,
+                file_name=f"releve-{shown.code}-{first:%Y-%m}.csv",
+                user_id=None,
+            )
+    remitted = companies.get(REMITTED_INSURER)
+    if remitted is not None:
+        last = first - dt.timedelta(days=1)
+        # Nothing collected last month (DomainError): no bordereau to draft.
+        with contextlib.suppress(DomainError):
+            remittances.create(
+                session,
+                organisation_id,
+                company_id=remitted.id,
+                period_from=last.replace(day=1),
+                period_to=last,
+            )
