@@ -152,3 +152,46 @@ def test_staff_have_no_categories_screen(http, app, make_user, login):
     assert "/task-categories/list/" not in http.get("/").get_data(as_text=True)
     response = http.get("/task-categories/add")
     assert response.status_code in (302, 403)
+
+
+def test_the_task_and_rule_forms_file_under_an_active_category(http, app, agency, login):
+    from app.models import Task, TaskRule
+
+    org = agency["organisation"]
+    on, off = category(app, org, "Relation client"), category(app, org, "Ancienne", False)
+    login(agency["manager"])
+    form = http.get("/tasks/new").get_data(as_text=True)
+    assert f'<option value="{on}"' in form and f'<option value="{off}"' not in form
+    token = csrf_token(http, "/tasks/new")
+    due = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    http.post(
+        "/tasks/new",
+        data={"title": "Rappeler", "due_on": due, "category_id": str(on), "csrf_token": token},
+        follow_redirects=True,
+    )
+    refused = http.post(
+        "/tasks/new",
+        data={"title": "Non", "due_on": due, "category_id": str(off), "csrf_token": token},
+    ).get_data(as_text=True)
+    assert "Cette catégorie est désactivée." in refused
+    rule_form = {
+        "csrf_token": csrf_token(http, "/task-rules/new"),
+        "name": "Appel de courtoisie",
+        "trigger": "renewal_cycle_opened",
+        "offset_days": "0",
+        "due_days": "3",
+        "title_template": "Appeler {{ client.name }}",
+        "type": "action",
+        "priority": "normal",
+        "assignee_rule": "contract_manager",
+        "category_id": str(on),
+        "creates_task": "y",
+        "active": "y",
+    }
+    saved = http.post("/task-rules/new", data=rule_form, follow_redirects=True)
+    assert "Règle enregistrée." in saved.get_data(as_text=True)
+    with app.app_context():
+        [task] = db.session.scalars(select(Task).where(Task.organisation_id == org)).all()
+        assert (task.title, task.category_id) == ("Rappeler", on)
+        rule = db.session.scalar(select(TaskRule).where(TaskRule.organisation_id == org))
+        assert rule.category_id == on

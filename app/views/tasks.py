@@ -23,7 +23,13 @@ from app.models.base import ModelValidationError
 from app.services.errors import DomainError, NotFoundError
 from app.services.scope import current_user
 from app.services.tasks import engine, rules, work
-from app.services.tasks.lists import STATUS_CHOICES, TaskFilters, agency_users, task_rows
+from app.services.tasks.lists import (
+    STATUS_CHOICES,
+    TaskFilters,
+    active_categories,
+    agency_users,
+    task_rows,
+)
 from app.services.templates.access import templates_query
 from app.services.timezones import local_today, reader_zone
 from app.views.portfolio import enum_text
@@ -113,6 +119,7 @@ class TaskView(BaseView):
                     "priority": values.get("priority") or None,
                     "type": values.get("type") or None,
                     "result_note": values.get("result_note") or None,
+                    "category_id": _int(values.get("category_id")),
                     "policy_id": _int(values.get("policy")),
                     "client_id": _int(values.get("client")),
                     "assignee_id": _int(target.removeprefix("user:"))
@@ -136,6 +143,7 @@ class TaskView(BaseView):
             "tasks/new.html",
             values=values,
             users=agency_users(db.session, user),
+            categories=active_categories(db.session, user),
             today=local_today(reader_zone()),
             form=ActionForm(),
         )
@@ -299,6 +307,9 @@ class TaskRuleView(BaseView):
             values=request.form if request.method == "POST" else None,
             users=agency_users(db.session, current_user()),
             email_templates=_email_templates(),
+            categories=[
+                (str(pk), name) for pk, name in active_categories(db.session, current_user())
+            ],
             triggers=list(TaskTrigger),
             label=enum_text,
             form=ActionForm(),
@@ -314,3 +325,11 @@ def _email_templates() -> list[tuple[str, str]]:
         .all()
     )
     return [(str(template.id), template.name) for template in templates]
+
+
+def _rule_categories(rule: TaskRule | None) -> list[tuple[int, str]]:
+    """The active categories, and the rule's own even if switched off (kept on save)."""
+    choices = active_categories(db.session, current_user())
+    if rule is not None and rule.category is not None and not rule.category.active:
+        choices.append((rule.category.id, rule.category.name))
+    return choices

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import AppUser, Client, Policy, Task, TaskStatus, Team
+from app.models import AppUser, Client, Policy, Task, TaskCategory, TaskStatus, Team
 from app.models.task import OPEN_STATUSES
 from app.services.tasks.work import mine_clause, scope_of, work_order
 
@@ -91,3 +91,12 @@ def agency_users(session: Session, user: Any) -> list[tuple[int, str]]:
         (row.id, " ".join(p for p in (row.first_name, row.last_name) if p) or row.username)
         for row in rows
     ]
+
+
+def active_categories(session: Session, user: Any) -> list[tuple[int, str]]:
+    """The categories of the user's agency a task or a rule can be filed under (id, name)."""
+    organisation_id = scope_of(user)
+    query = select(TaskCategory.id, TaskCategory.name).where(TaskCategory.active.is_(True))
+    if organisation_id is not None:
+        query = query.where(TaskCategory.organisation_id == organisation_id)
+    return [(row.id, row.name) for row in session.execute(query.order_by(TaskCategory.name))]

@@ -113,6 +113,9 @@ def fill_rule(session: Session, rule: TaskRule, form: Mapping[str, Any]) -> None
         else None,
         "active": form.get("active") == "y",
         "creates_task": form.get("creates_task") == "y",
+        "category_id": int(form["category_id"])
+        if (form.get("category_id") or "").isdigit() and len(form["category_id"]) < 10
+        else None,
         "email_template_id": int(form["email_template_id"])
         if (form.get("email_template_id") or "").isdigit() and len(form["email_template_id"]) < 10
         else None,
