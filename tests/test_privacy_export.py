@@ -61,6 +61,30 @@ def test_the_export_holds_every_row_file_and_audit_entry_of_the_client(
         assert db.session.get(Document, document_id) is None
 
 
+def test_the_client_page_action_leads_to_the_job_and_its_zip_document(
+    http, app, make_organisation, make_user, auth_headers, login
+):
+    from tests.test_screens_support import csrf_token, page_text
+
+    org = make_organisation()
+    manager = make_user("MANAGER", org)
+    former = former_client(app, http, auth_headers(make_user("USER", org)), org)
+    login(manager)
+    show = f"/clientview/show/{former.client_id}"
+    started = http.post(
+        f"/clientview/action/export_personal_data/{former.client_id}",
+        data={"csrf_token": csrf_token(http, show)},
+    )
+    assert started.status_code == 302
+    job_page = http.get(started.headers["Location"])
+    assert job_page.status_code == 200
+    with app.app_context():
+        document = db.session.query(Document).one()
+        assert document.file_name.startswith(f"donnees-client-{former.client_id}-")
+    page = page_text(http.get(f"/documentview/show/{document.id}"))
+    assert "ZIP" in page and f"donnees-client-{former.client_id}-" in page
+
+
 def test_an_export_is_the_managers_and_their_agencys_only(
     http, app, make_organisation, make_user, auth_headers
 ):
