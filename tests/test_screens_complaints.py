@@ -81,7 +81,11 @@ def test_a_complaint_recorded_on_the_screen_shows_its_deadlines_and_opens_their_
         assert complaint.acknowledgement_task.due_on == dt.date(2026, 5, 15)
         assert complaint.answer_task.status is TaskStatus.todo
         complaint_id = complaint.id
+    long_subject = "Remboursement refusé sans explication " + "et sans réponse " * 10 + "FIN"
+    _edit(http, complaint_id, subject=long_subject, policy_id=str(agency["policy"]))
     shown = page_text(http.get(f"/complaints/show/{complaint_id}"))
+    assert "FIN" in shown  # the page shows the whole subject, the list its start
+    assert "FIN" not in page_text(http.get("/complaints/list/"))
     assert "15/05/2026" in shown and "30/06/2026" in shown and "POL-1" in shown
     listed = page_text(http.get("/complaints/list/"))
     assert "Remboursement refusé" in listed and "Accuser réception avant le" in listed

@@ -49,6 +49,7 @@ LABELS: dict[str, Any] = {
     "client": _("Client"),
     "client_id": _("Client"),
     "subject": _("Subject"),
+    "subject_start": _("Subject"),
     "policy": _("Contract"),
     "policy_id": _("Contract"),
     "claim": _("Claim"),
@@ -158,6 +159,8 @@ class ComplaintView(ExportMixin, OrganisationModelView):
         eager=("client", "policy", "claim"),
         computed={
             "deadline": _deadline_cell,
+            # The list shows the subject's start; the complaint's page shows it whole.
+            "subject_start": lambda c: _subject(c.subject),
             "acknowledgement_kept": lambda c: _kept(complaints.acknowledgement_kept(c)),
             "answer_kept": lambda c: _kept(complaints.answer_kept(c)),
             "claim_number": lambda c: c.claim.number if c.claim is not None else "",
@@ -173,7 +176,7 @@ class ComplaintView(ExportMixin, OrganisationModelView):
     list_columns = [
         "received_on",
         "client",
-        "subject",
+        "subject_start",
         "channel",
         "deadline",
         "acknowledged_on",
@@ -249,7 +252,6 @@ class ComplaintView(ExportMixin, OrganisationModelView):
         "client": client_link,
         "policy": contract_link,
         "claim": _claim_link,
-        "subject": _subject,
         "channel": enum_formatter(ComplaintChannel),
         "outcome": enum_formatter(ComplaintOutcome),
         "mediator_named": yes_no,
