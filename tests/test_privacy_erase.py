@@ -165,3 +165,28 @@ def test_the_client_page_offers_both_actions_to_managers_only(
     )
     assert ("warning", "Les données de ce client ont déjà été effacées.") in flashes(again)
     assert every_text_holding(app, SECRETS) == []
+
+
+def test_an_erasure_racing_another_finds_the_client_claimed_and_changes_nothing(
+    http, app, make_organisation, make_user, auth_headers
+):
+    import pytest
+
+    from app.services.errors import ConflictError
+    from app.services.privacy.erase import erase_client
+
+    org = make_organisation()
+    manager = auth_headers(make_user("MANAGER", org))
+    former = former_client(app, http, auth_headers(make_user("USER", org)), org)
+    with app.app_context():
+        stale = db.session.get(Client, former.client_id)  # read before the other erasure
+        assert stale.erased_at is None
+        first = http.post(f"/api/v1/client/{former.client_id}/erase", headers=manager)
+        assert first.status_code == 200
+        with pytest.raises(ConflictError):
+            erase_client(db.session, stale, today=dt.date.today())
+        db.session.rollback()
+        facts = db.session.scalars(
+            select(AuditLog.id).where(AuditLog.action == "client.erased")
+        ).all()
+    assert len(facts) == 1

@@ -141,6 +141,16 @@ def erase_client(
     store = store or file_store()
     records = client_records(session, client)
     tokens = personal_tokens(session, client, records)
+    # Claim the client first: a second erasure running at the same time waits on this
+    # row (PostgreSQL) and then finds it erased, before it deletes any file.
+    claimed = session.execute(
+        update(Client)
+        .where(Client.id == client.id, Client.erased_at.is_(None))
+        .values(erased_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise ConflictError(_("This client's data was already erased."))
     counts = {
         "attachments": _delete_attachments(session, store, records),
         "documents": _delete_documents(session, store, records),
@@ -239,7 +249,6 @@ def _scrub_rows(session: Session, client: Client, records: ClientRecords) -> Non
         city=None,
         birth_date=None,
         notes=None,
-        erased_at=utcnow(),
     )
     _bulk(
         session, Mandate, records.of(Mandate), iban=ERASED_IBAN, bic=None, debtor_name=ERASED_NAME
