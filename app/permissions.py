@@ -116,6 +116,26 @@ ATTACHMENT = "Attachment"  # files kept for clients, contracts and claims (every
 TRAINING = "Training"  # the DDA training log (MANAGER)
 COMPLIANCE = "Compliance"  # the managers' compliance page (MANAGER)
 
+# Portefeuille → Sinistres (app/views/claims.py): every staff role records and follows claims.
+CLAIM_SCREEN_METHODS: dict[str, str] = {
+    "list": READ,
+    "show": READ,
+    "export": READ,
+    "add": WRITE,
+    "edit": WRITE,
+    "change_status": WRITE,
+    "ask_document": WRITE,
+    "receive_document": WRITE,
+    "settle": WRITE,
+}
+# The files block of a claim's, a client's and a contract's pages (app/views/attachments.py).
+ATTACHMENT_SCREEN_METHODS: dict[str, str] = {
+    "upload": WRITE,
+    "delete": WRITE,
+    "download": READ,
+    "thumbnail": READ,
+}
+
 # The Comptabilité screens (app/views/premiums.py, payments.py, mandates.py).
 PREMIUM_SCREEN_METHODS: dict[str, str] = {
     "list": READ,

@@ -36,7 +36,9 @@ from app.api.tasks import TaskApi, TaskRuleApi
 from app.api.templates import TemplateApi
 from app.api.training import TrainingApi
 from app.api.users import UserApi
+from app.views.attachments import AttachmentScreens
 from app.views.audit import AuditLogView, HistoryView
+from app.views.claims import ClaimView
 from app.views.commissions import CommissionView
 from app.views.complaints import ComplaintView
 from app.views.compliance import CompliancePageView
@@ -119,6 +121,7 @@ def register_all(appbuilder: AppBuilder) -> None:
         icon="fa-calendar",
         category=PORTFOLIO,
     )
+    appbuilder.add_view(ClaimView, "Claims", label=_("Claims"), icon="fa-bolt", category=PORTFOLIO)
     appbuilder.add_view(
         CompanyView, "Insurers", label=_("Insurers"), icon="fa-building", category=PORTFOLIO
     )
@@ -186,6 +189,8 @@ def register_all(appbuilder: AppBuilder) -> None:
         PurgeView, permissions.PURGE, label=_("Purge"), icon="fa-trash", category=ADMINISTRATION
     )
     appbuilder.add_view_no_menu(ReportView)  # the dashboard's report buttons post here
+    # The files block of a claim's, a client's and a contract's pages posts here.
+    appbuilder.add_view_no_menu(AttachmentScreens)
     appbuilder.add_view_no_menu(LookupView)  # JSON for the remote-search selects
     # Signed links: a document's share page, the keys (menu named after the resource,
     # so SigningKey's grants cover its menu entry), the public /d/<token> download.

@@ -18,6 +18,8 @@ from sqlalchemy import select, update
 from app.extensions import db
 from app.models import (
     AuditLog,
+    Claim,
+    ClaimDocument,
     Client,
     Company,
     Document,
@@ -169,6 +171,7 @@ def _money_rows(session: Any, organisation_id: int, ids: dict[str, int]) -> None
     )
     session.add_all([notice, payment, mandate, message])
     _commission_rows(session, organisation_id, ids, notice)
+    _claim_rows(session, ids)
 
 
 def _commission_rows(session: Any, organisation_id: int, ids: dict[str, int], notice: Any) -> None:
@@ -231,6 +234,35 @@ def _commission_rows(session: Any, organisation_id: int, ids: dict[str, int], no
     session.add_all([statement, remittance])
 
 
+def _claim_rows(session: Any, ids: dict[str, int]) -> None:
+    """A claim with its expected documents and an indemnity, for the Sinistres screens."""
+    from decimal import Decimal
+
+    from app.models import ClaimPayment, SettlementKind
+    from app.services.claims.lifecycle import record_claim
+
+    today = dt.date(2026, 2, 2)
+    claim = record_claim(
+        session,
+        session.get(Policy, ids["policy"]),
+        today=today,
+        nature="water_damage",
+        occurred_on=dt.date(2026, 1, 12),
+        client_declared_on=dt.date(2026, 1, 20),
+        estimate=Decimal("800.00"),
+    )
+    session.flush()
+    session.add(
+        ClaimPayment(
+            organisation_id=claim.organisation_id,
+            claim_id=claim.id,
+            kind=SettlementKind.indemnity_client,
+            amount=Decimal("650.00"),
+            paid_on=today,
+        )
+    )
+
+
 def _compliance_rows(session: Any, organisation_id: int, ids: dict[str, int]) -> None:
     """A complaint, acknowledged and answered, so the Réclamations screens show every date."""
     from app.models import Complaint, ComplaintChannel, ComplaintOutcome
@@ -286,6 +318,8 @@ def stamp_everything(app: Flask) -> None:
         PurgeRun: ("started_at", "finished_at"),
         SigningKey: ("created_at",),
         AuditLog: ("created_at",),
+        Claim: ("created_at", "updated_at"),
+        ClaimDocument: ("created_at", "updated_at"),
     }
     with app.app_context():
         for model, columns in stamps.items():

@@ -277,6 +277,16 @@ def sparse_rows(app: Flask, organisation_id: int) -> Sparse:
         prepare(db.session, complaint, None, dt.date(2026, 3, 2))
         # A training with no certificate reference nor certificate.
         db.session.add(training_row(db.session, organisation_id, reference=None))
+        # A claim with nothing optional: no declaration dates, no estimate, no expert.
+        from app.services.claims.lifecycle import record_claim
+
+        record_claim(
+            db.session,
+            policy,
+            today=dt.date(2026, 2, 1),
+            nature="other",
+            occurred_on=dt.date(2026, 1, 20),
+        )
         db.session.commit()
         return Sparse(organisation_id, person.id, insurer.id, policy.id, document.id, job.id)
 

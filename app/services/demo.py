@@ -42,6 +42,7 @@ from app.models import (
     PremiumNotice,
     RenewalCycle,
 )
+from app.services.claims.demo import add_demo_claims
 from app.services.commissions.demo import (
     add_demo_collections,
     add_demo_rules,
@@ -264,6 +265,7 @@ def load_demo_data(session: Session, today: dt.date | None = None) -> DemoSummar
     # Last month's premiums collected for one insurer: a bordereau to remit, commissions due.
     add_demo_collections(session, organisation.id, today)
     add_demo_statement_and_bordereau(session, organisation.id, today)
+    add_demo_claims(session, organisation.id, today)
     session.commit()
     apply_rules(session, organisation_id=organisation.id, today=today)
     return DemoSummary(organisation.id, len(companies), len(clients), policies)

@@ -29,6 +29,7 @@ PORTFOLIO_MENUS = {"Portefeuille": ALL, "Clients": ALL, "Policies": ALL, "Insure
 # Import screens (app/views/imports.py): the menu entries; the screens need write on Client/Policy.
 PORTFOLIO_MENUS.update({"Import clients": ALL, "Import policies": ALL})
 PORTFOLIO_MENUS["Renewals"] = ALL  # the Échéances screen (app/views/renewals.py)
+PORTFOLIO_MENUS["Claims"] = ALL  # the Sinistres screen (app/views/claims.py)
 DOCUMENT_MENUS = {
     "Documents": ALL,
     "Generated documents": ALL,

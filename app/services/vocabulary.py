@@ -34,6 +34,7 @@ from app.models import (
     RemittanceStatus,
     RenewalDecision,
     RenewalStatus,
+    SettlementKind,
     TaskPriority,
     TaskSource,
     TaskStatus,
@@ -219,6 +220,13 @@ ENUM_LABELS: dict[type[enum.Enum], dict[enum.Enum, Any]] = {
         ClaimStatus.settlement: _("Settlement"),
         ClaimStatus.closed: _("Closed"),
         ClaimStatus.reopened: _("Reopened"),
+    },
+    SettlementKind: {
+        SettlementKind.indemnity_client: _("Indemnity to the client"),
+        SettlementKind.indemnity_third_party: _("Indemnity to a third party"),
+        SettlementKind.refund_request: _("Refund requested by the insurer"),
+        SettlementKind.insurer_recourse: _("Insurer's recourse"),
+        SettlementKind.client_recourse: _("Client's recourse"),
     },
     CloseReason: {
         CloseReason.indemnified: _("Indemnified"),

@@ -50,12 +50,16 @@ UNKNOWN_CHOICE = {
 }
 
 
-def parse_id(raw: Any) -> int | None:
+def parse_id(raw: Any, maximum: int = MAX_ID) -> int | None:
     text = str(raw).strip()
     if not ID_PATTERN.match(text):
         return None
     value = int(text)
-    return value if value <= MAX_ID else None
+    return value if value <= maximum else None
+
+
+# Most tables' ids are SQL INTEGER: PostgreSQL refuses a larger one (a 500, not a 404).
+MAX_INTEGER_ID = 2**31 - 1
 
 
 class LookupSelectWidget:

@@ -39,6 +39,7 @@ from app.services.renewals.history import (
     terms_diff,
 )
 from app.views.base import OrganisationModelView
+from app.views.claims import ClaimsBlock
 from app.views.exports import ExportMixin
 from app.views.fields import (
     BLANK_CHOICE,
@@ -123,7 +124,8 @@ def _has_policies(session: Any, column: Any, row_id: int) -> bool:
     return bool(session.execute(select(exists().where(column == row_id))).scalar())
 
 
-class PolicyView(PolicyAccountBlock, ExportMixin, OrganisationModelView):
+class PolicyView(ClaimsBlock, PolicyAccountBlock, ExportMixin, OrganisationModelView):
+    claims_owner = "policy"
     # The history button, and "Generate a document" (app/views/generation.py).
     show_template = "documents/policy_show.html"
     # The page's terms, cancellation grounds and renewals (renewals/_policy_life.html).
@@ -438,7 +440,8 @@ class PolicyView(PolicyAccountBlock, ExportMixin, OrganisationModelView):
         return redirect(self.get_redirect())
 
 
-class ClientView(ClientPrivacyActions, ExportMixin, OrganisationModelView):
+class ClientView(ClaimsBlock, ClientPrivacyActions, ExportMixin, OrganisationModelView):
+    claims_owner = "client"
     # The history button, and "Record a payment" (app/views/payments.py).
     show_template = "premiums/client_show.html"
     extra_args = {"history_subject": "client"}

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from sqlalchemy import false, select
 from sqlalchemy.orm import Query
 
-from app.models import Policy, PremiumNotice
+from app.models import Policy
 from app.views.date_filters import LocalDateFilterConverter
 from app.views.fields import parse_id
 from app.views.interface import ListInterface
@@ -108,7 +108,8 @@ def notice_link(notice: Any) -> Any:
 
 
 class InsurerFilter(BaseFilter):
-    """The notices of the contracts of one insurer (no ``arg_name``: screens only)."""
+    """The rows (notices, claims) of the contracts of one insurer (no ``arg_name``:
+    screens only)."""
 
     name = _("Equal to")
 
@@ -116,9 +117,8 @@ class InsurerFilter(BaseFilter):
         company_id = parse_id(value)
         if company_id is None:
             return query.filter(false())
-        return query.filter(
-            PremiumNotice.policy_id.in_(select(Policy.id).where(Policy.company_id == company_id))
-        )
+        policy_id = self.datamodel.obj.policy_id
+        return query.filter(policy_id.in_(select(Policy.id).where(Policy.company_id == company_id)))
 
 
 VIRTUAL_FILTERS: dict[str, list[type[BaseFilter]]] = {"insurer": [InsurerFilter]}

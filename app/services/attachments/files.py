@@ -33,6 +33,7 @@ DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 THUMBNAIL_PIXELS = (256, 256)
 THUMBNAIL_KINDS = ("jpg", "png")  # Pillow reads no HEIC without a plugin: no thumbnail
 OWNERS: dict[str, Any] = {"claim_id": Claim, "client_id": Client, "policy_id": Policy}
+OWNER_FIELDS: dict[type, str] = {model: field for field, model in OWNERS.items()}
 # session.info key: the files stored in the open transaction, deleted unless it commits.
 UNCOMMITTED = "attachment_files_uncommitted"
 
@@ -99,6 +100,25 @@ def add_attachment(
     session.info.setdefault(UNCOMMITTED, []).append((store, [key for key, _bytes in stored]))
     for key, content in stored:
         store.put(key, content, compress=False, encrypt=encrypt)
+    return attachment
+
+
+def attachments_of(session: Session, owner: Claim | Client | Policy) -> list[Attachment]:
+    """The files kept for a claim, a client or a contract, newest first."""
+    column = getattr(Attachment, OWNER_FIELDS[type(owner)])
+    return list(
+        session.scalars(select(Attachment).where(column == owner.id).order_by(Attachment.id.desc()))
+    )
+
+
+def scoped_attachment(session: Session, scope: int | None, attachment_id: int) -> Attachment:
+    """The attachment if the scope (None: every agency) holds it, else 404."""
+    query = select(Attachment).where(Attachment.id == attachment_id)
+    if scope is not None:
+        query = query.where(Attachment.organisation_id == scope)
+    attachment = session.scalar(query)
+    if attachment is None:
+        raise NotFoundError(_("Not found."))
     return attachment
 
 
