@@ -59,6 +59,7 @@ TASK_COLUMNS = [
     "policy_id",
     "renewal_cycle_id",
     "premium_notice_id",
+    "claim_id",
     "source",
     "rule_id",
     "created_by_id",
@@ -160,6 +161,7 @@ class PlannedSchema(Schema):
     policy_id = fields.Integer()
     renewal_cycle_id = fields.Integer(allow_none=True)
     premium_notice_id = fields.Integer(allow_none=True)
+    claim_id = fields.Integer(allow_none=True)
 
 
 class PlannedMessageSchema(Schema):
@@ -315,6 +317,7 @@ class TaskApi(OrganisationModelRestApi):
         "policy_id",
         "renewal_cycle_id",
         "premium_notice_id",
+        "claim_id",
         "source",
         "rule_id",
     ]

@@ -89,6 +89,8 @@ class TaskTrigger(enum.Enum):
     notice_unpaid = "notice_unpaid"
     notice_formal_possible = "notice_formal_possible"
     formal_notice_suspension = "formal_notice_suspension"
+    # A claim's expected documents still missing N days after they were asked for.
+    claim_documents_missing = "claim_documents_missing"
 
 
 class AssigneeRule(enum.Enum):
@@ -201,6 +203,7 @@ class Task(OrganisationOwned, Timestamped, Model):
         Index("ix_task_policy", "policy_id"),
         Index("ix_task_renewal_cycle", "renewal_cycle_id"),
         Index("ix_task_premium_notice", "premium_notice_id"),
+        Index("ix_task_claim", "claim_id"),
         CheckConstraint(
             "outcome IS NULL OR type = 'validation'", name="ck_task_outcome_for_validation"
         ),
@@ -242,6 +245,9 @@ class Task(OrganisationOwned, Timestamped, Model):
     premium_notice_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("premium_notice.id", ondelete="CASCADE")
     )
+    # A plain number (migration 0032: SQLite adds no constrained column in place); the
+    # task is about the claim, which claims are never deleted (kept until prescription).
+    claim_id: Mapped[int | None] = mapped_column(Integer)
     source: Mapped[TaskSource] = mapped_column(
         _enum(TaskSource, "task_source"), nullable=False, default=TaskSource.manual
     )
@@ -261,6 +267,7 @@ class Task(OrganisationOwned, Timestamped, Model):
     policy = relationship("Policy")
     renewal_cycle = relationship("RenewalCycle")
     premium_notice = relationship("PremiumNotice")
+    claim = relationship("Claim", primaryjoin="foreign(Task.claim_id) == Claim.id")
     rule = relationship("TaskRule")
 
     def is_open(self) -> bool:

@@ -162,6 +162,7 @@ ENUM_LABELS: dict[type[enum.Enum], dict[enum.Enum, Any]] = {
         TaskTrigger.notice_unpaid: _("Premium notice unpaid"),
         TaskTrigger.notice_formal_possible: _("Formal notice possible"),
         TaskTrigger.formal_notice_suspension: _("Cover suspended after formal notice"),
+        TaskTrigger.claim_documents_missing: _("Claim documents still missing"),
     },
     AssigneeRule: {
         AssigneeRule.contract_manager: _("The contract's manager"),

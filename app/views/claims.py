@@ -26,7 +26,15 @@ from wtforms.validators import DataRequired, InputRequired, Optional
 
 from app import permissions
 from app.extensions import db
-from app.models import Claim, ClaimNature, ClaimStatus, CloseReason, SettlementKind
+from app.models import (
+    Claim,
+    ClaimNature,
+    ClaimStatus,
+    CloseReason,
+    SettlementKind,
+    Task,
+)
+from app.models.task import OPEN_STATUSES
 from app.services.claims import documents, lifecycle, settlements
 from app.services.errors import DomainError
 from app.services.premiums.notices import scoped_policy
@@ -333,6 +341,15 @@ class ClaimView(ClaimActions, ExportMixin, OrganisationModelView):
         widgets.update(claim_forms(item, today))
         if self.appbuilder.sm.has_access("can_read", permissions.ATTACHMENT):
             widgets["attachments"] = attachments_block(item, "claim")
+        if self.appbuilder.sm.has_access("can_read", permissions.TASK):
+            # The work queue's open tasks about it (the missing documents' chase among them).
+            widgets["tasks"] = list(
+                session.scalars(
+                    select(Task)
+                    .where(Task.claim_id == item.id, Task.status.in_(OPEN_STATUSES))
+                    .order_by(Task.due_on, Task.id)
+                )
+            )
         return widgets
 
     def render_template(self, template: str, **kwargs: Any) -> Any:

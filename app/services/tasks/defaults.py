@@ -24,7 +24,8 @@ from app.models import (
 
 RENEWAL = "Renouvellement"
 UNPAID = "Impayé"
-CATEGORIES = (RENEWAL, UNPAID, "Relation client", "Sinistre", "Administratif")
+CLAIM = "Sinistre"
+CATEGORIES = (RENEWAL, UNPAID, "Relation client", CLAIM, "Administratif")
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,18 @@ RULES = (
         priority=TaskPriority.urgent,
         assignee_rule=AssigneeRule.team,
         team=Team.MANAGER,
+    ),
+    # A week after the insurer's documents were asked for, the client is chased for them.
+    DefaultRule(
+        name="Pièces de sinistre manquantes",
+        trigger=TaskTrigger.claim_documents_missing,
+        offset_days=7,
+        due_days=3,
+        title_template=(
+            "Relancer {{ client.name }} : {{ claim.missing }} pièce(s) manquante(s),"
+            " sinistre {{ claim.number }}"
+        ),
+        category=CLAIM,
     ),
 )
 

@@ -63,6 +63,7 @@ class Planned:
     policy_id: int
     renewal_cycle_id: int | None
     premium_notice_id: int | None
+    claim_id: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +76,7 @@ class Planned:
             "policy_id": self.policy_id,
             "renewal_cycle_id": self.renewal_cycle_id,
             "premium_notice_id": self.premium_notice_id,
+            "claim_id": self.claim_id,
         }
 
 
@@ -144,6 +146,7 @@ def plan_rule(session: Session, rule: TaskRule, today: dt.date) -> list[tuple[Pl
             "policy_id": candidate.policy_id,
             "renewal_cycle_id": candidate.renewal_cycle_id,
             "premium_notice_id": candidate.premium_notice_id,
+            "claim_id": candidate.claim_id,
             "source": TaskSource.rule,
             "rule_id": rule.id,
             "rule_key": candidate.rule_key,
@@ -162,6 +165,7 @@ def plan_rule(session: Session, rule: TaskRule, today: dt.date) -> list[tuple[Pl
                     policy_id=candidate.policy_id,
                     renewal_cycle_id=candidate.renewal_cycle_id,
                     premium_notice_id=candidate.premium_notice_id,
+                    claim_id=candidate.claim_id,
                 ),
                 row,
             )

@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, select
+from sqlalchemy import ColumnElement, Select, String, and_, cast, exists, func, literal, select
 from sqlalchemy.orm import Session
 
 from app.models import (
+    Claim,
+    ClaimDocument,
+    ClaimStatus,
     Client,
     Message,
     NoticeStatus,
@@ -38,6 +41,7 @@ CYCLE_TRIGGERS = frozenset(
         TaskTrigger.avis_not_sent,
     }
 )
+CLAIM_TRIGGERS = frozenset({TaskTrigger.claim_documents_missing})
 # Notices with something left to pay (a refund is money owed by the agency, not a chase).
 UNPAID_STATUSES = (NoticeStatus.issued, NoticeStatus.partly_paid, NoticeStatus.unpaid)
 
@@ -54,6 +58,7 @@ class Candidate:
     renewal_cycle_id: int | None = None
     premium_notice_id: int | None = None
     context: dict[str, Any] | None = None
+    claim_id: int | None = None
 
 
 def _client_name(first_name: str | None, last_name: str, company_name: str | None) -> str:
@@ -162,6 +167,74 @@ def _notice_query(rule: TaskRule, cutoff: dt.date, for_messages: bool) -> Select
     )
 
 
+def _claim_query(rule: TaskRule, cutoff: dt.date, for_messages: bool) -> Select[Any]:
+    """Open claims with a document asked for on or before ``cutoff`` and still not received;
+    the anchor is the oldest such request."""
+    missing = (
+        select(
+            ClaimDocument.claim_id,
+            func.min(ClaimDocument.requested_on).label("anchor"),
+            func.count(ClaimDocument.id).label("missing"),
+        )
+        .where(
+            ClaimDocument.organisation_id == rule.organisation_id,
+            ClaimDocument.received_on.is_(None),
+            ClaimDocument.requested_on <= cutoff,
+        )
+        .group_by(ClaimDocument.claim_id)
+        .subquery()
+    )
+    key = literal("claim:") + cast(Claim.id, String)
+    already = (
+        exists().where(Message.rule_id == rule.id, Message.rule_key == key)
+        if for_messages
+        else exists().where(Task.rule_id == rule.id, Task.claim_id == Claim.id)
+    )
+    conditions: list[ColumnElement[bool]] = [Claim.status != ClaimStatus.closed, ~already]
+    if for_messages:
+        conditions.append(_has_email())
+    return (
+        select(
+            Claim.id,
+            Claim.number.label("claim_number"),
+            missing.c.anchor,
+            missing.c.missing,
+            Policy.id.label("policy_id"),
+            Policy.number,
+            Policy.manager_id,
+            Client.id.label("client_id"),
+            Client.first_name,
+            Client.last_name,
+            Client.company_name,
+        )
+        .join(missing, missing.c.claim_id == Claim.id)
+        .join(Policy, Policy.id == Claim.policy_id)
+        .join(Client, Client.id == Claim.client_id)
+        .where(Claim.organisation_id == rule.organisation_id, *conditions)
+        .order_by(Claim.id)
+    )
+
+
+def _claim_candidates(
+    session: Session, rule: TaskRule, cutoff: dt.date, for_messages: bool
+) -> list[Candidate]:
+    return [
+        Candidate(
+            rule_key=f"claim:{row.id}",
+            anchor=row.anchor,
+            client_id=row.client_id,
+            policy_id=row.policy_id,
+            manager_id=row.manager_id,
+            claim_id=row.id,
+            context={
+                **_record_context(row),
+                "claim": {"number": row.claim_number, "missing": row.missing},
+            },
+        )
+        for row in session.execute(_claim_query(rule, cutoff, for_messages))
+    ]
+
+
 def _has_email() -> ColumnElement[bool]:
     # A rule's e-mail goes to the record's client: without an address there is nothing to send.
     return and_(Client.email.is_not(None), Client.email != "")
@@ -176,6 +249,8 @@ def candidates(
     rule's message yet (app/services/tasks/mailing.py).
     """
     cutoff = today - dt.timedelta(days=rule.offset_days)
+    if rule.trigger in CLAIM_TRIGGERS:
+        return _claim_candidates(session, rule, cutoff, for_messages)
     if rule.trigger in CYCLE_TRIGGERS:
         found = []
         for row in session.execute(_cycle_query(rule, cutoff, for_messages)):
@@ -242,4 +317,5 @@ SAMPLE_CONTEXT: dict[str, Any] = {
     },
     "suspension_on": dt.date(2026, 3, 1),
     "due_on": dt.date(2026, 1, 20),
+    "claim": {"number": "SIN-2026-00001", "missing": 2},
 }
