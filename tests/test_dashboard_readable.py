@@ -133,6 +133,33 @@ def million_policies(scope) -> DashboardData:
             differences=[],
             top=[],
         ),
+        loss_ratio={
+            "by_insurer": [
+                {
+                    "key": 1,
+                    "name": "Atlantique Assurances",
+                    "paid": "61000000.00",
+                    "premiums": "103456789.12",
+                    "ratio_percent": "59.0",
+                }
+            ],
+            "by_line": [
+                {
+                    "key": "home",
+                    "name": "home",
+                    "paid": "61000000.00",
+                    "premiums": "103456789.12",
+                    "ratio_percent": "59.0",
+                }
+            ],
+            "total": {
+                "key": None,
+                "name": None,
+                "paid": "61000000.00",
+                "premiums": "103456789.12",
+                "ratio_percent": "59.0",
+            },
+        },
     )
 
 

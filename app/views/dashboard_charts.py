@@ -175,6 +175,7 @@ class DashboardCharts:
     unpaid: list[UnpaidCharts]
     unpaid_notices: str
     commissions: Any  # CommissionCard (app/views/dashboard_commissions.py)
+    loss_ratio: Any  # LossRatioCard (app/views/dashboard_loss_ratio.py)
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,7 @@ class RenewalCharts:
 
 def build_charts(data: DashboardData) -> DashboardCharts:
     from app.views.dashboard_commissions import commission_card  # it reuses Formats
+    from app.views.dashboard_loss_ratio import loss_ratio_card
 
     scope, fmt = data.scope, Formats.current()
     return DashboardCharts(
@@ -252,6 +254,7 @@ def build_charts(data: DashboardData) -> DashboardCharts:
         unpaid=_unpaid_charts(data, fmt),
         unpaid_notices=fmt.number(sum(data.unpaid.notices_by_age)),
         commissions=commission_card(data.commissions, fmt),
+        loss_ratio=loss_ratio_card(data.loss_ratio, fmt),
     )
 
 

@@ -28,16 +28,28 @@ COUNTED_NOTICES = (
 
 
 def loss_ratio(
-    session: Session, organisation_id: int | None, start: dt.date, end: dt.date
+    session: Session,
+    organisation_id: int | None,
+    start: dt.date,
+    end: dt.date,
+    company_id: int | None = None,
 ) -> dict[str, Any]:
-    """``by_insurer`` and ``by_line`` rows, and the agency's ``total``; dates inclusive."""
+    """``by_insurer`` and ``by_line`` rows, and the agency's ``total``; dates inclusive.
+
+    ``company_id``: one insurer's contracts only (the dashboard's insurer filter).
+    """
     result: dict[str, Any] = {}
     for name, key, label in (
         ("by_insurer", Policy.company_id, Company.name),
         ("by_line", Policy.line_of_business, None),
     ):
-        paid = _sums(session, organisation_id, key, label, _paid_query(start, end))
-        premiums = _sums(session, organisation_id, key, label, _premium_query(start, end))
+        queries = (_paid_query(start, end), _premium_query(start, end))
+        if company_id is not None:
+            queries = tuple(
+                (query.where(Policy.company_id == company_id), column) for query, column in queries
+            )
+        paid = _sums(session, organisation_id, key, label, queries[0])
+        premiums = _sums(session, organisation_id, key, label, queries[1])
         rows = []
         for group in sorted(set(paid) | set(premiums), key=lambda g: str(g[1])):
             rows.append(_row(group, paid.get(group, ZERO), premiums.get(group, ZERO)))

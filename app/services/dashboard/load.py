@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app.models import LineOfBusiness, PolicyStatus
+from app.services.claims.loss_ratio import loss_ratio
 from app.services.dashboard.activity import DailyCounts, documents_per_day, failed_jobs_per_day
 from app.services.dashboard.collections import (
     MonthlyCollections,
@@ -48,6 +51,8 @@ class DashboardData:
     collections: MonthlyCollections
     unpaid: Unpaid
     commissions: Commissions
+    # Claims paid over premiums, per insurer and per line (app/services/claims/loss_ratio.py).
+    loss_ratio: dict[str, Any]
 
 
 def load_dashboard(session: Session, scope: Scope) -> DashboardData:
@@ -67,4 +72,12 @@ def load_dashboard(session: Session, scope: Scope) -> DashboardData:
         collections=collections_per_month(session, scope),
         unpaid=unpaid_on(session, scope),
         commissions=commissions_on(session, scope),
+        # The scope's period is [start, end); the loss ratio's dates are inclusive.
+        loss_ratio=loss_ratio(
+            session,
+            scope.organisation_id,
+            scope.start,
+            scope.end - dt.timedelta(days=1),
+            company_id=scope.company_id,
+        ),
     )
