@@ -32,7 +32,12 @@ def report_forms(http, query: str = "") -> dict[str, dict[str, str]]:
 
 def test_the_dashboard_offers_every_report_with_its_filters(http, manager):
     forms = report_forms(http, f"?company_id={manager['maif']}&months=3")
-    assert set(forms) == {"/reports/portfolio", "/reports/premiums", "/reports/receipts"}
+    assert set(forms) == {
+        "/reports/portfolio",
+        "/reports/premiums",
+        "/reports/receipts",
+        "/reports/claims",
+    }
     fields = forms["/reports/portfolio"]
     assert fields["insurer_id"] == str(manager["maif"])
     assert fields["csrf_token"]

@@ -28,6 +28,7 @@ from app.api.custom import CustomApi
 from app.api.doors import safe, transaction
 from app.extensions import db
 from app.models import JobKind
+from app.services.claims.report import CLAIMS
 from app.services.errors import InvalidRequestError
 from app.services.reports import start_tabular_job
 from app.services.reports.portfolio import PORTFOLIO, PREMIUMS
@@ -80,6 +81,7 @@ class ReportApi(CustomApi):
         "portfolio": permissions.WRITE,
         "premiums": permissions.WRITE,
         "receipts": permissions.WRITE,
+        "claims": permissions.WRITE,
     }
     openapi_spec_tag = "Reports"
     openapi_spec_component_schemas = (ReportFiltersSchema, ReportAcceptedSchema)
@@ -194,6 +196,44 @@ class ReportApi(CustomApi):
               $ref: '#/components/responses/422'
         """
         return self._start(RECEIPTS)
+
+    @expose("/claims", methods=["POST"])
+    @protect()
+    @safe
+    def claims(self) -> Response:
+        """Start a claims report: the period's claims and its loss ratio.
+        ---
+        post:
+          summary: Start a claims report (XLSX)
+          description: >-
+            One row per claim whose loss occurred in the period (contract, client, insurer,
+            nature, dates, late flag, status, estimate, indemnities paid and net cost), then
+            the period's loss ratio per insurer and per line. The period defaults to the
+            twelve months up to today. Answers 202 with the job's id.
+          requestBody:
+            required: false
+            content:
+              application/json:
+                schema:
+                  $ref: '#/components/schemas/ReportFiltersSchema'
+          responses:
+            202:
+              description: Accepted; Location names the job
+              headers:
+                Location:
+                  schema: {type: string}
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/ReportAcceptedSchema'
+            403:
+              $ref: '#/components/responses/403'
+            404:
+              $ref: '#/components/responses/404'
+            422:
+              $ref: '#/components/responses/422'
+        """
+        return self._start(CLAIMS)
 
     def _start(self, name: str) -> Response:
         body = _filters_body()

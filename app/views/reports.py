@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from app import permissions
 from app.extensions import db
 from app.models import JobKind
+from app.services.claims.report import CLAIMS
 from app.services.errors import DomainError
 from app.services.reports import start_tabular_job
 from app.services.reports.portfolio import PORTFOLIO, PREMIUMS
@@ -38,6 +39,7 @@ class ReportView(BaseView):
         "portfolio": permissions.WRITE,
         "premiums": permissions.WRITE,
         "receipts": permissions.WRITE,
+        "claims": permissions.WRITE,
     }
 
     @expose("/portfolio", methods=["POST"])
@@ -54,6 +56,11 @@ class ReportView(BaseView):
     @has_access
     def receipts(self) -> Response:
         return self._start(RECEIPTS)
+
+    @expose("/claims", methods=["POST"])
+    @has_access
+    def claims(self) -> Response:
+        return self._start(CLAIMS)
 
     def _start(self, name: str) -> Response:
         filters = _form_filters(request.form)

@@ -139,6 +139,7 @@ def registered(name: str) -> Registered | None:
 
 def _load_builtin_producers() -> None:
     # The worker may look a producer up before anything imported its module.
+    import app.services.claims.report  # noqa: F401
     import app.services.premiums.debits  # noqa: F401
     import app.services.privacy.export  # noqa: F401
     import app.services.reports.portfolio  # noqa: F401
