@@ -20,7 +20,7 @@ in a local folder. The built-in templates are loaded as on a first start.
    app.services.documents.request_batch, and it stops when every document is ready or failed.
    Each run checks that all are ready with one stored file each.
 3. xlsx: a child process renders a sheet description whose rows come from a generator of
-   --rows rows, through render() (openpyxl write-only); time, the child's peak RSS
+   --rows rows, through render() (xlsxwriter, constant memory); time, the child's peak RSS
    (VmHWM) next to a child that renders 1,000 rows, and the file read back.
 
 Results: bench/results/documents.json and bench/results/documents.md (printed as well).

@@ -74,7 +74,7 @@ def markdown(report: dict[str, Any]) -> str:
         ]
     if "xlsx" in report:
         lines += [
-            "## XLSX through render() (openpyxl write-only, rows from a generator)",
+            "## XLSX through render() (xlsxwriter constant memory, rows from a generator)",
             "",
             "| rows | seconds | size | peak RSS | RSS after imports | rows read back |",
             "|---:|---:|---:|---:|---:|---:|",

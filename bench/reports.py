@@ -11,7 +11,7 @@ policies, N/2 clients, 24 insurers, a neighbour agency of N/20 policies). A queu
 portfolio-report job is written for the agency, then a fresh child process (so the
 loader's memory does not count) builds the app and runs the job as the Huey task
 does (app.services.reports.run_tabular_job): policies streamed with a server-side
-cursor, openpyxl write-only, the summary from SQL aggregates, the file stored in a
+cursor, xlsxwriter constant memory, the summary from SQL aggregates, the file stored in a
 local folder. Measured in the child: wall time of the run; the RSS once the app
 was built and the start-up peak; then the peak is reset (/proc/self/clear_refs) and the
 peak RSS (VmHWM) of the run itself is read at the end. Checked afterwards: the job
