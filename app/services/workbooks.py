@@ -1,7 +1,7 @@
 """The one XLSX writer: xlsxwriter in constant-memory mode, leaving nothing behind.
 
 Every write-only workbook (list exports, report jobs, XLSX documents, commission
-statements and remittances) goes through ``xlsx_book``; openpyxl only reads
+statements and remittances, import templates) goes through ``xlsx_book``; openpyxl only reads
 (imports, previews). xlsxwriter writes each row to a temporary file as soon as
 the next row starts, so memory stays flat whatever the row count, and it writes
 faster than openpyxl's write-only mode did (docs/benchmarks.md, "XLSX writers").

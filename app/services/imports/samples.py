@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from app.services.imports.columns import FIELDS
 from app.services.imports.common import RowError
+from app.services.workbooks import BOLD, Styled, xlsx_book
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -26,32 +27,24 @@ def template_csv(kind: str) -> bytes:
 
 def template_xlsx(kind: str) -> bytes:
     """The headers on the first sheet (the one imported); a help sheet describes each column."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook(write_only=False)
-    sheet = workbook.active
-    sheet.title = str(_("Import"))
-    sheet.append([f.french for f in FIELDS[kind]])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for column, f in zip(sheet.iter_cols(min_row=1, max_row=1), FIELDS[kind], strict=True):
-        sheet.column_dimensions[column[0].column_letter].width = max(14, len(f.french) + 4)
-    help_sheet = workbook.create_sheet(str(_("Help")))
-    help_sheet.append(
-        [str(_("Column")), str(_("Also accepted")), str(_("Required")), str(_("Example"))]
-    )
-    for f in FIELDS[kind]:
-        help_sheet.append(
-            [
-                f.french,
-                f.also_accepted,
-                str(_("Yes")) if f.required else str(_("No")),
-                f.shown_example(),
-            ]
-        )
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    with xlsx_book(buffer) as book:
+        sheet = book.add_sheet(str(_("Import")))
+        sheet.column_widths([max(14, len(f.french) + 4) for f in FIELDS[kind]])
+        sheet.append([Styled(f.french, BOLD) for f in FIELDS[kind]])
+        help_sheet = book.add_sheet(str(_("Help")))
+        help_sheet.append(
+            [str(_("Column")), str(_("Also accepted")), str(_("Required")), str(_("Example"))]
+        )
+        for f in FIELDS[kind]:
+            help_sheet.append(
+                [
+                    f.french,
+                    f.also_accepted,
+                    str(_("Yes")) if f.required else str(_("No")),
+                    f.shown_example(),
+                ]
+            )
     return buffer.getvalue()
 
 
