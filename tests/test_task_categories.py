@@ -118,6 +118,7 @@ def test_the_screen_lists_adds_and_edits_the_agency_s_categories(
     assert "/task-categories/list/" in home and "Catégories de tâches" in home
     listed = http.get("/task-categories/list/").get_data(as_text=True)
     assert "Renouvellement" in listed and "Autre cabinet" not in listed
+    assert "Oui" in listed and "True" not in listed  # the box reads in French
     token = csrf_token(http, "/task-categories/add")
     added = http.post(
         "/task-categories/add",

@@ -15,7 +15,7 @@ from app.models import TaskCategory
 from app.models.base import ModelValidationError
 from app.views.base import OrganisationModelView
 from app.views.interface import ListInterface
-from app.views.labels import column_labels
+from app.views.labels import column_labels, yes_no
 from app.views.portfolio import RECORD_DATES, _duplicate
 
 DUPLICATE = _("A category of this name exists already.")
@@ -44,6 +44,7 @@ class TaskCategoryView(OrganisationModelView):
         "active": _("Active"),
         **column_labels(*RECORD_DATES),
     }
+    formatters_columns = {"active": yes_no}  # "Oui", not Python's True
     # An unchecked box is "switched off", not a missing value (FAB would require the column).
     add_form_extra_fields = {
         "active": BooleanField(
