@@ -115,6 +115,8 @@ COMPLAINT = "Complaint"  # the complaints register (ACPR): every role records an
 ATTACHMENT = "Attachment"  # files kept for clients, contracts and claims (every staff role)
 TRAINING = "Training"  # the DDA training log (MANAGER)
 COMPLIANCE = "Compliance"  # the managers' compliance page (MANAGER)
+PROPOSAL = "Proposal"  # proposals, quotes, DER/FIC and conversion (every staff role)
+QUESTIONNAIRE = "NeedsQuestionnaire"  # the needs questionnaires per line (MANAGER writes)
 
 # Portefeuille → Sinistres (app/views/claims.py): every staff role records and follows claims.
 CLAIM_SCREEN_METHODS: dict[str, str] = {

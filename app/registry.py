@@ -15,6 +15,7 @@ from app.api.claims import ClaimApi
 from app.api.commission_rules import CommissionRuleApi
 from app.api.commission_statements import CommissionStatementApi
 from app.api.complaints import ComplaintApi
+from app.api.compliance_documents import ComplianceDocumentApi
 from app.api.direct_debits import DirectDebitApi
 from app.api.documents import DocumentApi
 from app.api.imports import ClientImportApi, PolicyImportApi
@@ -27,6 +28,8 @@ from app.api.organisations import OrganisationApi
 from app.api.payments import AllocationApi, PaymentApi
 from app.api.policy_accounts import PolicyAccountApi
 from app.api.premium_notices import PremiumNoticeApi
+from app.api.proposals import ProposalApi
+from app.api.quotes import QuoteApi
 from app.api.remittances import RemittanceApi
 from app.api.renewals import RenewalApi
 from app.api.reports import ReportApi
@@ -36,6 +39,8 @@ from app.api.tasks import TaskApi, TaskRuleApi
 from app.api.templates import TemplateApi
 from app.api.training import TrainingApi
 from app.api.users import UserApi
+from app.views.advice import ProposalView
+from app.views.advice_lists import ComplianceDocumentView, NeedsQuestionnaireView
 from app.views.attachments import AttachmentScreens
 from app.views.audit import AuditLogView, HistoryView
 from app.views.claims import ClaimView
@@ -123,6 +128,9 @@ def register_all(appbuilder: AppBuilder) -> None:
     )
     appbuilder.add_view(ClaimView, "Claims", label=_("Claims"), icon="fa-bolt", category=PORTFOLIO)
     appbuilder.add_view(
+        ProposalView, "Proposals", label=_("Proposals"), icon="fa-handshake-o", category=PORTFOLIO
+    )
+    appbuilder.add_view(
         CompanyView, "Insurers", label=_("Insurers"), icon="fa-building", category=PORTFOLIO
     )
     appbuilder.add_view(
@@ -177,6 +185,13 @@ def register_all(appbuilder: AppBuilder) -> None:
         category_icon="fa-cogs",
     )
     appbuilder.add_view_no_menu(HistoryView)
+    appbuilder.add_view(
+        NeedsQuestionnaireView,
+        "Needs questionnaires",
+        label=_("Needs questionnaires"),
+        icon="fa-list-ol",
+        category=ADMINISTRATION,
+    )
     appbuilder.add_view(
         OrganisationView,
         "Organisations",
@@ -235,6 +250,9 @@ def register_all(appbuilder: AppBuilder) -> None:
         CommissionRuleApi,
         CommissionStatementApi,
         ComplaintApi,
+        ProposalApi,
+        QuoteApi,
+        ComplianceDocumentApi,
         RemittanceApi,
         TrainingApi,
         AuditLogApi,
@@ -312,5 +330,13 @@ def register_compliance(appbuilder: AppBuilder) -> None:
         permissions.COMPLIANCE,
         label=_("Compliance overview"),
         icon="fa-check-circle-o",
+        category=COMPLIANCE,
+    )
+    # The DER and FIC of the advice duty (app/views/advice_lists.py), acted on from a proposal.
+    appbuilder.add_view(
+        ComplianceDocumentView,
+        "Compliance documents",
+        label=_("DER and FIC"),
+        icon="fa-file-text",
         category=COMPLIANCE,
     )

@@ -41,6 +41,10 @@ pytest_plugins = ["tests.browser_support"]
 PASSWORD = "correct horse battery staple"  # noqa: S105 (test fixture)
 # In an order that respects foreign keys (job <-> document and template <-> version cycle).
 BUSINESS_TABLES = [
+    "compliance_document",
+    "quote",
+    "proposal",
+    "needs_questionnaire",
     "training_record",
     "complaint",
     "message",

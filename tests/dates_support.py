@@ -90,6 +90,7 @@ def build_world(app: Flask, organisation_id: int, portfolio: Any) -> World:
         install_defaults(session, organisation_id)  # the Catégories de tâches screen's rows
         _money_rows(session, organisation_id, ids)
         _compliance_rows(session, organisation_id, ids)
+        _advice_rows(session, organisation_id, ids)
         worker = audit.Actor(None, "worker", organisation_id)
         audit.record(session, "document.ready", "Document", document_id, {"size": 10}, actor=worker)
         session.commit()
@@ -106,6 +107,62 @@ def build_world(app: Flask, organisation_id: int, portfolio: Any) -> World:
         )
     stamp_everything(app)
     return world
+
+
+def _advice_rows(session: Any, organisation_id: int, ids: dict[str, int]) -> None:
+    """A needs questionnaire, a proposal with a quote and a signed DER, so that the
+    Propositions, DER et FIC and Questionnaires screens have rows to show."""
+    from decimal import Decimal
+
+    from app.models import (
+        ComplianceDocument,
+        ComplianceKind,
+        ComplianceStatus,
+        DeliveryMethod,
+        LineOfBusiness,
+        NeedsQuestionnaire,
+        Proposal,
+        Quote,
+        QuoteStatus,
+    )
+
+    day = WINTER_NOON.date()
+    proposal = Proposal(
+        organisation_id=organisation_id,
+        client_id=ids["client"],
+        line_of_business=LineOfBusiness.home,
+        answers=[{"question": "Surface ?", "answer": "80 m²"}],
+        recommendation="Multirisque habitation",
+        reasons="Propriétaire occupant",
+    )
+    session.add_all(
+        [
+            NeedsQuestionnaire(
+                organisation_id=organisation_id,
+                line_of_business=LineOfBusiness.home,
+                questions="Surface ?",
+            ),
+            proposal,
+            Quote(
+                organisation_id=organisation_id,
+                proposal=proposal,
+                company_id=ids["company"],
+                premium=Decimal("310.00"),
+                valid_until=day,
+                status=QuoteStatus.priced,
+            ),
+            ComplianceDocument(
+                organisation_id=organisation_id,
+                kind=ComplianceKind.der,
+                client_id=ids["client"],
+                status=ComplianceStatus.signed,
+                sent_on=day,
+                sent_by=DeliveryMethod.by_hand,
+                signed_on=day,
+                signed_by=DeliveryMethod.by_hand,
+            ),
+        ]
+    )
 
 
 def _money_rows(session: Any, organisation_id: int, ids: dict[str, int]) -> None:

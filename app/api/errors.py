@@ -55,7 +55,9 @@ def answer_refusal(error: Exception) -> Response:
         # Screens catch their refusals and flash them; one that escapes is a bug.
         raise error
     status, message = refusal(error)
-    return BaseApi.response(status, message=message)
+    # A refusal may carry more than words (the items a conversion still misses).
+    details = getattr(error, "details", None) or {}
+    return BaseApi.response(status, message=message, **details)
 
 
 def init_refusals(app: Flask) -> None:

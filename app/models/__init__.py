@@ -54,6 +54,17 @@ from app.models.premium import (
     PremiumNotice,
     UnpaidStage,
 )
+from app.models.proposal import (
+    ComplianceDocument,
+    ComplianceKind,
+    ComplianceStatus,
+    DeliveryMethod,
+    NeedsQuestionnaire,
+    Proposal,
+    Quote,
+    QuoteStatus,
+    SaleChannel,
+)
 from app.models.renewal import (
     Cancellation,
     NoticeChannel,
@@ -136,6 +147,15 @@ __all__ = [
     "PolicyStatus",
     "AppUser",
     "TrainingRecord",
+    "ComplianceDocument",
+    "ComplianceKind",
+    "ComplianceStatus",
+    "DeliveryMethod",
+    "NeedsQuestionnaire",
+    "Proposal",
+    "Quote",
+    "QuoteStatus",
+    "SaleChannel",
     "Allocation",
     "Cancellation",
     "Collection",

@@ -82,11 +82,15 @@ def audited_models() -> tuple[type, ...]:
         CommissionRule,
         Company,
         Complaint,
+        ComplianceDocument,
         ExpectedCommission,
         Mandate,
+        NeedsQuestionnaire,
         Organisation,
         Payment,
         Policy,
+        Proposal,
+        Quote,
         RenewalCycle,
         Task,
         TaskCategory,
@@ -121,6 +125,10 @@ def audited_models() -> tuple[type, ...]:
         TrainingRecord,
         ClaimPayment,
         ClaimDocument,
+        Proposal,
+        Quote,
+        ComplianceDocument,
+        NeedsQuestionnaire,
     )
 
 

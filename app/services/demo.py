@@ -42,6 +42,7 @@ from app.models import (
     PremiumNotice,
     RenewalCycle,
 )
+from app.services.advice.demo import add_demo_advice
 from app.services.claims.demo import add_demo_claims
 from app.services.commissions.demo import (
     add_demo_collections,
@@ -257,6 +258,8 @@ def load_demo_data(session: Session, today: dt.date | None = None) -> DemoSummar
     add_demo_rules(session, organisation.id, _years_before(today, 10))
     load_builtin_templates(session)
     install_defaults(session, organisation.id)
+    # A prospect's proposal, its quotes, DER and FIC (the advice duty, app/services/advice).
+    add_demo_advice(session, organisation.id, companies, today)
     session.commit()
     # The first morning's runs at once: the premium notices falling due are issued, and
     # "Mes tâches" lists the renewals to review.

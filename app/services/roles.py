@@ -30,6 +30,8 @@ PORTFOLIO_MENUS = {"Portefeuille": ALL, "Clients": ALL, "Policies": ALL, "Insure
 PORTFOLIO_MENUS.update({"Import clients": ALL, "Import policies": ALL})
 PORTFOLIO_MENUS["Renewals"] = ALL  # the Échéances screen (app/views/renewals.py)
 PORTFOLIO_MENUS["Claims"] = ALL  # the Sinistres screen (app/views/claims.py)
+# The advice duty (app/views/advice.py): proposals and the DER/FIC register.
+PORTFOLIO_MENUS.update({"Proposals": ALL, "Compliance documents": ALL})  # the latter: Conformité
 DOCUMENT_MENUS = {
     "Documents": ALL,
     "Generated documents": ALL,
@@ -83,6 +85,9 @@ _USER_GRANTS: dict[str, str | set[str]] = {
     permissions.COMPLAINT: {"can_read", "can_write"},
     "Conformité": ALL,
     "Complaints": ALL,
+    # Staff advise before each sale: proposals, quotes, DER/FIC, conversion (app/api/quotes.py).
+    permissions.PROPOSAL: {"can_read", "can_write"},
+    permissions.QUESTIONNAIRE: READ,
     # Staff keep the clients' files: photos, constat, invoices, IDs (app/api/attachments.py).
     permissions.ATTACHMENT: ALL,
     # Scripts act with their user's rights, so every user may read the API's spec.
@@ -124,6 +129,9 @@ _MANAGER_EXTRA: dict[str, str | set[str]] = {
     permissions.TRAINING: ALL,
     # What an auditor asks first, on one page (app/views/compliance.py).
     permissions.COMPLIANCE: ALL,
+    # Team leads adapt the needs questionnaires per line.
+    permissions.QUESTIONNAIRE: ALL,
+    "Needs questionnaires": ALL,
     "Comptabilité": ALL,
     "Commissions": ALL,
 }

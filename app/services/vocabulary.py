@@ -14,7 +14,10 @@ from app.models import (
     ClientKind,
     CloseReason,
     Collection,
+    ComplianceKind,
+    ComplianceStatus,
     ContractUse,
+    DeliveryMethod,
     DocumentStatus,
     JobKind,
     JobStatus,
@@ -30,10 +33,12 @@ from app.models import (
     PaymentMethod,
     PaymentStatus,
     PolicyStatus,
+    QuoteStatus,
     ReminderChannel,
     RemittanceStatus,
     RenewalDecision,
     RenewalStatus,
+    SaleChannel,
     SettlementKind,
     TaskPriority,
     TaskSource,
@@ -290,6 +295,33 @@ ENUM_LABELS: dict[type[enum.Enum], dict[enum.Enum, Any]] = {
         ComplaintOutcome.rejected: _("Not upheld"),
         ComplaintOutcome.withdrawn: _("Withdrawn"),
     },
+    SaleChannel: {
+        SaleChannel.in_person: _("At the agency"),
+        SaleChannel.distance: _("At a distance"),
+        SaleChannel.door_to_door: _("Door to door"),
+    },
+    QuoteStatus: {
+        QuoteStatus.to_price: _("To price"),
+        QuoteStatus.priced: _("Priced"),
+        QuoteStatus.sent: _("Sent to the client"),
+        QuoteStatus.accepted: _("Accepted"),
+        QuoteStatus.refused: _("Refused"),
+    },
+    ComplianceKind: {
+        ComplianceKind.der: _("DER (information document)"),
+        ComplianceKind.fic: _("FIC (needs and advice)"),
+    },
+    ComplianceStatus: {
+        ComplianceStatus.generated: _("Generated"),
+        ComplianceStatus.sent: _("Sent"),
+        ComplianceStatus.signed: _("Signed"),
+    },
+    DeliveryMethod: {
+        DeliveryMethod.by_hand: _("By hand"),
+        DeliveryMethod.post: _("By post"),
+        DeliveryMethod.email: _("By e-mail"),
+        DeliveryMethod.electronic: _("Electronic signature"),
+    },
 }
 
 
@@ -362,6 +394,7 @@ ACTION_LABELS: dict[str, Any] = {
     "remittance.drafted": _("Remittance bordereau drafted"),
     "remittance.issued": _("Remittance bordereau issued"),
     "remittance.paid": _("Remittance bordereau paid"),
+    "quote.converted": _("Quote converted into a contract"),
 }
 
 # The object types audit entries name (model class names, "User" for AppUser).
@@ -401,6 +434,10 @@ OBJECT_LABELS: dict[str, Any] = {
     "ClaimDocument": _("Claim document"),
     "Complaint": _("Complaint"),
     "TrainingRecord": _("Training record"),
+    "Proposal": _("Proposal"),
+    "Quote": _("Quote"),
+    "ComplianceDocument": _("Compliance document"),
+    "NeedsQuestionnaire": _("Needs questionnaire"),
 }
 
 # Who acts when no user does: the names tasks and commands write as the entry's

@@ -38,6 +38,7 @@ from app.services.renewals.history import (
     default_pair,
     terms_diff,
 )
+from app.views.advice_lists import PolicyWithdrawalBlock
 from app.views.base import OrganisationModelView
 from app.views.claims import ClaimsBlock
 from app.views.exports import ExportMixin
@@ -124,7 +125,9 @@ def _has_policies(session: Any, column: Any, row_id: int) -> bool:
     return bool(session.execute(select(exists().where(column == row_id))).scalar())
 
 
-class PolicyView(ClaimsBlock, PolicyAccountBlock, ExportMixin, OrganisationModelView):
+class PolicyView(
+    PolicyWithdrawalBlock, ClaimsBlock, PolicyAccountBlock, ExportMixin, OrganisationModelView
+):
     claims_owner = "policy"
     # The history button, and "Generate a document" (app/views/generation.py).
     show_template = "documents/policy_show.html"

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 from app.models import Template, TemplateVersion
 from app.services import leasing
+from app.services.advice.context import compliance_context, compliance_row, reference
 from app.services.documents.leases import Claim, LeaseKeeper, claim_document
 from app.services.documents.outcomes import Produced, settle_failed, settle_ready, settle_retry
 from app.services.rendering import (
@@ -77,16 +78,19 @@ def _produce(session: Session, claim: Claim, keeper: LeaseKeeper) -> Produced:
     template = session.get(Template, claim.template_id)
     if version is None or template is None:
         raise UnrenderableError("the template version of this document no longer exists")
-    policy = (
-        load_policy_for_render(session, claim.policy_id, claim.organisation_id)
-        if claim.policy_id
-        else None
-    )
-    if policy is None:
-        raise UnrenderableError("the policy of this document no longer exists")
     locale = template.locale or "fr"
-    context = policy_context(policy, locale=locale)
-    body, number = version.body, policy.number
+    if claim.policy_id:
+        policy = load_policy_for_render(session, claim.policy_id, claim.organisation_id)
+        if policy is None:
+            raise UnrenderableError("the policy of this document no longer exists")
+        context, number = policy_context(policy, locale=locale), policy.number
+    else:
+        # A DER or a FIC: about a client or a proposal, before any contract.
+        row = compliance_row(session, claim.document_id, claim.organisation_id)
+        if row is None:
+            raise UnrenderableError("the subject of this document no longer exists")
+        context, number = compliance_context(session, row, locale=locale), reference(row)
+    body = version.body
     prefix = template_prefix(template.name, template.builtin_key, template.kind)
     # Nothing of the database is held while the render runs (it may take seconds).
     session.rollback()

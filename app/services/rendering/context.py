@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.models import (
+    Client,
     ClientKind,
     LineOfBusiness,
     Organisation,
@@ -187,6 +188,30 @@ def organisation_context(organisation: Organisation) -> dict[str, Any]:
     }
 
 
+def client_context(client: Client, kind_label: str) -> dict[str, Any]:
+    """The client as a document shows them (``kind_label``: their kind's words)."""
+    return {
+        "kind": _value(client.kind or ClientKind.person),
+        "kind_label": kind_label,
+        "display_name": client.display_name,
+        "first_name": client.first_name,
+        "last_name": client.last_name,
+        "company_name": client.company_name,
+        "siren": client.siren,
+        "email": client.email,
+        "phone": client.phone,
+        "address": client.address,
+        "postal_code": client.postal_code,
+        "city": client.city,
+        "birth_date": client.birth_date,
+    }
+
+
+def labels_in(locale: str, pairs: dict[str, tuple[Any, type]]) -> dict[str, str]:
+    """Enum labels in ``locale``, for the documents of other subjects than a policy."""
+    return _labels(locale, pairs)
+
+
 def _value(member: Any) -> Any:
     return member.value if hasattr(member, "value") else member
 
@@ -227,21 +252,7 @@ def policy_context(
             "payment_frequency": _value(frequency),
             "payment_frequency_label": labels["frequency"],
         },
-        "client": {
-            "kind": _value(client.kind or ClientKind.person),
-            "kind_label": labels["client_kind"],
-            "display_name": client.display_name,
-            "first_name": client.first_name,
-            "last_name": client.last_name,
-            "company_name": client.company_name,
-            "siren": client.siren,
-            "email": client.email,
-            "phone": client.phone,
-            "address": client.address,
-            "postal_code": client.postal_code,
-            "city": client.city,
-            "birth_date": client.birth_date,
-        },
+        "client": client_context(client, labels["client_kind"]),
         "insurer": {
             "name": company.name,
             "code": company.code,

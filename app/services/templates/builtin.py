@@ -133,6 +133,19 @@ BUILTINS: tuple[Builtin, ...] = (
         OutputFormat.pdf,
         "Présentation du cabinet remise avant toute souscription : ORIAS, statut, "
         "rémunération, réclamations, médiation et autorité de contrôle.",
+        revisions=(
+            "Remis au client avant tout contrat (prospect compris) : le numéro de dossier et "
+            "l'assureur ne sont cités que pour un document établi sur un contrat.",
+        ),
+    ),
+    Builtin(
+        "fiche_information_conseil",
+        "Fiche d'information et de conseil (FIC)",
+        TemplateKind.other,
+        OutputFormat.pdf,
+        "Les exigences et besoins du client (le questionnaire de la branche et ses "
+        "réponses), les offres étudiées, la recommandation et ses raisons, et le droit de "
+        "renonciation d'une vente à distance ou par démarchage (L521-4, L112-2-1, L112-9).",
     ),
     Builtin(
         "echeancier",
