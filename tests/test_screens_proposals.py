@@ -95,6 +95,9 @@ def test_a_prospect_gets_a_contract_from_the_proposal_page_once_der_and_fic_are_
             f"/proposalview/compliance/{ids['proposal']}/{kind}", data={"csrf_token": token}
         )
         assert generated.status_code == 302
+        # The page offers the next steps (sent, signed) with their ways (regression: a 500).
+        pending = http.get(page)
+        assert pending.status_code == 200 and "Marquer signé" in pending.get_data(as_text=True)
         signed = http.post(
             f"/proposalview/compliance/{ids['proposal']}/{kind}/signed",
             data={"by": "by_hand", "on": today.isoformat(), "csrf_token": token},
