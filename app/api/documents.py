@@ -255,6 +255,12 @@ class DocumentApi(OrganisationModelRestApi):
                   schema: {type: string}
                 application/vnd.openxmlformats-officedocument.spreadsheetml.sheet:
                   schema: {type: string, format: binary}
+                text/csv:
+                  schema: {type: string}
+                application/xml:
+                  schema: {type: string}
+                application/zip:
+                  schema: {type: string, format: binary}
             404:
               $ref: '#/components/responses/404'
             409:
