@@ -275,8 +275,11 @@ def sparse_rows(app: Flask, organisation_id: int) -> Sparse:
         )
         db.session.add_all([notice, payment, mandate])
         prepare(db.session, complaint, None, dt.date(2026, 3, 2))
-        # A training with no certificate reference nor certificate.
-        db.session.add(training_row(db.session, organisation_id, reference=None))
+        # A training with no certificate reference nor certificate (of the agency's first
+        # person: an agency made for a document test has nobody, hence no training).
+        training = training_row(db.session, organisation_id, reference=None)
+        if training.user_id is not None:
+            db.session.add(training)
         # A claim with nothing optional: no declaration dates, no estimate, no expert.
         from app.services.claims.lifecycle import record_claim
 

@@ -268,6 +268,9 @@ def policy_context(
         "renewal": renewal_context(policy, today, frequency),
         "cancellation": cancellation_context(policy.cancellation, locale),
         "arrears": arrears_context(policy, today),
+        # Set by the e-mail about one premium notice (app/services/mail/reminders.py); empty
+        # elsewhere, so a template can test it.
+        "notice": None,
         "today": today,
         "locale": locale,
     }
@@ -376,6 +379,21 @@ def sample_context(
         ),
         "cancellation": sample_cancellation(today, locale),
         "arrears": sample_arrears(today, premium),
+        "notice": _sample_notice(effective, premium),
         "today": today,
         "locale": locale,
+    }
+
+
+def _sample_notice(effective: dt.date, premium: Decimal) -> dict[str, Any]:
+    """The quarter's notice of the sample contract (the reminder e-mail's preview)."""
+    total = (premium / 4).quantize(Decimal("0.01"))
+    return {
+        "number": f"Q-{effective.year}-00042-1",
+        "due_on": effective,
+        "pay_by": effective,
+        "period_start": effective,
+        "period_end": add_months(effective, 3) - dt.timedelta(days=1),
+        "total": total,
+        "balance": total,
     }
