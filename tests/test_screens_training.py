@@ -187,11 +187,17 @@ def test_the_compliance_page_lists_complaints_near_their_deadlines_and_staff_und
     assert "Manager" in staff and "0 h sur 15" in staff
     with app.app_context():
         sections = page.compliance_page(db.session, agency["org"], today)
-    assert [section.key for section in sections] == ["complaints", "training", "retention"]
-    assert [row.text.split(" — ")[1] for row in sections[0].rows] == ["Attestation jamais reçue"]
-    assert sections[0].rows[0].late and sections[0].rows[0].detail == "acknowledgement"
-    assert {row.link for row in sections[1].rows} == {("user", agency["ids"][agency["manager"]])}
+    assert [section.key for section in sections] == [
+        "der",
+        "fic",
+        "complaints",
+        "training",
+        "retention",
+    ]
+    assert [row.text.split(" — ")[1] for row in sections[2].rows] == ["Attestation jamais reçue"]
+    assert sections[2].rows[0].late and sections[2].rows[0].detail == "acknowledgement"
+    assert {row.link for row in sections[3].rows} == {("user", agency["ids"][agency["manager"]])}
     # Only the prospect is due: the contract's client is kept while the contract runs.
-    assert [row.link for row in sections[2].rows] == [("client", prospect_id)]
+    assert [row.link for row in sections[4].rows] == [("client", prospect_id)]
     retained = html[html.index('id="compliance-retention"') :]
     assert "Ancienprospect" in retained and "Durée de conservation dépassée" in retained

@@ -35,6 +35,7 @@ SCREENS: dict[str, tuple[str, str]] = {
     "complaints": ("ComplaintView.list", permissions.COMPLAINT),
     "training": ("TrainingView.hours_page", permissions.TRAINING),
     "purge": ("PurgeView.list", permissions.PURGE),
+    "compliance_documents": ("ComplianceDocumentView.list", permissions.PROPOSAL),
 }
 DEADLINES = {"acknowledgement": _("Acknowledgement due"), "answer": _("Answer due")}
 
@@ -64,6 +65,10 @@ class CompliancePageView(BaseView):
             return __("%(hours)s h of 15", hours=hours_text(row.detail))
         if section == "retention":
             return __("Retention period over")
+        if section == "der":
+            return __("DER not signed")
+        if section == "fic":
+            return __("Contract started without a signed FIC")
         return row.detail
 
     @expose("/")

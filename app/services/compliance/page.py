@@ -16,9 +16,19 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from app.models import Client
+from app.models import (
+    Client,
+    ComplianceDocument,
+    ComplianceKind,
+    ComplianceStatus,
+    Policy,
+    PolicyStatus,
+    Proposal,
+    Quote,
+)
 from app.services.compliance import complaints, training
 from app.services.privacy import retention
 
@@ -118,9 +128,81 @@ def data_due_for_anonymisation(session: Session, organisation_id: int, today: dt
     )
 
 
+def clients_without_signed_der(session: Session, organisation_id: int, today: dt.date) -> Section:
+    """Clients in a sale (a proposal) whose DER is not signed: the broker's information
+    document comes before any advice (Code des assurances L521-2, R521-2)."""
+    signed_der = exists().where(
+        ComplianceDocument.client_id == Client.id,
+        ComplianceDocument.kind == ComplianceKind.der,
+        ComplianceDocument.status == ComplianceStatus.signed,
+    )
+    in_sale = exists().where(Proposal.client_id == Client.id)
+    where = (Client.organisation_id == organisation_id, in_sale, ~signed_der)
+    total = session.scalar(select(func.count()).select_from(Client).where(*where)) or 0
+    clients = session.scalars(
+        select(Client).where(*where).order_by(Client.last_name, Client.id).limit(ROWS_SHOWN)
+    )
+    rows = [
+        Row(text=client.display_name, detail="der", link=("client", client.id))
+        for client in clients
+    ]
+    return _limited(
+        "der",
+        _("Clients without a signed DER"),
+        _("Every client in a sale has signed the DER."),
+        rows,
+        total,
+        screen="compliance_documents",
+    )
+
+
+def contracts_without_signed_fic(session: Session, organisation_id: int, today: dt.date) -> Section:
+    """Contracts started in the last twelve months that no signed FIC covers: the needs
+    statement and advice come before each contract (L521-4). Older contracts are left out:
+    they predate the agency's record of its sales."""
+    signed_fic = exists().where(
+        Quote.policy_id == Policy.id,
+        ComplianceDocument.proposal_id == Quote.proposal_id,
+        ComplianceDocument.kind == ComplianceKind.fic,
+        ComplianceDocument.status == ComplianceStatus.signed,
+    )
+    where = (
+        Policy.organisation_id == organisation_id,
+        Policy.status.in_((PolicyStatus.draft, PolicyStatus.active, PolicyStatus.suspended)),
+        Policy.effective_date > today - dt.timedelta(days=365),
+        ~signed_fic,
+    )
+    total = session.scalar(select(func.count()).select_from(Policy).where(*where)) or 0
+    contracts = session.execute(
+        select(Policy.id, Policy.number, Policy.effective_date, Client)
+        .join(Client, Client.id == Policy.client_id)
+        .where(*where)
+        .order_by(Policy.effective_date.desc(), Policy.id)
+        .limit(ROWS_SHOWN)
+    )
+    rows = [
+        Row(
+            text=f"{number} — {client.display_name}",
+            detail="fic",
+            day=effective,
+            link=("policy", policy_id),
+        )
+        for policy_id, number, effective, client in contracts
+    ]
+    return _limited(
+        "fic",
+        _("Contracts of the last twelve months without a signed FIC"),
+        _("Every contract of the last twelve months has its signed FIC."),
+        rows,
+        total,
+    )
+
+
 SectionBuilder = Callable[[Session, int, dt.date], Section]
-# In the page's order. The DER and FIC sections (the quotes issue) are to come here.
+# In the page's order.
 SECTIONS: list[SectionBuilder] = [
+    clients_without_signed_der,
+    contracts_without_signed_fic,
     complaints_near_deadline,
     staff_under_training_hours,
     data_due_for_anonymisation,
@@ -142,5 +224,25 @@ def _section(
         empty=empty,
         rows=ordered[:ROWS_SHOWN],
         more=max(len(ordered) - ROWS_SHOWN, 0),
+        screen=screen,
+    )
+
+
+def _limited(
+    key: str,
+    title: Any,
+    empty: Any,
+    rows: list[Row],
+    total: int,
+    *,
+    screen: str | None = None,
+) -> Section:
+    # Sections over the whole portfolio read ROWS_SHOWN rows and count the rest in SQL.
+    return Section(
+        key=key,
+        title=title,
+        empty=empty,
+        rows=rows,
+        more=max(total - len(rows), 0),
         screen=screen,
     )
