@@ -94,14 +94,23 @@ def check_operation(app: Flask, user: str, operation: Any, mode: GenerationMode)
     return None
 
 
-def test_every_operation_answers_as_documented(app, api_schema, admin, superadmin):
-    operations = [result.ok() for result in api_schema.get_all_operations()]
-    methods = {operation.method.upper() for operation in operations}
+# The sweep is cut in shards, each a test of its own, so that each stays well inside the
+# per-test timeout as the API grows (over 200 operations) on a busy two-core machine.
+SHARDS = 4
+
+
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_every_operation_answers_as_documented(app, api_schema, admin, superadmin, shard):
+    every = sorted(
+        (result.ok() for result in api_schema.get_all_operations()), key=lambda op: op.label
+    )
+    methods = {operation.method.upper() for operation in every}
     assert {"GET", "POST", "PUT", "DELETE"} <= methods
-    assert len(operations) > 60
+    assert len(every) > 60
+    operations = every[shard::SHARDS]
     runs = [(operation, admin) for operation in operations]
     runs += [(op, superadmin) for op in operations if op.path.startswith(SUPERADMIN_DOORS)]
-    assert len(runs) > len(operations)
+    assert any(op.path.startswith(SUPERADMIN_DOORS) for op in every)
     failures = [
         report
         for operation, user in runs
