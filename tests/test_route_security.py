@@ -253,7 +253,7 @@ UNUSED_FAB_ROUTES = [
     "/clientview/download/x",  # FAB's file download: answered 500 (no UPLOAD_FOLDER)
     "/users/download/x",
     "/roles/download/x",
-    "/clientview/action/x/1",  # actions, on views that declare none
+    "/companyview/action/x/1",  # actions, on views that declare none
     "/groups/action/x/1",
     "/permissions/show/1",  # routes behind a permission the view does not declare
     "/viewmenus/edit/1",
@@ -265,6 +265,7 @@ USED_ENDPOINTS = [
     "DocumentApi.download",
     "PolicyView.action",
     "PolicyView.action_post",
+    "ClientView.action",  # the client page's RGPD actions (app/views/privacy.py)
     "OrganisationUserView.action",
     "RoleModelView.action_post",
     "PermissionModelView.list",
