@@ -115,12 +115,13 @@ def produce_receipts(session: Session, request: TabularRequest) -> Tabular:
             client = client_name(row.kind, row.first_name, row.last_name, row.company_name)
             yield (
                 row.received_on,
-                client or row.payer or "",
-                row.policy or "",
+                # None, not "": an empty cell in the XLSX (the CSV writes it as "").
+                client or row.payer or None,
+                row.policy or None,
                 row.notice or unallocated,
                 Decimal(row.amount).quantize(Decimal("0.01")),
-                methods[PaymentMethod(row.method)] if row.method else "",
-                row.reference or "",
+                methods[PaymentMethod(row.method)] if row.method else None,
+                row.reference or None,
                 row.payment_id,
             )
 
