@@ -290,6 +290,39 @@ def sparse_rows(app: Flask, organisation_id: int) -> Sparse:
             nature="other",
             occurred_on=dt.date(2026, 1, 20),
         )
+        # The advice screens: a proposal with no recommendation nor reasons, its client's
+        # DER only generated, a questionnaire of one line; a task category.
+        from app.models import (
+            ComplianceDocument,
+            ComplianceKind,
+            NeedsQuestionnaire,
+            Proposal,
+            SaleChannel,
+            TaskCategory,
+        )
+
+        db.session.add_all(
+            [
+                Proposal(
+                    organisation_id=organisation_id,
+                    client_id=person.id,
+                    line_of_business=LineOfBusiness.home,
+                    sale_channel=SaleChannel.in_person,
+                    answers=[],
+                ),
+                ComplianceDocument(
+                    organisation_id=organisation_id,
+                    kind=ComplianceKind.der,
+                    client_id=person.id,
+                ),
+                NeedsQuestionnaire(
+                    organisation_id=organisation_id,
+                    line_of_business=LineOfBusiness.home,
+                    questions="Surface du logement ?",
+                ),
+                TaskCategory(organisation_id=organisation_id, name="Sobre"),
+            ]
+        )
         db.session.commit()
         return Sparse(organisation_id, person.id, insurer.id, policy.id, document.id, job.id)
 

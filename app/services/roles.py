@@ -74,6 +74,7 @@ _USER_GRANTS: dict[str, str | set[str]] = {
     # Everyone works the tasks given to them or their team (app/api/tasks.py).
     permissions.TASK: {"can_read", "can_write"},
     permissions.TASK_CATEGORY: READ,
+    "Task categories": ALL,
     "Tâches": ALL,
     "My tasks": ALL,
     # Staff e-mail their clients; holding and approving bulk sends is a manager's call.
@@ -88,6 +89,9 @@ _USER_GRANTS: dict[str, str | set[str]] = {
     # Staff advise before each sale: proposals, quotes, DER/FIC, conversion (app/api/quotes.py).
     permissions.PROPOSAL: {"can_read", "can_write"},
     permissions.QUESTIONNAIRE: READ,
+    # They read the questions on screen too (Administration > Questionnaires de besoins).
+    "Administration": ALL,
+    "Needs questionnaires": ALL,
     # Staff keep the clients' files: photos, constat, invoices, IDs (app/api/attachments.py).
     permissions.ATTACHMENT: ALL,
     # Scripts act with their user's rights, so every user may read the API's spec.
