@@ -110,8 +110,9 @@ def test_client_page_with_its_policies_does_not_grow_with_rows(app, http, make_u
     _add_policies_for_first_client(app, organisation_id, 20)  # same client, more rows
     many = _queries_for(app, http, f"/clientview/show/{client_id}")
     assert many == few, (few, many)
-    # The client, then its policies: count, and the page with its clients and insurers joined.
-    assert few[1] == 3, few
+    # The client, its claims (one query, the newest 20) and its files (one query), then its
+    # policies: count, and the page with its clients and insurers joined.
+    assert few[1] == 5, few
 
 
 def test_home_page_is_a_handful_of_counts(app, http, make_user, login):

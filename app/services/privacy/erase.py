@@ -5,8 +5,8 @@ name; payers' names and notes; claims' circumstances, place, third parties, expe
 their payments' counterparties; complaints' subjects; renewal and cancellation notes;
 the titles and notes of tasks about the client; the addresses, subjects and bodies of
 the e-mails about it; every attached file (bytes and row) and the generated documents
-of its contracts (they print its name). What stays: ids, numbers, amounts, dates and
-statuses, so the agency's accounts and registers add up as before.
+of its contracts and its DER and FIC (they print its name). What stays: ids, numbers,
+amounts, dates and statuses, so the agency's accounts and registers add up as before.
 
 The audit trail keeps the fact (``client.erased``: who, when, which client id, how many
 rows) and loses the data: the older entries about the client's rows, and any entry of

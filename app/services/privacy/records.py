@@ -25,6 +25,7 @@ from app.models import (
     ClaimPayment,
     Client,
     Complaint,
+    ComplianceDocument,
     Document,
     Mandate,
     Message,
@@ -77,7 +78,12 @@ def client_records(session: Session, client: Client) -> ClientRecords:
     mine(RenewalCycle, RenewalCycle.policy_id.in_(policies))
     mine(Cancellation, Cancellation.policy_id.in_(policies))
     notices = mine(PremiumNotice, PremiumNotice.policy_id.in_(policies))
-    mine(Document, Document.policy_id.in_(policies))
+    # The DER and FIC (advice duty) print the client's name: their generated files are its.
+    mine(ComplianceDocument, ComplianceDocument.client_id == client.id)
+    compliance_files = select(ComplianceDocument.document_id).where(
+        ComplianceDocument.organisation_id == org, ComplianceDocument.client_id == client.id
+    )
+    mine(Document, or_(Document.policy_id.in_(policies), Document.id.in_(compliance_files)))
     mine(Mandate, Mandate.client_id == client.id)
     allocated = select(Allocation.payment_id).where(Allocation.premium_notice_id.in_(notices))
     mine(Payment, or_(Payment.client_id == client.id, Payment.id.in_(allocated)))
