@@ -22,13 +22,11 @@ Results: bench/results/premiums-<size>.json and a Markdown summary on stdout.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -40,50 +38,22 @@ for path in (str(ROOT), str(BENCH_DIR)):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from portfolio_schema import DEFAULT_POSTGRES_URL, fresh_schema, schema_url  # noqa: E402
+from book import parse_arguments, seeded_book  # noqa: E402
 
 DEFAULT_SCHEMA = "bench_premiums"
 RUNS = 5
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--size", type=int, default=100_000, help="policies of the agency")
-    parser.add_argument(
-        "--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-    )
-    parser.add_argument("--schema", default=DEFAULT_SCHEMA)
-    parser.add_argument("--keep", action="store_true", help="keep the schema")
-    args = parser.parse_args(argv)
-    if not args.schema.isidentifier():
-        parser.error("--schema must be a plain identifier")
-    if args.size < 1:
-        parser.error("--size of at least 1")
-    workdir = Path(tempfile.mkdtemp(prefix="monassurance-bench-premiums-"))
+    args = parse_arguments(__doc__, DEFAULT_SCHEMA, "policies of the agency", argv)
     report: dict[str, Any] = {
         "command": " ".join(["python", "bench/premiums.py", *(argv or sys.argv[1:])]),
         "size": args.size,
         "load_before": [round(x, 2) for x in os.getloadavg()],
     }
     started = time.perf_counter()
-    with fresh_schema(args.postgres_url, args.schema, keep=args.keep) as postgres:
-        for name in ("REDIS_URL", "HUEY_IMMEDIATE", "STORAGE_URL"):
-            os.environ.pop(name, None)
-        os.environ.update(
-            {
-                "DATA_DIR": str(workdir / "data"),
-                "DATABASE_URL": schema_url(args.postgres_url, args.schema),
-                "HUEY_SQLITE_PATH": str(workdir / "huey.db"),
-                "LOG_LEVEL": "WARNING",
-            }
-        )
+    with seeded_book(args, "monassurance-bench-premiums-") as (app, seeded, postgres):
         report["postgres"] = postgres
-        import seed
-
-        app = seed.build_app()
-        seeded = seed.seed(app, args.size, quiet=True)
         report["seed_seconds"] = round(seeded.seconds, 1)
         with app.app_context():
             report.update(run(seeded.organisation_id))
