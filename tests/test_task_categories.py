@@ -148,9 +148,11 @@ def test_the_screen_lists_adds_and_edits_the_agency_s_categories(
         assert db.session.get(TaskCategory, mine).active is False  # unchecked: switched off
 
 
-def test_staff_have_no_categories_screen(http, app, make_user, login):
+def test_staff_read_the_categories_but_cannot_change_them(http, app, make_user, login):
+    # Staff file their tasks under a category, so they see the list (menu included); only managers edit it.
     login(make_user("USER"))
-    assert "/task-categories/list/" not in http.get("/").get_data(as_text=True)
+    assert "/task-categories/list/" in http.get("/").get_data(as_text=True)
+    assert http.get("/task-categories/list/").status_code == 200
     response = http.get("/task-categories/add")
     assert response.status_code in (302, 403)
 
