@@ -16,8 +16,9 @@ median of 5 after one warm-up, interleaved:
 
 1. list: ``GET /api/v1/claim/`` (first page, default size) through the Flask test client
    with the benchmark USER's token; reference: the same page of ``GET /api/v1/policy/``.
-2. loss ratio: ``loss_ratio`` as the dashboard calls it over twelve months; reference:
-   ``premiums_per_month`` (the premiums chart) over the same scope.
+2. loss ratio: ``loss_ratio`` as the dashboard calls it over twelve months; references:
+   ``premiums_per_month`` (the premiums chart) over the same scope, and the former
+   four-query loss ratio (bench/loss_ratio_four.py), whose figures must be the same.
 
 EXPLAIN (ANALYZE) of every statement of the claims list and of the loss ratio is kept.
 Results: bench/results/claims-<size>.json (not committed) and a Markdown summary on stdout.
@@ -162,6 +163,8 @@ def load_claims(organisation_id: int) -> dict[str, Any]:
 
 
 def measure(app: Any, http: Any, headers: dict[str, str], organisation_id: int) -> dict[str, Any]:
+    from loss_ratio_four import loss_ratio_four_queries
+
     from app.extensions import db
     from app.services.claims.loss_ratio import loss_ratio
     from app.services.dashboard.premiums import premiums_per_month
@@ -197,6 +200,13 @@ def measure(app: Any, http: Any, headers: dict[str, str], organisation_id: int) 
         session.rollback()
         return answer
 
+    def four_queries() -> dict[str, Any]:
+        answer = loss_ratio_four_queries(
+            session, organisation_id, start, end - dt.timedelta(days=1)
+        )
+        session.rollback()
+        return answer
+
     def premiums() -> Any:
         answer = premiums_per_month(session, scope)
         session.rollback()
@@ -206,9 +216,12 @@ def measure(app: Any, http: Any, headers: dict[str, str], organisation_id: int) 
         "claim_list": get("/api/v1/claim/"),
         "policy_list": get("/api/v1/policy/"),
         "loss_ratio": figures,
+        "loss_ratio_four_queries": four_queries,
         "premiums_per_month": premiums,
     }
     answers = {name: call() for name, call in pairs.items()}  # warm-up
+    if answers["loss_ratio"] != answers["loss_ratio_four_queries"]:
+        raise SystemExit("the loss ratio's figures differ from the four-query reference's")
     times: dict[str, list[float]] = {name: [] for name in pairs}
     for run in range(RUNS):
         # Rotating order: the machine's noise falls on every measure alike.
@@ -224,10 +237,15 @@ def measure(app: Any, http: Any, headers: dict[str, str], organisation_id: int) 
         "claim_list_rows": len(answers["claim_list"].get("result", [])),
         "policy_list_count": answers["policy_list"].get("count"),
         "loss_ratio_total": answers["loss_ratio"]["total"],
+        "loss_ratio_same_figures": True,
+        "loss_ratio_rows": {
+            name: len(answers["loss_ratio"][name]) for name in ("by_insurer", "by_line")
+        },
     }
     result["explain"] = {
         "claim_list": explain(app, session, get("/api/v1/claim/")),
         "loss_ratio": explain(app, session, figures),
+        "loss_ratio_four_queries": explain(app, session, four_queries),
     }
     return result
 
@@ -276,6 +294,9 @@ def summary(report: dict[str, Any]) -> str:
         f"| loss_ratio {report['period'][0]} → {report['period'][1]} | {ms['loss_ratio']} ms"
         f" | premiums_per_month {ms['premiums_per_month']} ms"
         f" | {ms['loss_ratio'] / ms['premiums_per_month']:.2f}× |",
+        f"| loss_ratio, same figures | {ms['loss_ratio']} ms"
+        f" | four-query loss ratio {ms['loss_ratio_four_queries']} ms"
+        f" | {ms['loss_ratio'] / ms['loss_ratio_four_queries']:.2f}× |",
         "",
         f"claims {report['claims']}, payments {report['claim_payments']}, notices issued"
         f" {report['notices_issued']}; total {report['loss_ratio_total']}",

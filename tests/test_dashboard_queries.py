@@ -10,10 +10,10 @@ from tests.test_screens_support import counted_queries
 # status, insurer, line, premiums, expiring, documents, failed jobs, renewals due, retention,
 # premiums collected per month, unpaid by age and insurer, commissions per month and insurer,
 # the statements' open differences, the contracts earning most commission (the commissions
-# card's three, app/services/dashboard/commissions.py), and the loss ratio card's four:
-# indemnities paid and premiums due, each grouped per insurer and per line
-# (app/services/claims/loss_ratio.py)
-CHARTS = 18
+# card's three, app/services/dashboard/commissions.py), and the loss ratio card's two:
+# indemnities paid and premiums due, each summed per (insurer, line) once and added up
+# per insurer and per line in Python (app/services/claims/loss_ratio.py)
+CHARTS = 16
 FILTER_CHOICES = 1  # the insurers of the filter select (+1 for SUPERADMIN's agencies)
 
 
