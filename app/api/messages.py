@@ -6,8 +6,8 @@
 - ``POST /api/v1/message/approve`` -> 200, approve or refuse held messages (MANAGER)
 - ``GET /api/v1/message/`` and ``/<id>`` -> the outbox, as sent
 
-Thin doors over app/services/mail/compose.py. Another agency's record, template or
-document answers 404, like an unknown one, and nothing is queued.
+Thin doors over app/services/mail/compose.py. Another agency's record (a claim among
+them), template or document answers 404, like an unknown one, and nothing is queued.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ MESSAGE_LIST_COLUMNS = [
     "client_id",
     "renewal_cycle_id",
     "premium_notice_id",
+    "claim_id",
     "attempts",
     "smtp_answer",
     "created_at",
@@ -124,7 +125,14 @@ class MessageApi(OrganisationModelRestApi):
     include_route_methods = {"get", "get_list", "send", "bulk", "approve"}
     list_columns = MESSAGE_LIST_COLUMNS
     show_columns = MESSAGE_SHOW_COLUMNS
-    search_columns = ["status", "policy_id", "client_id", "renewal_cycle_id", "premium_notice_id"]
+    search_columns = [
+        "status",
+        "policy_id",
+        "client_id",
+        "renewal_cycle_id",
+        "premium_notice_id",
+        "claim_id",
+    ]
     order_columns = ["id", "created_at", "finished_at"]
     base_order = ("id", "desc")
     openapi_spec_component_schemas = (

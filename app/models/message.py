@@ -44,6 +44,7 @@ class Message(OrganisationOwned, Timestamped, Model):
         Index("ix_message_status_lease", "status", "lease_expires_at"),
         Index("ix_message_policy", "policy_id"),
         Index("ix_message_client", "client_id"),
+        Index("ix_message_claim", "claim_id"),
         # One message per task rule and record: the daily run inserts ON CONFLICT DO NOTHING.
         Index("uq_message_rule_key", "rule_id", "rule_key", unique=True),
     )
@@ -81,6 +82,9 @@ class Message(OrganisationOwned, Timestamped, Model):
     premium_notice_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("premium_notice.id", ondelete="RESTRICT"), index=True
     )
+    # Sent from a claim's page (or the API naming the claim): a plain number (migration
+    # 0035, as task.claim_id), set only after the claim was found in the sender's agency.
+    claim_id: Mapped[int | None] = mapped_column(Integer)
     created_by_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("ab_user.id", ondelete="SET NULL")
     )
@@ -107,6 +111,7 @@ class Message(OrganisationOwned, Timestamped, Model):
     template_version = relationship("TemplateVersion")
     client = relationship("Client")
     policy = relationship("Policy")
+    claim = relationship("Claim", primaryjoin="foreign(Message.claim_id) == Claim.id")
     created_by = relationship("AppUser", foreign_keys=[created_by_id])
     approved_by = relationship("AppUser", foreign_keys=[approved_by_id])
 

@@ -1,5 +1,6 @@
 """The audit log screen (MANAGER: own organisation; SUPERADMIN: all) with its exports
-(app/views/exports.py), and the history of one client or policy for whoever may see that object.
+(app/views/exports.py), and the history of one client, policy or claim for whoever may see that
+object.
 
 Both show entries in words (app/views/audit_cells.py): local time, who, the action's
 label, the object's name linked to its page."""
@@ -17,7 +18,7 @@ from wtforms import SelectField
 
 from app import permissions
 from app.extensions import db
-from app.models import AuditLog, Client, Message, Policy
+from app.models import AuditLog, Claim, Client, Message, Policy
 from app.models.audit import AUDIT_FIELDS
 from app.services.scope import ORGANISATION_BASE_FILTERS, visible_organisation_id
 from app.services.vocabulary import ACTION_LABELS, OBJECT_LABELS, action_label, object_label
@@ -25,7 +26,13 @@ from app.views.audit_cells import AuditListInterface, entry_cells
 from app.views.base import GuardedModelView
 from app.views.exports import ExportMixin
 
-HISTORY_SUBJECTS: dict[str, type] = {"client": Client, "policy": Policy}
+HISTORY_SUBJECTS: dict[str, type] = {"client": Client, "policy": Policy, "claim": Claim}
+# The message column naming each subject: its history shows the e-mails sent about it.
+MESSAGE_SUBJECTS: dict[str, Any] = {
+    "client": Message.client_id,
+    "policy": Message.policy_id,
+    "claim": Message.claim_id,
+}
 # The export is evidence: every field of each entry, the raw codes beside their labels,
 # and the time in UTC beside the local time (docs/operations.md, "Audit trail").
 EXPORT_COLUMNS = [
@@ -111,7 +118,7 @@ class AuditLogView(ExportMixin, GuardedModelView):
 
 
 class HistoryView(BaseView):
-    """The change history of one client or policy the user may see."""
+    """The change history of one client, policy or claim the user may see."""
 
     class_permission_name = permissions.HISTORY
     method_permission_name = permissions.SCREEN_METHODS
@@ -127,8 +134,7 @@ class HistoryView(BaseView):
             abort(404)
         item = _visible_item(model, pk)
         # The record's own changes, and the e-mails sent about it (app/services/mail).
-        about = Message.policy_id if model is Policy else Message.client_id
-        messages = select(cast(Message.id, String)).where(about == pk)
+        messages = select(cast(Message.id, String)).where(MESSAGE_SUBJECTS[subject] == pk)
         query = (
             select(AuditLog)
             .where(

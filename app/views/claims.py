@@ -129,6 +129,8 @@ def _flag(value: Any) -> str:
 class ClaimView(ClaimActions, ExportMixin, OrganisationModelView):
     route_base = "/claims"
     show_template = "claims/show.html"
+    # The history button: the claim's changes and the e-mails sent from it.
+    extra_args = {"history_subject": "claim"}
     class_permission_name = permissions.CLAIM
     method_permission_name = permissions.CLAIM_SCREEN_METHODS
     # Kept until prescription: never deleted; moved by their statuses.

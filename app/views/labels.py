@@ -84,6 +84,8 @@ COLUMN_LABELS: dict[str, Any] = {
     "created_at": _("Created"),
     "updated_at": _("Updated"),
     "erased_at": _("Personal data erased on"),
+    # The claim a message was sent from (its history entry names it).
+    "claim_id": _("Claim"),
 }
 
 

@@ -1,5 +1,5 @@
 """The Boîte d'envoi: the agency's messages as sent, approval of held ones, and sending
-a template about a contract or a client from its page.
+a template about a contract, a client or a claim from its page.
 
 Thin screens over app/services/mail (compose.py): refusals are flashed.
 """
@@ -31,6 +31,8 @@ from app.views.labels import date_formatter, enum_formatter
 
 
 def _record(message: Message) -> str:
+    if message.claim is not None:
+        return message.claim.number
     if message.policy is not None:
         return message.policy.number
     return str(message.client) if message.client is not None else ""
@@ -42,7 +44,9 @@ class MessageView(OrganisationModelView):
     method_permission_name = permissions.MESSAGE_SCREEN_METHODS
     # Messages are written by the service only (compose); never edited nor deleted.
     include_route_methods = {"list", "show", "compose", "action", "action_post"}
-    datamodel = ListInterface(Message, eager=("policy", "client"), computed={"record": _record})
+    datamodel = ListInterface(
+        Message, eager=("policy", "client", "claim"), computed={"record": _record}
+    )
     show_template = "messages/show.html"
     list_title = _("Outbox")
     show_title = _("Message")
@@ -83,8 +87,8 @@ class MessageView(OrganisationModelView):
     @expose("/compose/<record>/<int:record_id>", methods=["GET", "POST"])
     @has_access
     def compose(self, record: str, record_id: int) -> Any:
-        """Send an e-mail template about a contract or a client (its page's button)."""
-        if record not in ("policy", "client"):
+        """Send an e-mail template about a contract, a client or a claim (its page's button)."""
+        if record not in ("policy", "client", "claim"):
             abort(404)
         session = db.session
         user = current_user()

@@ -1,11 +1,13 @@
 """Messages from a template and a record: one from a record's page, many from a list.
 
-A record is a contract, a renewal cycle or a premium notice (each names its contract,
-whose context the template reads, as documents do: app/services/rendering/context.py),
-or a client alone. Every record must be of the caller's agency (else 404, as unknown),
-the template an e-mail template the caller may read, with a published version.
-A template that fails to render refuses the whole request, naming the line: nothing
-is queued. Rendered texts are kept on each message (outbox.py), with the version.
+A record is a contract, a renewal cycle, a premium notice or a claim (each names its
+contract, whose context the template reads, as documents do:
+app/services/rendering/context.py; a claim adds its own ``claim`` facts), or a client
+alone. The message is filed against the record and its contract and client, so that
+each of their pages' history shows it. Every record must be of the caller's agency
+(else 404, as unknown), the template an e-mail template the caller may read, with a
+published version. A template that fails to render refuses the whole request, naming
+the line: nothing is queued. Rendered texts are kept on each message (outbox.py), with the version.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import (
+    Claim,
     Client,
     Message,
     MessageStatus,
@@ -41,7 +44,13 @@ from app.services.rendering.context import organisation_context
 from app.services.scope import visible_organisation_id
 from app.services.templates.access import valid_id
 
-RECORD_KINDS = ("policy", "client", "renewal_cycle", "premium_notice")
+RECORD_KINDS = ("policy", "client", "renewal_cycle", "premium_notice", "claim")
+# Records that name their contract: the message is filed against both.
+POLICY_RECORDS: dict[str, Any] = {
+    "renewal_cycle": RenewalCycle,
+    "premium_notice": PremiumNotice,
+    "claim": Claim,
+}
 
 
 @dataclass
@@ -88,7 +97,7 @@ def email_template(
 
 
 def load_record(session: Session, user: Any, kind: str, record_id: Any) -> Record:
-    """The record (policy, client, renewal_cycle or premium_notice) in the user's reach."""
+    """The record (policy, client, renewal_cycle, premium_notice or claim) in the user's reach."""
     return record_in_scope(session, visible_organisation_id(user), kind, record_id)
 
 
@@ -104,10 +113,9 @@ def record_in_scope(session: Session, scope: int | None, kind: str, record_id: A
         if client is None or (scope is not None and client.organisation_id != scope):
             raise NotFoundError(_("Record not found."))
         return _client_record(session, client)
-    policy_id, links = record_id, {"policy_id": record_id}
-    if kind in ("renewal_cycle", "premium_notice"):
-        model = RenewalCycle if kind == "renewal_cycle" else PremiumNotice
-        row = session.get(model, record_id)
+    policy_id, links, row = record_id, {"policy_id": record_id}, None
+    if kind in POLICY_RECORDS:
+        row = session.get(POLICY_RECORDS[kind], record_id)
         if row is None or (scope is not None and row.organisation_id != scope):
             raise NotFoundError(_("Record not found."))
         policy_id = row.policy_id
@@ -116,7 +124,21 @@ def record_in_scope(session: Session, scope: int | None, kind: str, record_id: A
     if policy is None:
         raise NotFoundError(_("Record not found."))
     links["client_id"] = policy.client_id
-    return Record(policy.organisation_id, policy.client.email, policy_context(policy), links)
+    context = policy_context(policy)
+    if isinstance(row, Claim):
+        context["claim"] = claim_context(row)
+    return Record(policy.organisation_id, policy.client.email, context, links)
+
+
+def claim_context(claim: Claim) -> dict[str, Any]:
+    """What a message about a claim may say of it (docs/templates.md, "claim")."""
+    return {
+        "number": claim.number,
+        "insurer_claim_number": claim.insurer_claim_number,
+        "occurred_on": claim.occurred_on,
+        "nature": claim.nature.value,
+        "status": claim.status.value,
+    }
 
 
 def _client_record(session: Session, client: Client) -> Record:

@@ -46,6 +46,7 @@ class Draft:
     policy_id: int | None = None
     renewal_cycle_id: int | None = None
     premium_notice_id: int | None = None
+    claim_id: int | None = None
 
 
 def sender_of(organisation: Organisation) -> tuple[str, str | None]:
@@ -163,6 +164,7 @@ def build_messages(
                 policy_id=draft.policy_id,
                 renewal_cycle_id=draft.renewal_cycle_id,
                 premium_notice_id=draft.premium_notice_id,
+                claim_id=draft.claim_id,
                 created_by_id=created_by_id,
                 attempts=0,
             )
@@ -219,7 +221,7 @@ def enqueue_messages(session: Session, message_ids: list[int]) -> int:
 def _audited(message: Message) -> dict[str, Any]:
     """What the record's history shows of a message: to whom, what, about which record."""
     changes: dict[str, Any] = {"to": message.to_addresses, "subject": message.subject}
-    for key in ("policy_id", "client_id", "renewal_cycle_id", "premium_notice_id"):
+    for key in ("policy_id", "client_id", "renewal_cycle_id", "premium_notice_id", "claim_id"):
         if getattr(message, key) is not None:
             changes[key] = getattr(message, key)
     if message.attachments:
