@@ -191,6 +191,9 @@ class Config:
         self.RETENTION_REPORT_DAYS = env_int("RETENTION_REPORT_DAYS", 365)
         self.RETENTION_OTHER_DAYS = env_int("RETENTION_OTHER_DAYS", 5 * 365)
         self.FAILED_JOB_RETENTION_DAYS = env_int("FAILED_JOB_RETENTION_DAYS", 30)
+        # An attachment file with no row is removed by the purge once this old: an upload
+        # in flight has written its file and not yet committed its row.
+        self.ATTACHMENT_ORPHAN_GRACE_HOURS = env_int("ATTACHMENT_ORPHAN_GRACE_HOURS", 24)
         # The worker applies the purge daily (app/tasks/purge.py); false: only `flask purge`.
         self.PURGE_PERIODIC = env_bool("PURGE_PERIODIC", True)
         # Imports of clients and policies (app/services/imports); docs/import.md.

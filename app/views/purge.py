@@ -32,6 +32,7 @@ RUNS_SHOWN = 100
 ITEMS_SHOWN = 1000
 CATEGORY_LABELS = {
     "orphan": _("Orphan file"),
+    "orphan_attachment": _("Orphan attachment file"),
     "retention": _("Past retention"),
     "failed_document": _("Failed document"),
     "failed_job": _("Failed job"),

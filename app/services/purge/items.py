@@ -8,6 +8,8 @@ from typing import Any
 
 # A stored file with no document row.
 ORPHAN = "orphan"
+# A stored attachment file (or thumbnail) with no attachment row, older than the grace period.
+ORPHAN_ATTACHMENT = "orphan_attachment"
 # A document (its file and its row) past the retention period of its template kind.
 RETENTION = "retention"
 # A failed document with no file, older than FAILED_JOB_RETENTION_DAYS.
@@ -18,7 +20,15 @@ FAILED_JOB = "failed_job"
 SPENT_LINKS = "spent_links"
 # A client whose personal data retention says to anonymise (app/services/privacy/retention.py).
 ANONYMISE = "anonymise"
-CATEGORIES = (ORPHAN, RETENTION, FAILED_DOCUMENT, FAILED_JOB, SPENT_LINKS, ANONYMISE)
+CATEGORIES = (
+    ORPHAN,
+    ORPHAN_ATTACHMENT,
+    RETENTION,
+    FAILED_DOCUMENT,
+    FAILED_JOB,
+    SPENT_LINKS,
+    ANONYMISE,
+)
 
 TRIGGERS = ("cli", "periodic", "screen")
 
@@ -45,6 +55,7 @@ class PurgeItem:
     size: int = 0  # stored bytes freed (after compression and encryption)
     count: int = 1  # rows this item stands for (more than one for spent links only)
     client_id: int | None = None  # the client to anonymise
+    attachment_id: int | None = None  # the attachment whose row is missing
 
     def as_report(self, *, removed: bool | None = None) -> dict[str, Any]:
         """The JSON kept in PurgeRun.report (and shown by the screen and the CLI)."""
@@ -75,6 +86,7 @@ class PurgePlan:
 @dataclass
 class PurgeTotals:
     files: int = 0
+    attachment_files: int = 0  # among ``files``: attachment files with no row
     bytes: int = 0
     documents: int = 0
     jobs: int = 0
@@ -85,6 +97,8 @@ class PurgeTotals:
         if file_removed:
             self.files += 1
             self.bytes += item.size
+            if item.category == ORPHAN_ATTACHMENT:
+                self.attachment_files += 1
         if item.category in (RETENTION, FAILED_DOCUMENT):
             self.documents += 1
         elif item.category == FAILED_JOB:

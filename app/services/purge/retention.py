@@ -5,7 +5,9 @@
 - attestation, notice, report, other: RETENTION_<KIND>_DAYS days after it was made;
 - a document no template made (a report or list export job's file, template_id NULL):
   the report kind's RETENTION_REPORT_DAYS;
-- failed jobs, and failed documents that have no file: FAILED_JOB_RETENTION_DAYS days.
+- failed jobs, and failed documents that have no file: FAILED_JOB_RETENTION_DAYS days;
+- an attachment file with no row: ATTACHMENT_ORPHAN_GRACE_HOURS hours after it was written
+  (an upload still in flight has its file before its row is committed).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class RetentionRules:
     contract_years: int
     days: Mapping[TemplateKind, int]
     failed_days: int
+    attachment_grace_hours: int = 24
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> RetentionRules:
@@ -41,11 +44,17 @@ class RetentionRules:
             contract_years=int(config["RETENTION_CONTRACT_YEARS_AFTER_EXPIRY"]),
             days={kind: int(config[name]) for kind, name in DAYS_SETTINGS.items()},
             failed_days=int(config["FAILED_JOB_RETENTION_DAYS"]),
+            attachment_grace_hours=int(config.get("ATTACHMENT_ORPHAN_GRACE_HOURS", 24)),
         )
         # A negative period would put the cut-off in the future and delete everything.
-        if min(rules.contract_years, rules.failed_days, *rules.days.values()) < 0:
+        periods = (rules.contract_years, rules.failed_days, rules.attachment_grace_hours)
+        if min(*periods, *rules.days.values()) < 0:
             raise ValueError("retention periods cannot be negative")
         return rules
+
+    def attachment_cutoff(self, now: dt.datetime) -> dt.datetime:
+        """Attachment files written before this, with no row, are orphans."""
+        return now - dt.timedelta(hours=self.attachment_grace_hours)
 
     def failed_cutoff(self, now: dt.datetime) -> dt.datetime:
         return now - dt.timedelta(days=self.failed_days)

@@ -2,9 +2,11 @@
 
 Every run, dry or applied, leaves a PurgeRun row (counts, bytes, the report of items,
 trigger, actor) and audit rows: one ``purge.run`` summary, and one ``document.purged``
-per removed document with its reason. This use case owns its transactions: applying
-commits batch by batch, each batch holding document inserts while it checks and deletes
-(app.services.purge.orphans explains why).
+per removed document with its reason. Orphan files (documents' and attachments') have no
+row to name: each is an item of the report, with its key, size and reason, and logged.
+This use case owns its transactions: applying commits batch by batch, each batch holding
+document (and attachment) inserts while it checks and deletes (app.services.purge.orphans
+and attachment_files explain why).
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ from app.models.base import utcnow
 from app.services import audit
 from app.services.errors import DomainError, ForbiddenError, NotFoundError
 from app.services.privacy import retention as client_retention
-from app.services.purge import orphans, records
+from app.services.purge import attachment_files, orphans, records
 from app.services.purge.items import (
     ANONYMISE,
     FAILED_DOCUMENT,
     FAILED_JOB,
     ORPHAN,
+    ORPHAN_ATTACHMENT,
     RETENTION,
     SPENT_LINKS,
     TRIGGERS,
@@ -73,6 +76,9 @@ class Purger:
         high_water = orphans.highest_document_id(session)
         listed = orphans.list_keys(store, scope)
         found, too_new = orphans.find_orphans(session, store, listed, high_water)
+        found += attachment_files.find_orphan_attachments(
+            session, store, scope, self.rules.attachment_cutoff(now)
+        )
         keys = set(listed)
         expired = records.find_expired_documents(session, store, keys, self.rules, now, scope)
         already = {item.document_id for item in expired if item.document_id is not None}
@@ -89,6 +95,9 @@ class Purger:
         now, rules, scope, store = plan.found_at, self.rules, self.scope, self.store
         removers: dict[str, Callable[[list[PurgeItem]], Done]] = {
             ORPHAN: lambda batch: orphans.delete_orphans(self.session, store, batch),
+            ORPHAN_ATTACHMENT: lambda batch: attachment_files.delete_orphan_attachments(
+                self.session, store, batch, rules.attachment_cutoff(now)
+            ),
             RETENTION: lambda batch: records.delete_expired_documents(
                 self.session, store, batch, rules, now, scope, run_id, actor
             ),
@@ -267,6 +276,7 @@ def _record(
             "applied": applied,
             "status": status,
             "files": totals.files,
+            "attachment_files": totals.attachment_files,
             "bytes": totals.bytes,
             "documents": totals.documents,
             "jobs": totals.jobs,
@@ -282,7 +292,14 @@ def _record(
 
 
 def _identity(item: PurgeItem) -> tuple[Any, ...]:
-    return (item.category, item.key, item.document_id, item.job_id, item.client_id)
+    return (
+        item.category,
+        item.key,
+        item.document_id,
+        item.job_id,
+        item.client_id,
+        item.attachment_id,
+    )
 
 
 # --- what the screen lists ---------------------------------------------------------------

@@ -38,6 +38,7 @@ from app.services.storage.store import FileStore, StorageError
 DRIVE_SCOPE = "https://www.googleapis.com/auth/drive"
 URL_PARAMETERS = frozenset({"root_id", "drive_id"})
 FLAT_NAME = re.compile(r"^org-([1-9][0-9]{0,18})-doc-([1-9][0-9]{0,18})\.bin$")
+FLAT_ATTACHMENT_NAME = re.compile(r"^org-([1-9][0-9]{0,18})-(att-[1-9][0-9]{0,18}(-thumb)?\.bin)$")
 
 # The library logs every call at INFO and the bytes it uploads at DEBUG: documents hold
 # personal data, so only its warnings reach our logs, whatever LOG_LEVEL says.
@@ -73,6 +74,14 @@ class DriveFileStore(FileStore):
             match = FLAT_NAME.match(name)
             if match:
                 yield f"org-{match[1]}/doc-{match[2]}.bin"
+
+    def attachment_keys(self) -> Iterator[str]:
+        with self._failures("could not list the stored files"):
+            names = self._fs.listdir("/")
+        for name in names:
+            match = FLAT_ATTACHMENT_NAME.match(name)
+            if match:
+                yield f"org-{match[1]}/{match[2]}"
 
     def _path(self, key: str) -> str:
         return key.replace("/", "-")

@@ -8,6 +8,7 @@ temporary name and are moved into place, so a reader never sees half a file.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import io
 import re
@@ -31,7 +32,7 @@ from app.services.storage.codec import Codec, CodecError
 
 KEY_PATTERN = re.compile(r"^org-[1-9][0-9]{0,18}/doc-[1-9][0-9]{0,18}\.bin$")
 # Uploaded attachments and their thumbnails: not documents, so never listed by ``keys``
-# (the orphan purge judges documents only).
+# (the document orphan purge judges documents only) but by ``attachment_keys``.
 ATTACHMENT_KEY_PATTERN = re.compile(r"^org-[1-9][0-9]{0,18}/att-[1-9][0-9]{0,18}(-thumb)?\.bin$")
 TEMP_PREFIX = ".tmp-"
 READ_BYTES = 256 * 1024
@@ -197,6 +198,30 @@ class FileStore:
             key = path.lstrip("/")
             if KEY_PATTERN.match(key):
                 yield key
+
+    def attachment_keys(self) -> Iterator[str]:
+        """Every stored attachment key, thumbnails included (unfinished writes left out)."""
+        with self._failures("could not list the stored files"):
+            paths = list(self._fs.walk.files(filter=["att-*.bin"]))
+        for path in paths:
+            key = path.lstrip("/")
+            if ATTACHMENT_KEY_PATTERN.match(key):
+                yield key
+
+    def modified_at(self, key: str) -> dt.datetime | None:
+        """When the file was last written (UTC, naive, as our columns); None if gone or unknown."""
+        _check_key(key)
+        try:
+            with self._failures(f"could not look at {key}"):
+                info = self._fs.getinfo(self._path(key), namespaces=["details"])
+        except fs.errors.ResourceNotFound:
+            return None
+        modified = info.modified
+        if modified is None:
+            return None
+        if modified.tzinfo is not None:
+            modified = modified.astimezone(dt.UTC).replace(tzinfo=None)
+        return modified
 
     def stored_size(self, key: str) -> int | None:
         """Bytes the file takes in the store (after compression and encryption); None if gone."""
