@@ -83,7 +83,7 @@ class Message(OrganisationOwned, Timestamped, Model):
         Integer, ForeignKey("premium_notice.id", ondelete="RESTRICT"), index=True
     )
     # Sent from a claim's page (or the API naming the claim): a plain number (migration
-    # 0035, as task.claim_id), set only after the claim was found in the sender's agency.
+    # 0034, as task.claim_id), set only after the claim was found in the sender's agency.
     claim_id: Mapped[int | None] = mapped_column(Integer)
     created_by_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("ab_user.id", ondelete="SET NULL")

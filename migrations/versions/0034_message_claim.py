@@ -1,6 +1,6 @@
 """messages about a claim: the claim an e-mail was sent from
 
-Revision ID: 0035
+Revision ID: 0034
 Revises: 0033
 Create Date: 2026-12-07 23:30:00
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0035"
+revision = "0034"
 down_revision = "0033"
 branch_labels = None
 depends_on = None
