@@ -31,6 +31,7 @@ from app.api.bodies import Id
 from app.api.custom import CustomApi
 from app.api.doors import json_object, safe, transaction
 from app.api.imports import FORM_OVERHEAD
+from app.api.openapi import add_responses
 from app.extensions import db
 from app.models import CommissionStatement, CommissionStatementLine
 from app.services.commissions import statement_export, statements
@@ -98,6 +99,10 @@ class CommissionStatementApi(CustomApi):
     openapi_spec_tag = "Commission statements"
     openapi_spec_component_schemas = (MatchSchema,)
 
+    def add_apispec_components(self, api_spec: Any) -> None:
+        super().add_apispec_components(api_spec)
+        add_responses(api_spec, {"StatementTooLarge": {"description": "The file is too large."}})
+
     @expose("/", methods=["POST"])
     @protect()
     @safe
@@ -135,7 +140,7 @@ class CommissionStatementApi(CustomApi):
             409:
               description: This file was already imported.
             413:
-              description: The file is too large.
+              $ref: '#/components/responses/StatementTooLarge'
             422:
               $ref: '#/components/responses/422'
         """
@@ -186,7 +191,7 @@ class CommissionStatementApi(CustomApi):
             404:
               $ref: '#/components/responses/404'
             413:
-              description: The file is too large.
+              $ref: '#/components/responses/StatementTooLarge'
             422:
               $ref: '#/components/responses/422'
         """

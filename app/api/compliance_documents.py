@@ -26,6 +26,7 @@ from app import permissions
 from app.api.base import OrganisationModelRestApi, parse_pk
 from app.api.bodies import Id
 from app.api.doors import json_object, safe
+from app.api.openapi import add_responses, message_response
 from app.api.tasks import nullable_enums
 from app.models import Client, ComplianceDocument, ComplianceKind, DeliveryMethod, Proposal
 from app.services.advice import compliance
@@ -190,10 +191,7 @@ class ComplianceDocumentApi(OrganisationModelRestApi):
             404:
               $ref: '#/components/responses/404'
             409:
-              description: The document is already at that step or past it
-              content:
-                application/json:
-                  schema: {$ref: '#/components/schemas/Message'}
+              $ref: '#/components/responses/ComplianceStepConflict'
             422:
               $ref: '#/components/responses/422'
         """
@@ -226,10 +224,7 @@ class ComplianceDocumentApi(OrganisationModelRestApi):
             404:
               $ref: '#/components/responses/404'
             409:
-              description: The document is already at that step or past it
-              content:
-                application/json:
-                  schema: {$ref: '#/components/schemas/Message'}
+              $ref: '#/components/responses/ComplianceStepConflict'
             422:
               $ref: '#/components/responses/422'
         """
@@ -237,7 +232,12 @@ class ComplianceDocumentApi(OrganisationModelRestApi):
 
     def add_apispec_components(self, api_spec: Any) -> None:
         super().add_apispec_components(api_spec)
-        if "ComplianceDocumentItem" not in api_spec.components.responses:
-            api_spec.components.response(
-                "ComplianceDocumentItem", _item_response("The compliance document")
-            )
+        add_responses(
+            api_spec,
+            {
+                "ComplianceDocumentItem": _item_response("The compliance document"),
+                "ComplianceStepConflict": message_response(
+                    "The document is already at that step or past it"
+                ),
+            },
+        )

@@ -24,6 +24,7 @@ from app.api.bodies import Id
 from app.api.custom import CustomApi
 from app.api.doors import json_object, safe, transaction
 from app.api.imports import FORM_OVERHEAD
+from app.api.openapi import IMPORT_TOO_LARGE, add_responses
 from app.extensions import db
 from app.services import imports
 from app.services.errors import InvalidRequestError
@@ -70,6 +71,10 @@ class DirectDebitApi(CustomApi):
         DebitBatchAcceptedSchema,
         RejectionResultSchema,
     )
+
+    def add_apispec_components(self, api_spec: Any) -> None:
+        super().add_apispec_components(api_spec)
+        add_responses(api_spec, {"ImportTooLarge": IMPORT_TOO_LARGE})
 
     @expose("/batch", methods=["POST"])
     @protect()
@@ -157,11 +162,7 @@ class DirectDebitApi(CustomApi):
             403:
               $ref: '#/components/responses/403'
             413:
-              description: The file is larger than IMPORT_MAX_BYTES.
-              content:
-                application/json:
-                  schema:
-                    $ref: '#/components/schemas/Message'
+              $ref: '#/components/responses/ImportTooLarge'
             422:
               $ref: '#/components/responses/422'
         """

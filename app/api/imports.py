@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from app import permissions
 from app.api.custom import BearerFirstApi
 from app.api.doors import safe
+from app.api.openapi import IMPORT_TOO_LARGE, add_responses
 from app.extensions import db
 from app.services import imports
 from app.services.scope import current_user
@@ -58,17 +59,9 @@ post:
     403:
       $ref: '#/components/responses/403'
     413:
-      description: The file is larger than IMPORT_MAX_BYTES.
-      content:
-        application/json:
-          schema:
-            $ref: '#/components/schemas/Message'
+      $ref: '#/components/responses/ImportTooLarge'
     422:
-      description: The file cannot be read, or rows are invalid; nothing was written.
-      content:
-        application/json:
-          schema:
-            $ref: '#/components/schemas/ImportRefusal'
+      $ref: '#/components/responses/ImportRefused'
 """
 
 COLUMNS_SCHEMA = {
@@ -112,6 +105,10 @@ SCHEMAS = {
         },
     },
 }
+REFUSED = {
+    "description": "The file cannot be read, or rows are invalid; nothing was written.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ImportRefusal"}}},
+}
 
 
 class _ImportApi(BearerFirstApi):
@@ -125,6 +122,7 @@ class _ImportApi(BearerFirstApi):
         for name, schema in SCHEMAS.items():
             if name not in api_spec.components.schemas:
                 api_spec.components.schema(name, schema)
+        add_responses(api_spec, {"ImportTooLarge": IMPORT_TOO_LARGE, "ImportRefused": REFUSED})
 
     def import_upload(self) -> Response:
         limits = imports.limits()

@@ -19,6 +19,7 @@ limit).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from apispec import APISpec
@@ -105,6 +106,27 @@ SHARED_RESPONSES = {
     "503": SERVICE_UNAVAILABLE,
 }
 OPERATIONS = ("get", "put", "post", "delete", "patch")
+# A door's answers that several of its operations give word for word: the door registers
+# them with ``add_responses`` and its docstrings say ``$ref: '#/components/responses/<name>'``.
+IMPORT_TOO_LARGE = {
+    "description": "The file is larger than IMPORT_MAX_BYTES.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}},
+}
+
+
+def message_response(description: str) -> dict[str, Any]:
+    """A refusal whose body is ``{"message": ...}`` (the shared Message schema)."""
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}},
+    }
+
+
+def add_responses(api_spec: APISpec, responses: Mapping[str, dict[str, Any]]) -> None:
+    """Register a door's named response blocks once (several classes may share one)."""
+    for name, response in responses.items():
+        if name not in api_spec.components.responses:
+            api_spec.components.response(name, response)
 
 
 def add_shared_components(api_spec: APISpec) -> None:

@@ -27,6 +27,7 @@ from werkzeug.wrappers import Response
 from app import permissions
 from app.api.base import OrganisationModelRestApi
 from app.api.doors import json_object, safe
+from app.api.openapi import add_responses
 from app.models import PaymentFrequency, Quote
 from app.services.advice import conversion
 from app.services.advice.proposals import prepare_quote
@@ -115,8 +116,7 @@ class QuoteApi(OrganisationModelRestApi):
 
     def add_apispec_components(self, api_spec: Any) -> None:
         super().add_apispec_components(api_spec)
-        if "QuoteConflict" not in api_spec.components.responses:
-            api_spec.components.response("QuoteConflict", CONFLICT)
+        add_responses(api_spec, {"QuoteConflict": CONFLICT})
 
     def _prepare(self, item: Quote) -> None:
         session = self.datamodel.session

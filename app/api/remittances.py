@@ -26,6 +26,7 @@ from app.api.base import parse_pk
 from app.api.bodies import Id
 from app.api.custom import CustomApi
 from app.api.doors import json_object, safe, transaction
+from app.api.openapi import add_responses
 from app.extensions import db
 from app.models import OutputFormat, Remittance
 from app.services.commissions import remittances
@@ -123,6 +124,13 @@ class RemittanceApi(CustomApi):
     }
     openapi_spec_tag = "Remittances"
     openapi_spec_component_schemas = (RemittanceSchema, RemittancePaidSchema)
+
+    def add_apispec_components(self, api_spec: Any) -> None:
+        super().add_apispec_components(api_spec)
+        add_responses(
+            api_spec,
+            {"RemittanceStepConflict": {"description": "Not in the status this step needs."}},
+        )
 
     @expose("/", methods=["POST"])
     @protect()
@@ -226,7 +234,7 @@ class RemittanceApi(CustomApi):
             404:
               $ref: '#/components/responses/404'
             409:
-              description: Not in the status this step needs.
+              $ref: '#/components/responses/RemittanceStepConflict'
             422:
               $ref: '#/components/responses/422'
         """
@@ -262,7 +270,7 @@ class RemittanceApi(CustomApi):
             404:
               $ref: '#/components/responses/404'
             409:
-              description: Not in the status this step needs.
+              $ref: '#/components/responses/RemittanceStepConflict'
             422:
               $ref: '#/components/responses/422'
         """

@@ -26,6 +26,7 @@ from app import permissions
 from app.api.bodies import Id
 from app.api.custom import CustomApi
 from app.api.doors import safe, transaction
+from app.api.openapi import add_responses
 from app.extensions import db
 from app.models import JobKind
 from app.services.claims.report import CLAIMS
@@ -36,6 +37,13 @@ from app.services.reports.receipts import RECEIPTS
 from app.services.scope import current_user
 
 JOB_ROUTE = "/api/v1/job"
+ACCEPTED = {
+    "description": "Accepted; Location names the job",
+    "headers": {"Location": {"schema": {"type": "string"}}},
+    "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/ReportAcceptedSchema"}}
+    },
+}
 ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
@@ -86,6 +94,10 @@ class ReportApi(CustomApi):
     openapi_spec_tag = "Reports"
     openapi_spec_component_schemas = (ReportFiltersSchema, ReportAcceptedSchema)
 
+    def add_apispec_components(self, api_spec: Any) -> None:
+        super().add_apispec_components(api_spec)
+        add_responses(api_spec, {"ReportAccepted": ACCEPTED})
+
     @expose("/portfolio", methods=["POST"])
     @protect()
     @safe
@@ -106,14 +118,7 @@ class ReportApi(CustomApi):
                   $ref: '#/components/schemas/ReportFiltersSchema'
           responses:
             202:
-              description: Accepted; Location names the job
-              headers:
-                Location:
-                  schema: {type: string}
-              content:
-                application/json:
-                  schema:
-                    $ref: '#/components/schemas/ReportAcceptedSchema'
+              $ref: '#/components/responses/ReportAccepted'
             403:
               $ref: '#/components/responses/403'
             404:
@@ -142,14 +147,7 @@ class ReportApi(CustomApi):
                   $ref: '#/components/schemas/ReportFiltersSchema'
           responses:
             202:
-              description: Accepted; Location names the job
-              headers:
-                Location:
-                  schema: {type: string}
-              content:
-                application/json:
-                  schema:
-                    $ref: '#/components/schemas/ReportAcceptedSchema'
+              $ref: '#/components/responses/ReportAccepted'
             403:
               $ref: '#/components/responses/403'
             404:
@@ -180,14 +178,7 @@ class ReportApi(CustomApi):
                   $ref: '#/components/schemas/ReportFiltersSchema'
           responses:
             202:
-              description: Accepted; Location names the job
-              headers:
-                Location:
-                  schema: {type: string}
-              content:
-                application/json:
-                  schema:
-                    $ref: '#/components/schemas/ReportAcceptedSchema'
+              $ref: '#/components/responses/ReportAccepted'
             403:
               $ref: '#/components/responses/403'
             404:
@@ -218,14 +209,7 @@ class ReportApi(CustomApi):
                   $ref: '#/components/schemas/ReportFiltersSchema'
           responses:
             202:
-              description: Accepted; Location names the job
-              headers:
-                Location:
-                  schema: {type: string}
-              content:
-                application/json:
-                  schema:
-                    $ref: '#/components/schemas/ReportAcceptedSchema'
+              $ref: '#/components/responses/ReportAccepted'
             403:
               $ref: '#/components/responses/403'
             404:

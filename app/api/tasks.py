@@ -32,6 +32,7 @@ from app import permissions
 from app.api.base import OrganisationModelRestApi, parse_pk
 from app.api.bodies import Id, StrictBoolean
 from app.api.doors import json_object, safe, transaction
+from app.api.openapi import add_responses, message_response
 from app.api.renewal_schemas import UnregisteredFilter
 from app.extensions import db
 from app.models import Task, TaskRule, ValidationOutcome
@@ -96,10 +97,8 @@ def nullable_enums(api_spec: Any, api_name: str, model: type) -> None:
                 prop["nullable"] = True
 
 
-CONFLICT = {
-    "description": "The task is already closed, or the action does not fit its type",
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}},
-}
+CONFLICT = message_response("The task is already closed, or the action does not fit its type")
+ACTION_CONFLICT = message_response("The task is closed, or the action does not fit it")
 
 
 # --- bodies -----------------------------------------------------------------------------
@@ -259,9 +258,7 @@ def action_doc(summary: str, body: str | None, answer: str = "get") -> Callable:
             "    400:\n      $ref: '#/components/responses/400'\n"
             "    403:\n      $ref: '#/components/responses/403'\n"
             "    404:\n      $ref: '#/components/responses/404'\n"
-            "    409:\n      description: The task is closed, or the action does not fit it\n"
-            "      content:\n        application/json:\n"
-            "          schema: {$ref: '#/components/schemas/Message'}\n"
+            "    409:\n      $ref: '#/components/responses/TaskActionConflict'\n"
             "    422:\n      $ref: '#/components/responses/422'\n"
         )
         return view
@@ -478,6 +475,10 @@ class TaskApi(OrganisationModelRestApi):
                 team=data.get("team"),
             )
         return self.response(200, ids=sorted(task.id for task in tasks))
+
+    def add_apispec_components(self, api_spec: Any) -> None:
+        super().add_apispec_components(api_spec)
+        add_responses(api_spec, {"TaskActionConflict": ACTION_CONFLICT})
 
     def add_api_spec(self, api_spec: Any) -> None:
         super().add_api_spec(api_spec)
