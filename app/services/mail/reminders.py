@@ -15,6 +15,8 @@ Idempotent: a notice reminded or relanced has ``reminded_on`` / ``relanced_on`` 
 the transaction that writes its message (queue_messages commits both, then hands the
 messages to Huey), so a re-run of the day, or a second worker, finds nothing left to
 send. On PostgreSQL the notices are locked (SKIP LOCKED) while their messages are written.
+The task rules that e-mail about a notice consult and set the same mark
+(app/services/premiums/told.py): a client is told once per notice and moment.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from app.models import (
 )
 from app.services.mail.compose import Record, draft_for
 from app.services.mail.outbox import Draft, queue_messages
+from app.services.premiums import told
 from app.services.rendering import load_policy_for_render, policy_context
 
 log = logging.getLogger(__name__)
@@ -80,12 +83,12 @@ def send_due(
     for notice in reminders:
         if _write(drafts, templates[REMINDER_KEY], session, [notice], today, run, dry_run):
             run.reminders += 1
-            notice.reminded_on = today
+            told.mark(notice, today)
     for notices in _by_contract(relances).values():
         if _write(drafts, templates[RELANCE_KEY], session, notices, today, run, dry_run):
             run.relances += 1
             for notice in notices:
-                notice.relanced_on = today
+                told.mark(notice, today)
     if dry_run or not drafts:
         session.rollback()  # nothing to write: release the locks, keep no half-marked notice
         return run
@@ -133,7 +136,7 @@ def _due_reminders(
     return _locked(
         session,
         organisation.id,
-        PremiumNotice.reminded_on.is_(None),
+        told.not_told(today),
         PremiumNotice.due_on > today,
         PremiumNotice.due_on <= last_due,
     )
@@ -147,7 +150,7 @@ def _due_relances(
     return _locked(
         session,
         organisation.id,
-        PremiumNotice.relanced_on.is_(None),
+        told.not_told(today),
         PremiumNotice.due_on <= due_by,
         PremiumNotice.stage.in_(RELANCE_STAGES),
         PremiumNotice.formal_notice_sent_on.is_(None),

@@ -23,6 +23,7 @@ from app.models import Message, TaskRule, Template, TemplateKind, TemplateVersio
 from app.services.errors import DomainError
 from app.services.mail.compose import draft_for, record_in_scope
 from app.services.mail.outbox import build_messages
+from app.services.premiums import told
 from app.services.rendering.errors import RenderError
 from app.services.tasks.triggers import Candidate, candidates
 
@@ -131,3 +132,22 @@ def plan_messages(
         )
         planned.append((plan, message))
     return planned
+
+
+def untold(
+    session: Session, planned: list[tuple[PlannedMessage, Message]], today: dt.date
+) -> list[tuple[PlannedMessage, Message]]:
+    """The planned messages whose notice's client is not told yet; their notices marked.
+
+    The daily reminders and relances share the mark (app/services/premiums/told.py).
+    Messages about a policy or a renewal cycle pass as they are.
+    """
+    notice_ids = [plan.premium_notice_id for plan, _message in planned if plan.premium_notice_id]
+    if not notice_ids:
+        return planned
+    may_tell = told.claim(session, notice_ids, today)
+    return [
+        (plan, message)
+        for plan, message in planned
+        if plan.premium_notice_id is None or plan.premium_notice_id in may_tell
+    ]

@@ -33,6 +33,7 @@ from app.models import (
     TaskTrigger,
     UnpaidStage,
 )
+from app.services.premiums import told
 
 CYCLE_TRIGGERS = frozenset(
     {
@@ -114,7 +115,9 @@ def _cycle_query(rule: TaskRule, cutoff: dt.date, for_messages: bool) -> Select[
     )
 
 
-def _notice_query(rule: TaskRule, cutoff: dt.date, for_messages: bool) -> Select[Any]:
+def _notice_query(
+    rule: TaskRule, today: dt.date, cutoff: dt.date, for_messages: bool
+) -> Select[Any]:
     unpaid = and_(
         PremiumNotice.status.in_(UNPAID_STATUSES), PremiumNotice.total > PremiumNotice.paid_amount
     )
@@ -141,7 +144,9 @@ def _notice_query(rule: TaskRule, cutoff: dt.date, for_messages: bool) -> Select
         else exists().where(Task.rule_id == rule.id, Task.premium_notice_id == PremiumNotice.id)
     )
     if for_messages:
-        conditions.append(_has_email())
+        # A client the daily reminders (or another rule) told already at this moment is
+        # not told again (app/services/premiums/told.py).
+        conditions += [_has_email(), told.not_told(today)]
     return (
         select(
             PremiumNotice.id,
@@ -272,7 +277,7 @@ def candidates(
             )
         return found
     found = []
-    for row in session.execute(_notice_query(rule, cutoff, for_messages)):
+    for row in session.execute(_notice_query(rule, today, cutoff, for_messages)):
         found.append(
             Candidate(
                 rule_key=f"premium_notice:{row.id}",
