@@ -35,7 +35,8 @@ from app.api.renewals import RenewalApi
 from app.api.reports import ReportApi
 from app.api.resources import ClientApi, CompanyApi, PolicyApi
 from app.api.task_categories import TaskCategoryApi
-from app.api.tasks import TaskApi, TaskRuleApi
+from app.api.task_rules import TaskRuleApi
+from app.api.tasks import TaskApi
 from app.api.templates import TemplateApi
 from app.api.training import TrainingApi
 from app.api.users import UserApi

@@ -28,7 +28,7 @@ from werkzeug.wrappers import Response
 from app import permissions
 from app.api.base import OrganisationModelRestApi
 from app.api.doors import safe
-from app.api.tasks import nullable_enums
+from app.api.openapi import nullable_enums
 from app.extensions import db
 from app.models import Complaint
 from app.services.compliance import complaints

@@ -26,8 +26,7 @@ from app import permissions
 from app.api.base import OrganisationModelRestApi, parse_pk
 from app.api.bodies import Id
 from app.api.doors import json_object, safe
-from app.api.openapi import add_responses, message_response
-from app.api.tasks import nullable_enums
+from app.api.openapi import add_responses, message_response, nullable_enums
 from app.models import Client, ComplianceDocument, ComplianceKind, DeliveryMethod, Proposal
 from app.services.advice import compliance
 from app.services.errors import NotFoundError

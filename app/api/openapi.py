@@ -27,6 +27,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import current_app, request
 from flask_appbuilder.api.manager import OpenApi as FabOpenApi
 from flask_appbuilder.api.manager import resolver
+from sqlalchemy import inspect
 
 INTEGER = {"type": "integer"}
 # The longest request line gunicorn.conf.py lets through (gunicorn's maximum short of
@@ -137,6 +138,17 @@ def add_shared_components(api_spec: APISpec) -> None:
     for code, response in SHARED_RESPONSES.items():
         if code not in api_spec.components.responses:
             api_spec.components.response(code, response)
+
+
+def nullable_enums(api_spec: Any, api_name: str, model: type) -> None:
+    """Say in the spec that an empty enum column answers null (marshmallow leaves it out)."""
+    nullable = {column.key for column in inspect(model).columns if column.nullable}
+    for name, schema in api_spec.components.schemas.items():
+        if not name.startswith(f"{api_name}."):
+            continue
+        for key, prop in schema.get("properties", {}).items():
+            if key in nullable and "enum" in prop:
+                prop["nullable"] = True
 
 
 def fix_error_responses(api_spec: APISpec) -> None:

@@ -1,13 +1,11 @@
-"""/api/v1/task/ and /api/v1/task_rule/: the work queue through the API.
+"""/api/v1/task/: the work queue through the API.
 
 Thin doors over app/services/tasks/. Tasks list, read, are posted and edited, and move
 through their actions (assign, start, complete, approve, refuse, cancel); a manager hands
 many out at once (``POST /reassign``). The list filters through FAB's ``q`` like every
-resource, plus ``mine`` (given to me or to one of my teams), ``overdue`` and
-``open`` (true/false). Another agency's task answers 404, in a bulk reassign too.
-
-Rules (MANAGER and above) list, read, are posted and edited; ``POST /task_rule/apply``
-applies the agency's rules now, or with ``dry_run`` lists the tasks it would create.
+resource, plus ``mine``, ``overdue`` and ``open`` (app/api/task_filters.py). Another
+agency's task answers 404, in a bulk reassign too. The bodies are app/api/task_bodies.py;
+the rules that create tasks, /api/v1/task_rule/, are app/api/task_rules.py.
 
 Permissions (app/services/roles.py): ``Task.can_read``/``can_write`` for every role,
 ``Task.can_batch`` (bulk reassign) and ``TaskRule`` for MANAGER and above.
@@ -18,32 +16,34 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import request
 from flask_appbuilder.api import expose, protect
 from flask_appbuilder.models.filters import Filters
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
-from marshmallow import Schema, fields, validate
-from sqlalchemy import Boolean, Column, inspect
-from sqlalchemy.orm import Query
+from marshmallow import Schema
+from sqlalchemy import Column
 from werkzeug.wrappers import Response
 
 from app import permissions
 from app.api.base import OrganisationModelRestApi, parse_pk
-from app.api.bodies import Id, StrictBoolean
 from app.api.doors import json_object, safe, transaction
-from app.api.openapi import add_responses, message_response
-from app.api.renewal_schemas import UnregisteredFilter
+from app.api.openapi import add_responses, message_response, nullable_enums
+from app.api.task_bodies import (
+    AssignSchema,
+    NoteSchema,
+    ReassignedSchema,
+    ReassignSchema,
+    TaskCreateSchema,
+    TaskEditSchema,
+    optional_body,
+)
+from app.api.task_filters import EXTRA_FILTERS
 from app.extensions import db
-from app.models import Task, TaskRule, ValidationOutcome
-from app.models.task import OPEN_STATUSES
-from app.services.errors import InvalidRequestError, NotFoundError
+from app.models import Task, ValidationOutcome
+from app.services.errors import NotFoundError
 from app.services.scope import current_user
-from app.services.tasks import engine, work
-from app.services.tasks.rules import check_rule
-from app.services.timezones import local_today, reader_zone
+from app.services.tasks import work
 
-TEAMS = ["USER", "MANAGER", "ADMIN"]
 TASK_COLUMNS = [
     "id",
     "title",
@@ -67,171 +67,8 @@ TASK_COLUMNS = [
     "completed_at",
     "created_at",
 ]
-RULE_COLUMNS = [
-    "id",
-    "name",
-    "trigger",
-    "offset_days",
-    "due_days",
-    "title_template",
-    "type",
-    "category_id",
-    "priority",
-    "assignee_rule",
-    "team",
-    "assignee_id",
-    "active",
-    "creates_task",
-    "email_template_id",
-]
-
-
-def nullable_enums(api_spec: Any, api_name: str, model: type) -> None:
-    """Say in the spec that an empty enum column answers null (marshmallow leaves it out)."""
-    nullable = {column.key for column in inspect(model).columns if column.nullable}
-    for name, schema in api_spec.components.schemas.items():
-        if not name.startswith(f"{api_name}."):
-            continue
-        for key, prop in schema.get("properties", {}).items():
-            if key in nullable and "enum" in prop:
-                prop["nullable"] = True
-
-
 CONFLICT = message_response("The task is already closed, or the action does not fit its type")
 ACTION_CONFLICT = message_response("The task is closed, or the action does not fit it")
-
-
-# --- bodies -----------------------------------------------------------------------------
-
-
-class TaskCreateSchema(Schema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    due_on = fields.Date(required=True)
-    type = fields.String(validate=validate.OneOf(["action", "reminder", "waiting", "validation"]))
-    priority = fields.String(validate=validate.OneOf(["low", "normal", "high", "urgent"]))
-    category_id = Id(allow_none=True)
-    assignee_id = Id(
-        allow_none=True, metadata={"description": "A user of the agency; empty: yourself"}
-    )
-    team = fields.String(allow_none=True, validate=validate.OneOf(TEAMS))
-    result_note = fields.String(allow_none=True, validate=validate.Length(max=5000))
-    client_id = Id(allow_none=True)
-    policy_id = Id(allow_none=True)
-    renewal_cycle_id = Id(allow_none=True)
-    premium_notice_id = Id(allow_none=True)
-
-
-class TaskEditSchema(Schema):
-    title = fields.String(validate=validate.Length(min=1, max=200))
-    due_on = fields.Date()
-    priority = fields.String(validate=validate.OneOf(["low", "normal", "high", "urgent"]))
-    category_id = Id(allow_none=True)
-    result_note = fields.String(allow_none=True, validate=validate.Length(max=5000))
-
-
-class AssignSchema(Schema):
-    assignee_id = Id(allow_none=True)
-    team = fields.String(allow_none=True, validate=validate.OneOf(TEAMS))
-
-
-class ReassignSchema(AssignSchema):
-    ids = fields.List(Id(), required=True, validate=validate.Length(min=1, max=work.MAX_BULK))
-
-
-class NoteSchema(Schema):
-    result_note = fields.String(allow_none=True, validate=validate.Length(max=5000))
-
-
-class ReassignedSchema(Schema):
-    ids = fields.List(fields.Integer())
-
-
-class ApplySchema(Schema):
-    dry_run = StrictBoolean(load_default=False)
-
-
-class PlannedSchema(Schema):
-    rule_id = fields.Integer()
-    rule_name = fields.String()
-    title = fields.String()
-    due_on = fields.String()
-    assignee_id = fields.Integer(allow_none=True)
-    team = fields.String(allow_none=True)
-    policy_id = fields.Integer()
-    renewal_cycle_id = fields.Integer(allow_none=True)
-    premium_notice_id = fields.Integer(allow_none=True)
-    claim_id = fields.Integer(allow_none=True)
-
-
-class PlannedMessageSchema(Schema):
-    rule_id = fields.Integer()
-    rule_name = fields.String()
-    to = fields.String()
-    subject = fields.String()
-    client_id = fields.Integer()
-    policy_id = fields.Integer()
-    renewal_cycle_id = fields.Integer(allow_none=True)
-    premium_notice_id = fields.Integer(allow_none=True)
-
-
-class AppliedSchema(Schema):
-    dry_run = fields.Boolean()
-    created = fields.Integer(metadata={"description": "Tasks created (dry run: would be)"})
-    planned = fields.List(fields.Nested(PlannedSchema), metadata={"description": "Dry run"})
-    queued = fields.Integer(
-        metadata={"description": "E-mails written to the outbox (dry run: would be)"}
-    )
-    messages = fields.List(
-        fields.Nested(PlannedMessageSchema), metadata={"description": "Dry run: the e-mails"}
-    )
-    failed_rules = fields.Dict(
-        keys=fields.String(), values=fields.String(), metadata={"description": "id -> why"}
-    )
-
-
-def optional_body() -> dict[str, Any]:
-    """The actions' body: a JSON object, or nothing at all (a start, a dry run's default)."""
-    return json_object() if request.get_data() else {}
-
-
-# --- list filters -----------------------------------------------------------------------
-
-
-class Mine(UnregisteredFilter):
-    name = "Equal to"
-    arg_name = "eq"
-
-    def apply(self, query: Query, value: Any) -> Query:
-        user = current_user()
-        if user is None:
-            return query.filter(Task.id.is_(None))
-        clause = work.mine_clause(user)
-        return query.filter(clause if value else ~clause)
-
-
-class Overdue(UnregisteredFilter):
-    name = "Equal to"
-    arg_name = "eq"
-
-    def apply(self, query: Query, value: Any) -> Query:
-        late = Task.status.in_(OPEN_STATUSES) & (Task.due_on < local_today(reader_zone()))
-        return query.filter(late if value else ~late)
-
-
-class Open(UnregisteredFilter):
-    name = "Equal to"
-    arg_name = "eq"
-
-    def apply(self, query: Query, value: Any) -> Query:
-        still = Task.status.in_(OPEN_STATUSES)
-        return query.filter(still if value else ~still)
-
-
-EXTRA_FILTERS: dict[str, tuple[Column, list[type[UnregisteredFilter]]]] = {
-    "mine": (Column("mine", Boolean()), [Mine]),
-    "overdue": (Column("overdue", Boolean()), [Overdue]),
-    "open": (Column("open", Boolean()), [Open]),
-}
 
 
 def action_doc(summary: str, body: str | None, answer: str = "get") -> Callable:
@@ -494,87 +331,3 @@ class TaskApi(OrganisationModelRestApi):
             if method == "put":
                 operation["responses"].setdefault("409", CONFLICT)
                 operation["responses"].setdefault("403", {"$ref": "#/components/responses/403"})
-
-
-class TaskRuleApi(OrganisationModelRestApi):
-    class_permission_name = permissions.TASK_RULE
-    method_permission_name = {**permissions.API_METHODS, "apply": permissions.WRITE}
-    resource_name = "task_rule"
-    openapi_spec_tag = "Tasks"
-    datamodel = SQLAInterface(TaskRule)
-    # Switched off (active: false), never deleted: their tasks keep naming them.
-    include_route_methods = {"get", "get_list", "info", "post", "put", "apply"}
-    list_columns = RULE_COLUMNS
-    show_columns = [*RULE_COLUMNS, "created_at", "updated_at"]
-    add_columns = RULE_COLUMNS[1:]
-    edit_columns = RULE_COLUMNS[1:]
-    search_columns = ["name", "trigger", "active", "type", "assignee_rule", "team"]
-    order_columns = ["id", "name", "trigger"]
-    base_order = ("id", "asc")
-    openapi_spec_component_schemas = (
-        ApplySchema,
-        PlannedSchema,
-        PlannedMessageSchema,
-        AppliedSchema,
-    )
-
-    def add_api_spec(self, api_spec: Any) -> None:
-        super().add_api_spec(api_spec)
-        nullable_enums(api_spec, type(self).__name__, TaskRule)
-
-    def pre_add(self, item: TaskRule) -> None:
-        check_rule(db.session, item)
-
-    def pre_update(self, item: TaskRule) -> None:
-        check_rule(db.session, item)
-
-    def integrity_message(self, error: Exception) -> dict[str, str]:
-        return {"name": _("A rule of this name exists already.")}
-
-    @expose("/apply", methods=["POST"])
-    @protect()
-    @safe
-    def apply(self) -> Response:
-        """Apply the agency's rules now, or list what they would create.
-        ---
-        post:
-          summary: Apply the task rules (or a dry run)
-          description: >-
-            What the daily run does, for the caller's agency: one task per rule and
-            record, never twice. With `dry_run` nothing is written and `planned` lists
-            the tasks.
-          requestBody:
-            content:
-              application/json:
-                schema: {$ref: '#/components/schemas/ApplySchema'}
-          responses:
-            200:
-              description: Applied (or planned)
-              content:
-                application/json:
-                  schema: {$ref: '#/components/schemas/AppliedSchema'}
-            400:
-              $ref: '#/components/responses/400'
-            403:
-              $ref: '#/components/responses/403'
-            422:
-              $ref: '#/components/responses/422'
-        """
-        data = ApplySchema().load(optional_body())
-        user = current_user()
-        if user is None or user.organisation_id is None:
-            raise InvalidRequestError(_("Only an agency's people apply its rules."))
-        run = engine.apply_rules(
-            db.session, organisation_id=user.organisation_id, dry_run=data["dry_run"]
-        )
-        if run.failed:
-            raise InvalidRequestError(_("The rules could not be applied: see the log."))
-        return self.response(
-            200,
-            dry_run=run.dry_run,
-            created=len(run.planned) if run.dry_run else run.summary()["created"],
-            planned=[plan.as_dict() for plan in run.planned],
-            queued=len(run.planned_messages) if run.dry_run else run.summary()["queued"],
-            messages=[plan.as_dict() for plan in run.planned_messages],
-            failed_rules={str(key): value for key, value in run.failed_rules.items()},
-        )
