@@ -6,45 +6,35 @@ transaction: a bad line refuses the whole file (422 with each line's error), the
 file twice is refused (409). ``POST /preview`` reads and maps without writing.
 ``GET /<id>/lines?result=`` lists the lines (matched, amount_differs, missing, unknown);
 ``POST /<id>/lines/<line_id>/match`` ``{expected_commission_id}`` and ``…/unmatch`` fix
-what the rules could not decide; ``GET /<id>/export?format=csv|xlsx`` downloads them.
-MANAGER and above (resource Commission).
+what the rules could not decide; ``GET /<id>/export?format=csv|xlsx`` downloads them
+(those line doors are app/api/statement_lines.py; reading the request,
+app/api/statement_request.py). MANAGER and above (resource Commission).
 """
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import Response as FlaskResponse
-from flask import request, send_file
+from flask import request
 from flask_appbuilder.api import expose, protect
-from flask_babel import gettext as _
-from marshmallow import Schema
-from sqlalchemy import func
-from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from app import permissions
-from app.api.base import parse_pk
-from app.api.bodies import Id
 from app.api.custom import CustomApi
-from app.api.doors import json_object, safe, transaction
-from app.api.imports import FORM_OVERHEAD
+from app.api.doors import safe, transaction
 from app.api.openapi import add_responses
+from app.api.statement_lines import MatchSchema, StatementLinesDoor
+from app.api.statement_request import (
+    mapping_field,
+    own_organisation,
+    read_upload,
+    statement_of,
+    tolerance_field,
+)
 from app.extensions import db
-from app.models import CommissionStatement, CommissionStatementLine
-from app.services.commissions import statement_export, statements
-from app.services.commissions.statement_file import statement_limits
-from app.services.errors import InvalidRequestError, MalformedRequestError, NotFoundError
-from app.services.imports import too_large_message
+from app.models import CommissionStatement
+from app.services.commissions import statements
 from app.services.scope import current_user, visible_organisation_id
-
-PAGE_SIZE_MAX = 500
-
-
-class MatchSchema(Schema):
-    expected_commission_id = Id(required=True)
 
 
 def statement_json(statement: CommissionStatement) -> dict[str, Any]:
@@ -63,27 +53,7 @@ def statement_json(statement: CommissionStatement) -> dict[str, Any]:
     }
 
 
-def line_json(line: CommissionStatementLine) -> dict[str, Any]:
-    def money(value: Decimal | None) -> str | None:
-        return None if value is None else str(value)
-
-    return {
-        "id": line.id,
-        "row": line.row_number,
-        "policy_number": line.policy_number,
-        "notice_reference": line.notice_reference,
-        "period_start": line.period_start.isoformat() if line.period_start else None,
-        "premium": money(line.premium),
-        "commission": money(line.commission),
-        "result": line.result.value,
-        "expected_commission_id": line.expected_commission_id,
-        "expected_amount": money(line.expected_amount),
-        "difference": money(line.difference),
-        "manual": line.manual,
-    }
-
-
-class CommissionStatementApi(CustomApi):
+class CommissionStatementApi(StatementLinesDoor, CustomApi):
     resource_name = "commission_statement"
     class_permission_name = permissions.COMMISSION
     method_permission_name = {
@@ -144,8 +114,8 @@ class CommissionStatementApi(CustomApi):
             422:
               $ref: '#/components/responses/422'
         """
-        data, file_name = self._upload()
-        organisation_id = _own_organisation()
+        data, file_name = read_upload()
+        organisation_id = own_organisation()
         with transaction(db.session):
             statement = statements.import_statement(
                 db.session,
@@ -155,8 +125,8 @@ class CommissionStatementApi(CustomApi):
                 data=data,
                 file_name=file_name,
                 user_id=getattr(current_user(), "id", None),
-                mapping=_mapping(),
-                tolerance=_tolerance(),
+                mapping=mapping_field(),
+                tolerance=tolerance_field(),
             )
         response = self.response(201, id=statement.id, result=statement_json(statement))
         response.headers["Location"] = f"{self.route_base}/{statement.id}"
@@ -195,14 +165,14 @@ class CommissionStatementApi(CustomApi):
             422:
               $ref: '#/components/responses/422'
         """
-        data, file_name = self._upload()
+        data, file_name = read_upload()
         read = statements.preview(
             db.session,
-            _own_organisation(),
+            own_organisation(),
             request.form.get("insurer_id", ""),
             data,
             file_name,
-            _mapping(),
+            mapping_field(),
         )
         return self.response(
             200,
@@ -270,262 +240,4 @@ class CommissionStatementApi(CustomApi):
             404:
               $ref: '#/components/responses/404'
         """
-        return self.response(200, result=statement_json(_statement(pk)))
-
-    @expose("/<pk>/lines", methods=["GET"])
-    @protect()
-    @safe
-    def lines(self, pk: str) -> Response:
-        """A statement's lines, by result.
-        ---
-        get:
-          summary: List a statement's reconciled lines
-          parameters:
-          - in: path
-            name: pk
-            required: true
-            schema: {type: integer}
-          - in: query
-            name: result
-            schema: {type: string, enum: [matched, amount_differs, missing, unknown]}
-          - in: query
-            name: page
-            schema: {type: integer, minimum: 0}
-          - in: query
-            name: page_size
-            schema: {type: integer, minimum: 1, maximum: 500}
-          responses:
-            200:
-              description: The lines and their count
-            400:
-              $ref: '#/components/responses/400'
-            403:
-              $ref: '#/components/responses/403'
-            404:
-              $ref: '#/components/responses/404'
-            422:
-              $ref: '#/components/responses/422'
-        """
-        statement = _statement(pk)
-        page = _int_arg("page", 0, 10**6)
-        page_size = _int_arg("page_size", 100, PAGE_SIZE_MAX, minimum=1)
-        query = statements.lines_query(statement, request.args.get("result") or None)
-        count = db.session.scalar(query.with_only_columns(func.count()).order_by(None))
-        rows = db.session.scalars(query.limit(page_size).offset(page * page_size)).all()
-        return self.response(200, count=count, result=[line_json(line) for line in rows])
-
-    @expose("/<pk>/lines/<line_id>/match", methods=["POST"])
-    @protect()
-    @safe
-    def match(self, pk: str, line_id: str) -> Response:
-        """Match a line to an expected commission by hand.
-        ---
-        post:
-          summary: Match a statement line to an expected commission
-          parameters:
-          - in: path
-            name: pk
-            required: true
-            schema: {type: integer}
-          - in: path
-            name: line_id
-            required: true
-            schema: {type: integer}
-          requestBody:
-            required: true
-            content:
-              application/json:
-                schema:
-                  $ref: '#/components/schemas/MatchSchema'
-          responses:
-            200:
-              description: The line, matched or with its difference
-            400:
-              $ref: '#/components/responses/400'
-            403:
-              $ref: '#/components/responses/403'
-            404:
-              $ref: '#/components/responses/404'
-            409:
-              description: The expected commission is settled by another line, or cancelled.
-            422:
-              $ref: '#/components/responses/422'
-        """
-        data = MatchSchema().load(json_object())
-        with transaction(db.session):
-            line = statements.match(
-                db.session, _statement(pk), _pk(line_id), data["expected_commission_id"]
-            )
-        return self.response(200, result=line_json(line))
-
-    @expose("/<pk>/lines/<line_id>/unmatch", methods=["POST"])
-    @protect()
-    @safe
-    def unmatch(self, pk: str, line_id: str) -> Response:
-        """Undo a line's match.
-        ---
-        post:
-          summary: Unmatch a statement line
-          parameters:
-          - in: path
-            name: pk
-            required: true
-            schema: {type: integer}
-          - in: path
-            name: line_id
-            required: true
-            schema: {type: integer}
-          responses:
-            200:
-              description: The line, now unknown
-            403:
-              $ref: '#/components/responses/403'
-            404:
-              $ref: '#/components/responses/404'
-            409:
-              description: The line is not matched.
-            422:
-              $ref: '#/components/responses/422'
-        """
-        with transaction(db.session):
-            line = statements.unmatch(db.session, _statement(pk), _pk(line_id))
-        return self.response(200, result=line_json(line))
-
-    @expose("/<pk>/export", methods=["GET"])
-    @protect()
-    @safe
-    def export(self, pk: str) -> FlaskResponse:
-        """The reconciled lines as a file.
-        ---
-        get:
-          summary: Export a statement's reconciliation (CSV or XLSX)
-          parameters:
-          - in: path
-            name: pk
-            required: true
-            schema: {type: integer}
-          - in: query
-            name: format
-            schema: {type: string, enum: [csv, xlsx]}
-          - in: query
-            name: result
-            schema: {type: string, enum: [matched, amount_differs, missing, unknown]}
-          responses:
-            200:
-              description: The file
-            403:
-              $ref: '#/components/responses/403'
-            404:
-              $ref: '#/components/responses/404'
-            422:
-              $ref: '#/components/responses/422'
-        """
-        statement = _statement(pk)
-        result = request.args.get("result") or None
-        kind = request.args.get("format", "csv")
-        if kind == "csv":
-            body = statement_export.export_csv(db.session, statement, result)
-            response = FlaskResponse(body, mimetype="text/csv; charset=utf-8")
-            name = statement_export.file_name(statement, "csv")
-            response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-            return response
-        if kind == "xlsx":
-            spool = statement_export.export_xlsx(db.session, statement, result)
-            return send_file(
-                spool,
-                mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                as_attachment=True,
-                download_name=statement_export.file_name(statement, "xlsx"),
-            )
-        raise InvalidRequestError(_("Choose the format csv or xlsx."), {"format": "csv, xlsx"})
-
-    # --- reading the request ------------------------------------------------------------
-
-    def _upload(self) -> tuple[bytes, str]:
-        limits = statement_limits()
-        too_large = too_large_message(limits)
-        if (request.content_length or 0) > limits.max_bytes + FORM_OVERHEAD:
-            raise _TooLargeError(too_large)
-        request.max_content_length = limits.max_bytes + FORM_OVERHEAD
-        try:
-            upload = request.files.get("file")
-        except RequestEntityTooLarge:
-            raise _TooLargeError(too_large) from None
-        if upload is None or not upload.filename:
-            raise MalformedRequestError(_("Send the file in the multipart field 'file'."))
-        data = upload.stream.read(limits.max_bytes + 1)
-        if len(data) > limits.max_bytes:
-            raise _TooLargeError(too_large)
-        return data, upload.filename
-
-
-class _TooLargeError(InvalidRequestError):
-    status = 413
-
-
-def _own_organisation() -> int:
-    organisation_id = getattr(current_user(), "organisation_id", None)
-    if organisation_id is None:
-        raise InvalidRequestError(_("Your account belongs to no organisation."))
-    return organisation_id
-
-
-def _pk(raw: str) -> int:
-    # The tables' ids are 32-bit integers: a larger number names no row (PostgreSQL would
-    # refuse to compare it).
-    parsed = parse_pk(raw, 2**31 - 1)
-    if parsed is None:
-        raise NotFoundError(_("Not found."))
-    return parsed
-
-
-def _statement(raw: str) -> CommissionStatement:
-    return statements.visible_statement(db.session, visible_organisation_id(), _pk(raw))
-
-
-def _mapping() -> dict[str, str] | None:
-    raw = request.form.get("mapping")
-    if not raw:
-        return None
-    try:
-        mapping = json.loads(raw)
-    except ValueError:
-        mapping = None
-    if not isinstance(mapping, dict) or not all(
-        isinstance(k, str) and isinstance(v, str | None) for k, v in mapping.items()
-    ):
-        raise MalformedRequestError(
-            _("mapping must be a JSON object: field -> the file's column header.")
-        )
-    return mapping
-
-
-def _tolerance() -> Decimal | None:
-    raw = request.form.get("tolerance")
-    if not raw:
-        return None
-    try:
-        value = Decimal(raw.replace(",", "."))
-    except InvalidOperation:
-        value = Decimal(-1)
-    if not value.is_finite() or not Decimal(0) <= value <= Decimal(1000):
-        raise InvalidRequestError(
-            _("Enter a tolerance between 0 and 1000."), {"tolerance": _("Between 0 and 1000.")}
-        )
-    return value.quantize(Decimal("0.01"))
-
-
-def _int_arg(name: str, default: int, maximum: int, minimum: int = 0) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isascii() or not raw.isdigit() or not minimum <= int(raw) <= maximum:
-        raise MalformedRequestError(
-            _(
-                "%(name)s must be a whole number from %(low)d to %(high)d.",
-                name=name,
-                low=minimum,
-                high=maximum,
-            )
-        )
-    return int(raw)
+        return self.response(200, result=statement_json(statement_of(pk)))
