@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _
 from app.services.commissions.statement_export import RESULT_LABELS
 from app.services.dashboard.charts import ColumnChart, column_chart
 from app.services.dashboard.commissions import Commissions
-from app.views.dashboard_charts import Formats, _month_axis
+from app.views.dashboard_formats import Formats, month_axis
 
 CURRENCY = "EUR"  # the rules' currency (app/services/dashboard/commissions.py)
 COLOURS = ["#5cb85c", "#f0ad4e"]  # received (green), awaited (orange)
@@ -43,7 +43,7 @@ class CommissionCard:
 
 
 def commission_card(data: Commissions, fmt: Formats) -> CommissionCard:
-    labels, years, titles = _month_axis(fmt, data.months)
+    labels, years, titles = month_axis(fmt, data.months)
     awaited = [max(e - r, Decimal(0)) for e, r in zip(data.expected, data.received, strict=True)]
     chart = column_chart(
         labels,
