@@ -34,12 +34,12 @@ from app.services.compliance import complaints
 from app.services.scope import current_user, organisation_for_new_rows
 from app.views.base import OrganisationModelView
 from app.views.date_filters import LocalDateFilterConverter
+from app.views.dates import reader_today
 from app.views.exports import ExportMixin
 from app.views.fields import EnumSelectField, LocalizedDateField, LookupSelectField
 from app.views.interface import ListInterface
 from app.views.labels import date_formatter, enum_formatter, enum_label, yes_no
 from app.views.premium_cells import client_link, contract_link
-from app.views.renewals import reader_today
 
 SUBJECT_SHOWN = 80  # characters of the subject in the list; the page shows it all
 
@@ -312,7 +312,7 @@ class ComplaintView(ExportMixin, OrganisationModelView):
     @expose("/export/<fmt>")
     @has_access
     def export(self, fmt: str) -> Any:
-        reader_today()  # before the rows stream (app/views/renewals.py says why)
+        reader_today()  # before the rows stream (app/views/dates.py says why)
         return super().export(fmt)
 
     def render_template(self, template: str, **kwargs: Any) -> Any:

@@ -19,8 +19,8 @@ from app import permissions
 from app.extensions import db
 from app.services.compliance.page import Row, compliance_page
 from app.services.scope import organisation_for_new_rows
+from app.views.dates import reader_today
 from app.views.labels import date_formatter
-from app.views.renewals import reader_today
 from app.views.training import hours_text
 
 # Row kind -> (endpoint, the resource it needs, how the row's id goes into the URL).

@@ -16,10 +16,10 @@ import datetime as dt
 from typing import Any
 
 from babel.dates import format_date, format_datetime
-from flask import Flask
+from flask import Flask, g, has_request_context
 from flask_babel import get_locale
 
-from app.services.timezones import reader_zone, to_local
+from app.services.timezones import local_today, reader_zone, to_local
 
 # Babel (CLDR) patterns, per language.
 DATE_PATTERNS = {"fr": "dd/MM/yyyy", "en": "d MMM yyyy"}
@@ -77,3 +77,16 @@ def format_iso_text(value: Any) -> str:
 def init_dates(app: Flask) -> None:
     """``{{ value|when }}`` in every template."""
     app.add_template_filter(format_when, "when")
+
+
+def reader_today() -> dt.date:
+    """Today where the reader's agency is (an export job reads for the job's agency).
+
+    Kept for the request: a streamed export reads its rows after the request's session
+    is gone, when the user's agency can no longer be loaded.
+    """
+    if not has_request_context():
+        return local_today(reader_zone())
+    if "renewals_today" not in g:
+        g.renewals_today = local_today(reader_zone())
+    return g.renewals_today

@@ -6,26 +6,23 @@ business) and "days before the échéance" are conditions of
 app/services/renewals/listing.py, offered as FAB filters so the list, its URLs and its
 exports read them alike. Everyone reads the list; generating the avis and renewing
 many contracts at once is a manager's (``can_batch`` on ``Renewal``, docs/permissions.md).
+The filters and the list's interface are app/views/renewal_filters.py.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from flask import flash, g, has_request_context, redirect, url_for
+from flask import flash, redirect, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
-from flask_appbuilder.models.filters import BaseFilter, Filters
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as __
 from flask_babel import lazy_gettext as _
 from flask_babel import ngettext
 from markupsafe import Markup
-from sqlalchemy import false
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Query
 from werkzeug.wrappers import Response
 from wtforms import IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
@@ -43,12 +40,10 @@ from app.services.renewals import listing
 from app.services.renewals.batch import renew_many
 from app.services.renewals.notices import send_avis_batch
 from app.services.scope import current_user
-from app.services.timezones import local_today, reader_zone
 from app.views.base import OrganisationModelView
-from app.views.date_filters import LocalDateFilterConverter
+from app.views.dates import reader_today
 from app.views.exports import ExportMixin
-from app.views.fields import EnumSelectField, LookupSelectField, parse_id
-from app.views.interface import ListInterface
+from app.views.fields import EnumSelectField, LookupSelectField
 from app.views.labels import (
     COLUMN_LABELS,
     Money,
@@ -58,107 +53,10 @@ from app.views.labels import (
     money_formatter,
     percent_change,
 )
+from app.views.renewal_filters import RenewalListInterface
 
 QUICK_DAYS = (30, 60, 90)
 REFUSALS_SHOWN = 10  # a flash per refused contract, up to this many
-
-
-def reader_today() -> dt.date:
-    """Today where the reader's agency is (an export job reads for the job's agency).
-
-    Kept for the request: a streamed export reads its rows after the request's session
-    is gone, when the user's agency can no longer be loaded.
-    """
-    if not has_request_context():
-        return local_today(reader_zone())
-    if "renewals_today" not in g:
-        g.renewals_today = local_today(reader_zone())
-    return g.renewals_today
-
-
-# --- filters on the contract and the calendar ----------------------------------
-class _ConditionFilter(BaseFilter):
-    """A FAB filter whose condition comes from app/services/renewals/listing.py.
-
-    No ``arg_name``: FAB would register it in its global map of the API's operators.
-    """
-
-    name = _("Equal to")
-
-    def condition(self, value: Any) -> Any:
-        raise NotImplementedError
-
-    def apply(self, query: Query, value: Any) -> Query:
-        return query.filter(self.condition(value))
-
-
-class InsurerFilter(_ConditionFilter):
-    def condition(self, value: Any) -> Any:
-        return listing.insurer_is(parse_id(value))
-
-
-class LineFilter(_ConditionFilter):
-    def condition(self, value: Any) -> Any:
-        return listing.line_is(str(value))
-
-
-class AvisSentFilter(_ConditionFilter):
-    def condition(self, value: Any) -> Any:
-        if value not in ("y", "n"):
-            return false()  # neither yes nor no: nothing matches
-        return listing.avis_sent(value == "y")
-
-
-class DueWithinFilter(_ConditionFilter):
-    name = _("at most")
-
-    def condition(self, value: Any) -> Any:
-        text = str(value).strip()
-        days = int(text) if text.isdigit() and len(text) <= 5 else None
-        return listing.due_within(days, reader_today())
-
-
-# Filter columns that are not columns of the cycle: their filters, in URL order.
-VIRTUAL_FILTERS: dict[str, list[type[BaseFilter]]] = {
-    "due_within": [DueWithinFilter],
-    "insurer": [InsurerFilter],
-    "line_of_business": [LineFilter],
-    "avis_sent": [AvisSentFilter],
-}
-
-
-class RenewalFilterConverter(LocalDateFilterConverter):
-    def convert(self, col_name: str) -> Any:
-        extra = VIRTUAL_FILTERS.get(col_name)
-        if extra is not None:
-            return [filter_class(col_name, self.datamodel) for filter_class in extra]
-        return super().convert(col_name)
-
-
-class RenewalFilters(Filters):
-    """FAB's filters, with the virtual columns readable from ``_flt_<n>_<column>`` too."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        converter = self.filter_converter(self.datamodel)
-        self._all_filters = {
-            **self._all_filters,
-            **{name: converter.convert(name) for name in VIRTUAL_FILTERS},
-        }
-
-
-class RenewalListInterface(ListInterface):
-    filter_converter_class = RenewalFilterConverter
-
-    def get_filters(
-        self, search_columns: list[str] | None = None, search_filters: Any = None
-    ) -> Filters:
-        return RenewalFilters(
-            self.filter_converter_class,
-            self,
-            search_columns=search_columns,
-            search_filters=search_filters,
-        )
 
 
 # --- cells -------------------------------------------------------------------------

@@ -37,12 +37,12 @@ from app.services.errors import DomainError
 from app.services.scope import current_user, organisation_for_new_rows
 from app.services.storage import file_store
 from app.views.base import OrganisationModelView
+from app.views.dates import reader_today
 from app.views.exports import ExportMixin
 from app.views.fields import LocalizedDateField, LocalizedDecimalField
 from app.views.interface import ListInterface
 from app.views.labels import date_formatter
 from app.views.premiums import flash_refusal
-from app.views.renewals import reader_today
 
 LABELS: dict[str, Any] = {
     "user": _("Person"),
