@@ -149,7 +149,7 @@ def test_the_screen_lists_adds_and_edits_the_agency_s_categories(
 
 
 def test_staff_read_the_categories_but_cannot_change_them(http, app, make_user, login):
-    # Staff file their tasks under a category, so they see the list (menu included); only managers edit it.
+    # Staff file their tasks under a category: they see the list (and its menu); managers edit it.
     login(make_user("USER"))
     assert "/task-categories/list/" in http.get("/").get_data(as_text=True)
     assert http.get("/task-categories/list/").status_code == 200

@@ -18,8 +18,9 @@ from app.services.dashboard import DashboardData, Scope
 from app.services.dashboard.activity import DailyCounts
 from app.services.dashboard.charts import ColumnChart, HBarChart, column_chart, hbar_chart
 from app.views.base import AGENCY_FILTER
-from app.views.dashboard_commissions import commission_card
+from app.views.dashboard_commissions import CommissionCard, commission_card
 from app.views.dashboard_formats import HALF, INSURERS_SHOWN, NARROW, Formats, month_axis
+from app.views.dashboard_loss_ratio import LossRatioCard, loss_ratio_card
 from app.views.dashboard_money_charts import (
     CollectionChart,
     UnpaidCharts,
@@ -98,14 +99,11 @@ class DashboardCharts:
     collections: list[CollectionChart]
     unpaid: list[UnpaidCharts]
     unpaid_notices: str
-    commissions: Any  # CommissionCard (app/views/dashboard_commissions.py)
-    loss_ratio: Any  # LossRatioCard (app/views/dashboard_loss_ratio.py)
+    commissions: CommissionCard
+    loss_ratio: LossRatioCard
 
 
 def build_charts(data: DashboardData) -> DashboardCharts:
-    # Imported here: app/views/dashboard_loss_ratio.py imports Formats from this module.
-    from app.views.dashboard_loss_ratio import loss_ratio_card
-
     scope, fmt = data.scope, Formats.current()
     return DashboardCharts(
         by_status=hbar_chart(

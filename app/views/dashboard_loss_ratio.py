@@ -12,7 +12,7 @@ from typing import Any
 from app.models import LineOfBusiness
 from app.services.dashboard.charts import HBarChart, hbar_chart
 from app.services.vocabulary import enum_label
-from app.views.dashboard_charts import Formats
+from app.views.dashboard_formats import Formats
 
 CURRENCY = "EUR"  # the book's premiums and indemnities (the demo's and our agencies')
 HUNDRED = Decimal(100)
