@@ -22,8 +22,10 @@ from app.models import (
     Policy,
     PolicyStatus,
 )
+from app.services.timezones import local_today, zone
 
-TODAY = dt.date.today()
+# The dashboard's day is the agency's (default zone), not UTC's: they differ an hour or two a night.
+TODAY = local_today(zone(None))
 
 
 class Agency:

@@ -47,7 +47,8 @@ def test_the_last_12_months_end_today_and_leave_out_the_future(app, http, agency
     with app.test_request_context():
         start = date_formatter(_months_before(first_of_month, 11))
         end = date_formatter(TODAY)
-    assert html.escape(f"Du {start} au {end} (UTC).") in page
+    period = f"Du {start} au {end}, jours du cabinet (documents et tâches : jours UTC)."
+    assert html.escape(period) in page
     months = column_values(page, "chart-premiums-EUR")
     assert len(months) == 12 and months[-1] == Decimal("100.00")  # tomorrow is not written yet
     assert f'name="date_to" value="{TODAY.isoformat()}"' in page  # the reports cover the same
@@ -210,3 +211,23 @@ def test_a_million_policies_read_in_the_readers_language(
     # Renewals: a year of months of 80,000, and a retention rate with its counts.
     assert int(re.sub(r"\D", "", text_of(page, "renewals-due"))) == 4 * 20_000 * 12
     assert text_of(page, "retention-overall") == retention
+
+
+def test_the_period_ends_on_the_agencys_day_not_utcs(app, http, agency, manager):
+    # At any moment UTC+14 or UTC-12 is on another calendar day than UTC: the dashboard's
+    # "today" must follow the agency's zone (a payment recorded today in Kiritimati counts).
+    from app.extensions import db
+    from app.models import Organisation
+    from app.services.timezones import local_today, zone
+
+    utc_today = dt.datetime.now(dt.UTC).date()
+    name = next(
+        n for n in ("Pacific/Kiritimati", "Etc/GMT+12") if local_today(zone(n)) != utc_today
+    )
+    with app.app_context():
+        db.session.get(Organisation, agency.organisation_id).timezone = name
+        db.session.commit()
+    page = http.get("/dashboard/").get_data(as_text=True)
+    with app.test_request_context():
+        end = date_formatter(local_today(zone(name)))
+    assert f"au {html.escape(end)}, jours du cabinet" in page

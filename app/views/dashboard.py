@@ -18,6 +18,7 @@ from app.services.dashboard import load_dashboard, resolve_filters
 from app.services.dashboard.filters import PERIOD_MONTHS
 from app.services.scope import current_user
 from app.views.dashboard_charts import build_charts
+from app.views.dates import reader_today
 from app.views.labels import date_formatter
 
 
@@ -35,7 +36,7 @@ class DashboardView(BaseView):
             session,
             current_user(),
             request.args,
-            today=dt.date.today(),
+            today=reader_today(),
             dialect=session.get_bind().dialect.name,
         )
         for message in filters.errors:

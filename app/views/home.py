@@ -38,7 +38,7 @@ def portfolio_counts(session: Session, organisation_id: int | None) -> Portfolio
             query = query.where(model.organisation_id == organisation_id)
         return int(session.execute(query.where(*conditions)).scalar_one())
 
-    today = dt.date.today()
+    today = local_today(reader_zone())
     horizon = today + dt.timedelta(days=EXPIRING_WITHIN_DAYS)
     return PortfolioCounts(
         clients=count(Client),
@@ -60,7 +60,7 @@ class HomeView(IndexView):
     @expose("/")
     def index(self) -> str:
         self.update_redirect()
-        today = dt.date.today()
+        today = local_today(reader_zone())
         user = current_user()
         counts = None
         tasks: list = []
@@ -70,16 +70,14 @@ class HomeView(IndexView):
             if self.appbuilder.sm.has_access("can_read", "Task") and (
                 user.organisation_id is not None
             ):
-                tasks = task_rows(
-                    db.session, user, local_today(reader_zone()), TaskFilters(), HOME_LIMIT + 1
-                )
+                tasks = task_rows(db.session, user, today, TaskFilters(), HOME_LIMIT + 1)
         return self.render_template(
             self.index_template,
             appbuilder=self.appbuilder,
             counts=counts,
             tasks=tasks[:HOME_LIMIT],
             more_tasks=len(tasks) > HOME_LIMIT,
-            task_today=local_today(reader_zone()),
+            task_today=today,
             task_form=ActionForm(),
             label=enum_text,
             expiring_within_days=EXPIRING_WITHIN_DAYS,

@@ -32,6 +32,7 @@ from app.models import (
 )
 from app.services.claims.loss_ratio import loss_ratio
 from app.services.claims.settlements import INDEMNITIES
+from app.services.renewals.contracts import agency_today
 from app.services.reports.portfolio import (
     MONEY,
     STREAM_CHUNK,
@@ -46,7 +47,7 @@ CLAIMS = "claims"
 
 
 def produce_claims(session: Session, request: TabularRequest) -> Tabular:
-    start, end = report_period(request.params)
+    start, end = report_period(request.params, agency_today(session, request.organisation_id))
     insurer = request.params.get("insurer_id")
     where: list[Any] = [
         Claim.organisation_id == request.organisation_id,

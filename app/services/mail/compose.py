@@ -12,7 +12,6 @@ the line: nothing is queued. Rendered texts are kept on each message (outbox.py)
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +42,7 @@ from app.services.rendering import RenderError, load_policy_for_render, policy_c
 from app.services.rendering.context import organisation_context
 from app.services.scope import visible_organisation_id
 from app.services.templates.access import valid_id
+from app.services.timezones import local_today, zone
 
 RECORD_KINDS = ("policy", "client", "renewal_cycle", "premium_notice", "claim")
 # Records that name their contract: the message is filed against both.
@@ -152,7 +152,7 @@ def _client_record(session: Session, client: Client) -> Record:
             "company_name": client.company_name,
             "email": client.email,
         },
-        "today": dt.date.today(),
+        "today": local_today(zone(organisation.timezone if organisation else None)),
     }
     return Record(client.organisation_id, client.email, context, {"client_id": client.id})
 

@@ -26,6 +26,7 @@ from app.models.client import ClientKind
 from app.models.policy import LineOfBusiness, PolicyStatus
 from app.services.documents.queries import valid_id
 from app.services.errors import InvalidRequestError, NotFoundError
+from app.services.renewals.contracts import agency_today
 from app.services.reports.tabular import Sheet, Tabular, TabularRequest, register_producer
 from app.services.vocabulary import enum_label
 
@@ -83,7 +84,7 @@ def check_premium_filters(session: Session, user: Any, organisation_id: int, par
     """As check_filters; the period defaults to the last twelve months and is bounded."""
     checked = check_filters(session, user, organisation_id, params)
     try:
-        start, end = report_period(checked)
+        start, end = report_period(checked, agency_today(session, organisation_id))
     except ValueError:  # a date_to in year 1: no twelve months before it
         start = end = None
     if start is None or end is None or _months_between(start, end) > MAX_MONTHS:
@@ -236,7 +237,7 @@ def produce_premiums(session: Session, request: TabularRequest) -> Tabular:
     Drafts are left out, as on the dashboard: a draft has written no premium yet.
     """
     where = [*_conditions(request), Policy.status != PolicyStatus.draft]
-    start, end = report_period(request.params)
+    start, end = report_period(request.params, agency_today(session, request.organisation_id))
     month = _month(session, Policy.effective_date)
     count, premium = _totals()
     detail = session.execute(
@@ -303,9 +304,8 @@ def _conditions(request: TabularRequest) -> list[Any]:
     return where
 
 
-def report_period(params: dict) -> tuple[dt.date, dt.date]:
-    """The premiums report's period: given, or the twelve months up to today."""
-    today = dt.date.today()
+def report_period(params: dict, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The premiums report's period: given, or the twelve months up to today (the agency's)."""
     end = dt.date.fromisoformat(params["date_to"]) if params.get("date_to") else today
     if params.get("date_from"):
         start = dt.date.fromisoformat(params["date_from"])

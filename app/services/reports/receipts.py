@@ -27,6 +27,7 @@ from app.models import (
     Policy,
     PremiumNotice,
 )
+from app.services.renewals.contracts import agency_today
 from app.services.reports.portfolio import (
     MONEY,
     STREAM_CHUNK,
@@ -41,7 +42,7 @@ RECEIPTS = "receipts"
 
 
 def produce_receipts(session: Session, request: TabularRequest) -> Tabular:
-    start, end = report_period(request.params)
+    start, end = report_period(request.params, agency_today(session, request.organisation_id))
     insurer = request.params.get("insurer_id")
     received = [
         Payment.organisation_id == request.organisation_id,
