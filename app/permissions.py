@@ -51,6 +51,8 @@ SCREEN_METHODS: dict[str, str] = {
     "import_preview": WRITE,
     "import_errors": WRITE,
     "import_run": WRITE,
+    # A claims checklist screen's button: copy the shipped defaults (app/views/claim_checklists.py).
+    "load_defaults": WRITE,
 }
 
 # The Échéances screen (app/views/renewals.py): reading the list, its bulk actions apart.
@@ -117,6 +119,8 @@ TRAINING = "Training"  # the DDA training log (MANAGER)
 COMPLIANCE = "Compliance"  # the managers' compliance page (MANAGER)
 PROPOSAL = "Proposal"  # proposals, quotes, DER/FIC and conversion (every staff role)
 QUESTIONNAIRE = "NeedsQuestionnaire"  # the needs questionnaires per line (MANAGER writes)
+# The documents each claim nature asks for, per line: every role reads, MANAGER edits.
+CLAIM_CHECKLIST = "ClaimChecklistItem"
 
 # Portefeuille → Sinistres (app/views/claims.py): every staff role records and follows claims.
 CLAIM_SCREEN_METHODS: dict[str, str] = {

@@ -11,6 +11,7 @@ from app.api.attachments import AttachmentApi
 from app.api.audit import AuditLogApi
 from app.api.auth import AuthApi, init_auth
 from app.api.cancellations import CancellationApi, CancellationRightsApi
+from app.api.claim_checklists import ClaimChecklistItemApi
 from app.api.claims import ClaimApi
 from app.api.commission_rules import CommissionRuleApi
 from app.api.commission_statements import CommissionStatementApi
@@ -44,6 +45,7 @@ from app.views.advice import ProposalView
 from app.views.advice_lists import ComplianceDocumentView, NeedsQuestionnaireView
 from app.views.attachments import AttachmentScreens
 from app.views.audit import AuditLogView, HistoryView
+from app.views.claim_checklists import ClaimChecklistView
 from app.views.claims import ClaimView
 from app.views.commissions import CommissionView
 from app.views.complaints import ComplaintView
@@ -194,6 +196,13 @@ def register_all(appbuilder: AppBuilder) -> None:
         category=ADMINISTRATION,
     )
     appbuilder.add_view(
+        ClaimChecklistView,
+        "Claim checklists",
+        label=_("Claim checklists"),
+        icon="fa-check-square-o",
+        category=ADMINISTRATION,
+    )
+    appbuilder.add_view(
         OrganisationView,
         "Organisations",
         label=_("Agencies"),
@@ -235,6 +244,7 @@ def register_all(appbuilder: AppBuilder) -> None:
         PaymentApi,
         AllocationApi,
         ClaimApi,
+        ClaimChecklistItemApi,
         AttachmentApi,
         TemplateApi,
         DocumentApi,

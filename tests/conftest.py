@@ -61,6 +61,7 @@ BUSINESS_TABLES = [
     "attachment",
     "claim_payment",
     "claim_document",
+    "claim_checklist_item",
     "claim",
     "allocation",
     "payment",

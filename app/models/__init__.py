@@ -5,6 +5,7 @@ from app.models.audit import AuditLog
 from app.models.auth import AuthSession, RefreshToken
 from app.models.claim import (
     Claim,
+    ClaimChecklistItem,
     ClaimDocument,
     ClaimNature,
     ClaimPayment,
@@ -95,6 +96,7 @@ __all__ = [
     "Attachment",
     "AuditLog",
     "Claim",
+    "ClaimChecklistItem",
     "ClaimDocument",
     "ClaimNature",
     "ClaimPayment",

@@ -14,6 +14,7 @@ import enum
 from decimal import Decimal
 
 from flask_appbuilder import Model
+from flask_babel import lazy_gettext as _
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -29,9 +30,11 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from app.models.base import OrganisationOwned, Timestamped
+from app.models.base import ModelValidationError, OrganisationOwned, Timestamped
+from app.models.policy import LineOfBusiness
+from app.models.validators import clean_text
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -203,3 +206,63 @@ class ClaimDocument(OrganisationOwned, Timestamped, Model):
     received_on: Mapped[dt.date | None] = mapped_column(Date)
 
     claim = relationship("Claim")
+
+
+MAX_POSITION = 1000
+
+
+class ClaimChecklistItem(OrganisationOwned, Timestamped, Model):
+    """One document an agency asks for on the claims of a nature, on every line or on one.
+
+    A claim recorded asks for its agency's active items of its nature (those of its
+    contract's line first, then the nature-wide ones), or for the shipped defaults when the
+    agency configured nothing for that nature and line (app/services/claims/checklist.py).
+    """
+
+    __tablename__ = "claim_checklist_item"
+    __table_args__ = (
+        # Also the index a claim's recording reads through (organisation, nature). A NULL
+        # line (every line) is not equal to another NULL here: the service refuses those
+        # duplicates (app/services/claims/checklist.py check_item).
+        UniqueConstraint(
+            "organisation_id",
+            "nature",
+            "line_of_business",
+            "label",
+            name="uq_claim_checklist_item",
+        ),
+        CheckConstraint("position >= 0", name="ck_claim_checklist_item_position"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    nature: Mapped[ClaimNature] = mapped_column(
+        _enum(ClaimNature, "claim_checklist_nature"), nullable=False
+    )
+    # None: every line of business.
+    line_of_business: Mapped[LineOfBusiness | None] = mapped_column(
+        _enum(LineOfBusiness, "claim_checklist_line")
+    )
+    # The claim's document list copies it (claim_document.label, 200 characters).
+    label: Mapped[str] = mapped_column(String(200), nullable=False)
+    position: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default=text("0")
+    )
+    active: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=True, server_default=text("true")
+    )
+
+    @validates("label")
+    def _check_label(self, key: str, value: str | None) -> str | None:
+        # Spaces collapsed as a document asked on a claim is (documents.ask): the same text.
+        text_value = " ".join(value.split()) if isinstance(value, str) else value
+        return clean_text(key, text_value, required=True, max_length=200)
+
+    @validates("position")
+    def _check_position(self, key: str, value: int | None) -> int | None:
+        # None until the service puts the item last in its list (checklist.check_item).
+        if value is not None and not 0 <= value <= MAX_POSITION:
+            raise ModelValidationError({key: str(_("Between 0 and 1000."))})
+        return value
+
+    def __repr__(self) -> str:
+        return self.label or ""

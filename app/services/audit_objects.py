@@ -25,6 +25,7 @@ from app.models import (
     Attachment,
     Cancellation,
     Claim,
+    ClaimChecklistItem,
     ClaimPayment,
     Client,
     Company,
@@ -122,6 +123,9 @@ NAMEABLE: dict[str, Nameable] = {
     "TaskRule": Nameable(TaskRule, lambda row: row.name, lambda: TaskRule.organisation_id),
     "TaskCategory": Nameable(
         TaskCategory, lambda row: row.name, lambda: TaskCategory.organisation_id
+    ),
+    "ClaimChecklistItem": Nameable(
+        ClaimChecklistItem, lambda row: row.label, lambda: ClaimChecklistItem.organisation_id
     ),
     "Allocation": Nameable(
         Allocation,

@@ -132,12 +132,12 @@ def _clean_letterhead(organisation: Organisation) -> dict[str, str]:
 
 
 def _settings() -> tuple[type, ...]:
-    """The agency's own settings, which every agency has from its creation (add_organisation):
-    they do not make it "in use" and go with it when it is deleted. Rules before categories
-    (a rule names its category)."""
-    from app.models import TaskCategory, TaskRule
+    """The agency's own settings, which every agency has from its creation (add_organisation)
+    or its managers configure (claim checklists): they do not make it "in use" and go with it
+    when it is deleted. Rules before categories (a rule names its category)."""
+    from app.models import ClaimChecklistItem, TaskCategory, TaskRule
 
-    return (TaskRule, TaskCategory)
+    return (TaskRule, TaskCategory, ClaimChecklistItem)
 
 
 def organisation_in_use(session: Session, organisation_id: int) -> bool:

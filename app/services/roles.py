@@ -92,6 +92,9 @@ _USER_GRANTS: dict[str, str | set[str]] = {
     # They read the questions on screen too (Administration > Questionnaires de besoins).
     "Administration": ALL,
     "Needs questionnaires": ALL,
+    # ... and the documents a claim asks for (Administration > Pièces attendues des sinistres).
+    permissions.CLAIM_CHECKLIST: READ,
+    "Claim checklists": ALL,
     # Staff keep the clients' files: photos, constat, invoices, IDs (app/api/attachments.py).
     permissions.ATTACHMENT: ALL,
     # Scripts act with their user's rights, so every user may read the API's spec.
@@ -136,6 +139,8 @@ _MANAGER_EXTRA: dict[str, str | set[str]] = {
     # Team leads adapt the needs questionnaires per line.
     permissions.QUESTIONNAIRE: ALL,
     "Needs questionnaires": ALL,
+    # ... and the documents each claim nature asks for.
+    permissions.CLAIM_CHECKLIST: ALL,
     "Comptabilité": ALL,
     "Commissions": ALL,
 }

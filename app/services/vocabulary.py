@@ -432,6 +432,7 @@ OBJECT_LABELS: dict[str, Any] = {
     "Attachment": _("Attachment"),
     "ClaimPayment": _("Claim settlement"),
     "ClaimDocument": _("Claim document"),
+    "ClaimChecklistItem": _("Claim checklist item"),
     "Complaint": _("Complaint"),
     "TrainingRecord": _("Training record"),
     "Proposal": _("Proposal"),

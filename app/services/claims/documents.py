@@ -1,8 +1,9 @@
-"""The documents the insurer needs for a claim: a checklist per nature, asked and received.
+"""The documents the insurer needs for a claim: a checklist, asked and received.
 
-Recording a claim asks for its nature's defaults at once (the list below, in the
-agency's language); the broker adds others and marks each received. What is still
-missing is what the claim waits on (``missing``).
+Recording a claim asks at once for what its agency's checklists say for its nature and
+its contract's line (app/services/claims/checklist.py, in the recording user's language);
+the broker adds others and marks each received. What is still missing is what the
+claim waits on (``missing``).
 """
 
 from __future__ import annotations
@@ -10,50 +11,24 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Claim, ClaimDocument, ClaimNature, ClaimStatus
+from app.models import Claim, ClaimDocument, ClaimStatus
+from app.services.claims import checklist as expected
 from app.services.errors import ConflictError, InvalidRequestError, NotFoundError
 
-WRITTEN_DECLARATION = _l("The client's written declaration")
-PHOTOS = _l("Photos of the damage")
-ESTIMATE = _l("Repair estimate or invoices")
-CONSTAT = _l("Constat amiable")
-POLICE_REPORT = _l("Police report (dépôt de plainte)")
-# The defaults each nature asks for, after the written declaration every claim needs.
-DEFAULTS: dict[ClaimNature, tuple[object, ...]] = {
-    ClaimNature.water_damage: (CONSTAT, PHOTOS, ESTIMATE),
-    ClaimNature.theft: (POLICE_REPORT, _l("Proof of ownership of the stolen goods")),
-    ClaimNature.attempted_theft: (POLICE_REPORT, PHOTOS, ESTIMATE),
-    ClaimNature.fire: (PHOTOS, ESTIMATE, _l("Fire brigade report")),
-    ClaimNature.glass: (_l("Replacement invoice"),),
-    ClaimNature.motor_damage: (
-        CONSTAT,
-        _l("Driving licence"),
-        _l("Vehicle registration certificate"),
-        ESTIMATE,
-    ),
-    ClaimNature.bodily_injury: (_l("Initial medical certificate"), _l("Medical expenses")),
-    ClaimNature.liability: (_l("The third party's claim"), CONSTAT),
-    ClaimNature.natural_disaster: (_l("The arrêté of catastrophe naturelle"), PHOTOS, ESTIMATE),
-    ClaimNature.storm: (PHOTOS, ESTIMATE),
-    ClaimNature.legal_protection: (_l("Description of the dispute and its correspondence"),),
-    ClaimNature.other: (),
-}
 MAX_LABEL = 200
 
 
-def default_labels(nature: ClaimNature) -> list[str]:
-    return [str(WRITTEN_DECLARATION), *(str(label) for label in DEFAULTS[nature])]
-
-
-def ask_defaults(claim: Claim, today: dt.date) -> list[ClaimDocument]:
-    """The nature's checklist, asked for today (on a claim just recorded)."""
+def ask_defaults(session: Session, claim: Claim, today: dt.date) -> list[ClaimDocument]:
+    """The claim's checklist (its agency's for its nature and line, else the shipped
+    defaults: app/services/claims/checklist.py), asked for today on a claim just recorded."""
+    line = claim.policy.line_of_business if claim.policy is not None else None
+    labels = expected.labels_for(session, claim.organisation_id, claim.nature, line)
     items = [
         ClaimDocument(organisation_id=claim.organisation_id, label=label, requested_on=today)
-        for label in default_labels(claim.nature)
+        for label in labels
     ]
     for item in items:
         item.claim = claim

@@ -102,7 +102,7 @@ def record_claim(session: Session, policy: Policy, *, today: dt.date, **fields: 
     _apply(claim, values, today)
     claim.number = _next_number(session, policy.organisation_id, today.year)
     session.add(claim)
-    session.add_all(documents.ask_defaults(claim, today))
+    session.add_all(documents.ask_defaults(session, claim, today))
     return claim
 
 
