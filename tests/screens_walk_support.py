@@ -291,8 +291,11 @@ def sparse_rows(app: Flask, organisation_id: int) -> Sparse:
             occurred_on=dt.date(2026, 1, 20),
         )
         # The advice screens: a proposal with no recommendation nor reasons, its client's
-        # DER only generated, a questionnaire of one line; a task category.
+        # DER only generated, a questionnaire of one line; a task category; a claim
+        # checklist item for every line (no line of business) and no position given.
         from app.models import (
+            ClaimChecklistItem,
+            ClaimNature,
             ComplianceDocument,
             ComplianceKind,
             NeedsQuestionnaire,
@@ -321,6 +324,11 @@ def sparse_rows(app: Flask, organisation_id: int) -> Sparse:
                     questions="Surface du logement ?",
                 ),
                 TaskCategory(organisation_id=organisation_id, name="Sobre"),
+                ClaimChecklistItem(
+                    organisation_id=organisation_id,
+                    nature=ClaimNature.water_damage,
+                    label="Pièce sobre",
+                ),
             ]
         )
         db.session.commit()
