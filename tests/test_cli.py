@@ -202,6 +202,13 @@ def test_demo_portfolio_is_realistic(app):
         hamon = next(r for r in rights_on(car, today) if r.ground == "hamon")
         assert hamon.open and hamon.basis == "L113-15-2"
         assert hamon.effective_on == add_months(today, 1)
+        # The agency's claim checklists hold the shipped defaults, loaded once, for every line.
+        from app.models import ClaimChecklistItem
+        from app.services.claims.checklist import DEFAULTS
+
+        items = db.session.scalars(select(ClaimChecklistItem)).all()
+        assert len(items) == sum(len(labels) for labels in DEFAULTS.values())
+        assert {item.line_of_business for item in items} == {None}
 
 
 def test_demo_portfolio_is_the_same_on_every_load(app):

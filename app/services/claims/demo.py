@@ -2,7 +2,8 @@
 
 Three claims on active contracts, recorded through the use cases as staff would: a
 water damage declared late and waiting for its documents, a theft declared in time and
-indemnified then closed, a glass breakage just declared. Dates are relative to the
+indemnified then closed, a glass breakage just declared; the agency's claim checklists
+hold the shipped defaults, loaded as a manager would. Dates are relative to the
 day of the load, so the late flag and the missing documents read the same any day.
 """
 
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import ClaimNature, ClaimStatus, Policy, PolicyStatus
-from app.services.claims import documents, lifecycle, settlements
+from app.services.claims import checklist, documents, lifecycle, settlements
 from app.services.working_days import add_working_days
 
 
@@ -33,6 +34,9 @@ def add_demo_claims(session: Session, organisation_id: int, today: dt.date) -> i
     ).all()
     if len(policies) < 3:
         return 0
+    # The agency copied the shipped lists in to edit them (Administration > Pièces
+    # attendues des sinistres shows them); the claims below ask the same documents.
+    checklist.load_defaults(session, organisation_id)
     water_on = today - dt.timedelta(days=30)
     water = lifecycle.record_claim(
         session,
