@@ -11,12 +11,13 @@ Only for agencies whose ``reminder_channel`` is e-mail and notices the broker co
 (the insurer chases its own); a client without an e-mail address gets nothing here and
 the notice stays in the Impayés work list, whose bulk "Envoyer la relance" prints letters.
 
-Idempotent: a notice reminded or relanced has ``reminded_on`` / ``relanced_on`` set in
-the transaction that writes its message (queue_messages commits both, then hands the
-messages to Huey), so a re-run of the day, or a second worker, finds nothing left to
-send. On PostgreSQL the notices are locked (SKIP LOCKED) while their messages are written.
-The task rules that e-mail about a notice consult and set the same mark
-(app/services/premiums/told.py): a client is told once per notice and moment.
+Idempotent: a notice reminded or relanced has ``reminded_on`` / ``relanced_on`` set to
+the day in the transaction that writes its message (queue_messages commits both, then
+hands the messages to Huey), so a re-run of the day, or a second worker, finds nothing
+left to send. On PostgreSQL the notices are locked (SKIP LOCKED) while their messages
+are written. The task rules that e-mail about a notice consult and set the same mark
+(app/services/premiums/told.py): the reminder (relance) is not sent when the client was
+told at that stage on or after its day, due_on - reminder_days (due_on + relance_days).
 """
 
 from __future__ import annotations
@@ -131,30 +132,37 @@ def _write(
 def _due_reminders(
     session: Session, organisation: Organisation, today: dt.date
 ) -> list[PremiumNotice]:
-    """Open notices due within the agency's reminder days, not reminded yet."""
-    last_due = today + dt.timedelta(days=organisation.reminder_days)
-    return _locked(
+    """Open notices due within the agency's reminder days, not told since that day."""
+    days = dt.timedelta(days=organisation.reminder_days)
+    found = _locked(
         session,
         organisation.id,
-        told.not_told(today),
+        told.maybe_untold(today),
         PremiumNotice.due_on > today,
-        PremiumNotice.due_on <= last_due,
+        PremiumNotice.due_on <= today + days,
     )
+    # The reminder's moment, due_on - reminder_days: a rule's e-mail before it (a
+    # deliberate earlier step) does not stand for the reminder; one since it does.
+    return [notice for notice in found if not told.told_since(notice, today, notice.due_on - days)]
 
 
 def _due_relances(
     session: Session, organisation: Organisation, today: dt.date
 ) -> list[PremiumNotice]:
-    """Unpaid notices past due by the agency's relance days, before any mise en demeure."""
-    due_by = today - dt.timedelta(days=organisation.relance_days)
-    return _locked(
+    """Unpaid notices past due by the agency's relance days, before any mise en demeure,
+    not told since that day."""
+    days = dt.timedelta(days=organisation.relance_days)
+    found = _locked(
         session,
         organisation.id,
-        told.not_told(today),
-        PremiumNotice.due_on <= due_by,
+        told.maybe_untold(today),
+        PremiumNotice.due_on <= today - days,
         PremiumNotice.stage.in_(RELANCE_STAGES),
         PremiumNotice.formal_notice_sent_on.is_(None),
     )
+    # The relance's moment, due_on + relance_days: a rule's e-mail before it (say at
+    # due + 3) does not stand for the relance; one since it (or the relance itself) does.
+    return [notice for notice in found if not told.told_since(notice, today, notice.due_on + days)]
 
 
 def _locked(session: Session, organisation_id: int, *conditions: Any) -> list[PremiumNotice]:

@@ -208,8 +208,8 @@ def apply_for_organisation(
         try:
             planned = plan_rule(session, rule, today) if rule.creates_task else []
             messages = mailing.plan_messages(session, rule, today)
-            # Marks the notices told (a dry run's rollback undoes it), so that a later
-            # rule, or the daily relance, does not tell the client again.
+            # Marks the notices told today (a dry run's rollback undoes it), so that a
+            # later rule, or the daily run, whose moment has come does not tell again.
             messages = mailing.untold(session, messages, today)
         except RenderError as error:
             log.warning("task rule %s: its title or e-mail does not render: %s", rule.id, error)

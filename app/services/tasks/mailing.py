@@ -25,7 +25,7 @@ from app.services.mail.compose import draft_for, record_in_scope
 from app.services.mail.outbox import build_messages
 from app.services.premiums import told
 from app.services.rendering.errors import RenderError
-from app.services.tasks.triggers import Candidate, candidates
+from app.services.tasks.triggers import Candidate, candidates, moment
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,9 @@ class PlannedMessage:
     policy_id: int
     renewal_cycle_id: int | None
     premium_notice_id: int | None
+    # The rule's moment for the notice (anchor + offset): what its "already told" is
+    # measured from (app/services/premiums/told.py).
+    moment: dt.date | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -129,6 +132,9 @@ def plan_messages(
             policy_id=candidate.policy_id,
             renewal_cycle_id=candidate.renewal_cycle_id,
             premium_notice_id=candidate.premium_notice_id,
+            moment=(
+                moment(rule, candidate.anchor) if candidate.premium_notice_id is not None else None
+            ),
         )
         planned.append((plan, message))
     return planned
@@ -137,15 +143,20 @@ def plan_messages(
 def untold(
     session: Session, planned: list[tuple[PlannedMessage, Message]], today: dt.date
 ) -> list[tuple[PlannedMessage, Message]]:
-    """The planned messages whose notice's client is not told yet; their notices marked.
+    """The planned messages whose notice's client is not told since the rule's moment;
+    their notices marked today.
 
     The daily reminders and relances share the mark (app/services/premiums/told.py).
     Messages about a policy or a renewal cycle pass as they are.
     """
-    notice_ids = [plan.premium_notice_id for plan, _message in planned if plan.premium_notice_id]
-    if not notice_ids:
+    moments = {
+        plan.premium_notice_id: plan.moment
+        for plan, _message in planned
+        if plan.premium_notice_id is not None and plan.moment is not None
+    }
+    if not moments:
         return planned
-    may_tell = told.claim(session, notice_ids, today)
+    may_tell = told.claim(session, moments, today)
     return [
         (plan, message)
         for plan, message in planned

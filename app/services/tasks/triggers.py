@@ -144,9 +144,10 @@ def _notice_query(
         else exists().where(Task.rule_id == rule.id, Task.premium_notice_id == PremiumNotice.id)
     )
     if for_messages:
-        # A client the daily reminders (or another rule) told already at this moment is
-        # not told again (app/services/premiums/told.py).
-        conditions += [_has_email(), told.not_told(today)]
+        # Narrowed here; candidates() then leaves out, from the rule's moment (in Python,
+        # app/services/premiums/told.py), the notices whose client the daily reminders or
+        # another rule told since that moment.
+        conditions += [_has_email(), told.maybe_untold(today)]
     return (
         select(
             PremiumNotice.id,
@@ -157,6 +158,9 @@ def _notice_query(
             PremiumNotice.paid_amount,
             PremiumNotice.currency,
             PremiumNotice.suspension_on,
+            PremiumNotice.formal_notice_sent_on,
+            PremiumNotice.reminded_on,
+            PremiumNotice.relanced_on,
             Policy.id.label("policy_id"),
             Policy.number,
             Policy.manager_id,
@@ -278,6 +282,8 @@ def candidates(
         return found
     found = []
     for row in session.execute(_notice_query(rule, today, cutoff, for_messages)):
+        if for_messages and told.told_since(row, today, moment(rule, row.anchor)):
+            continue
         found.append(
             Candidate(
                 rule_key=f"premium_notice:{row.id}",
@@ -299,6 +305,11 @@ def candidates(
             )
         )
     return found
+
+
+def moment(rule: TaskRule, anchor: dt.date) -> dt.date:
+    """The day ``rule`` fires for a record anchored on ``anchor``."""
+    return anchor + dt.timedelta(days=rule.offset_days)
 
 
 def _record_context(row: Any) -> dict[str, Any]:
