@@ -51,6 +51,9 @@ def agency(app, make_organisation, portfolio):
             select(RenewalCycle).where(RenewalCycle.policy_id == ids["policy"])
         )
         assert cycle is not None, "the contract's flush opens its cycle"
+        # Opened on the tests' pinned day, whatever day the suite runs on.
+        cycle.created_at = dt.datetime.combine(TODAY, dt.time(9))
+        db.session.commit()
         ids["cycle"] = cycle.id
     return org, ids
 
@@ -278,7 +281,8 @@ def test_the_demo_agency_starts_with_its_rules_and_renewals_to_review(app):
     from app.services import demo
 
     with app.app_context():
-        summary = demo.load_demo_data(db.session, today=TODAY)
+        # The demo's cycles are opened now (created_at): its rules run on the real day.
+        summary = demo.load_demo_data(db.session, today=dt.datetime.now(dt.UTC).date())
         reviews = db.session.scalars(
             select(Task.title).where(
                 Task.organisation_id == summary.organisation_id,
