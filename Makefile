@@ -8,7 +8,7 @@ TRANSLATIONS := app/translations
 # request; only the budget is raised, for the bench process alone.
 BENCH_ENV := RATELIMIT_API=1000000/minute
 
-.PHONY: help venv run test lint format bench bench-documents bench-dashboard bench-lists bench-reports bench-renewals bench-startup bench-load babel ci
+.PHONY: help venv run test lint format bench bench-documents bench-dashboard bench-lists bench-reports bench-renewals bench-startup bench-load bench-bare babel ci
 
 help:
 	@echo "make run     start MonAssurance (scripts/run.sh: .venv, migrations, demo data, web + worker)"
@@ -23,6 +23,7 @@ help:
 	@echo "make bench-renewals   renewal cycles opened and 1,000 avis as one batch, PostgreSQL, 100k policies"
 	@echo "make bench-startup    python run.py: first start on a fresh database, then a restart"
 	@echo "make bench-load       1, 10 and 50 concurrent API clients on gunicorn: FAB vs hand-written (PostgreSQL)"
+	@echo "make bench-bare       the list and create API next to a bare Flask app (bench/bare.py), 8 clients"
 	@echo "make babel   extract messages, update the French catalogue, compile it"
 	@echo "make ci      what CI runs (.ci/run)"
 
@@ -67,6 +68,13 @@ bench-startup: venv
 
 bench-load: venv
 	$(BENCH_ENV) $(PY) bench/load.py --clients 1,10,50 --settings conf --redis-url $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
+
+# Issue 19 goal 1: CPU per request and throughput at 8 clients, FAB's API next to
+# bench/bare.py (its own Flask + SQLAlchemy app, same SQL, bodies compared byte for byte).
+BARE_ARGS = --targets fab,bare --clients 8 --rounds 2 --redis-url $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
+bench-bare: venv
+	$(BENCH_ENV) $(PY) bench/load.py $(BARE_ARGS) --mix list=1 --output bare-list $(BENCH_ARGS)
+	$(BENCH_ENV) $(PY) bench/load.py $(BARE_ARGS) --mix create=1 --output bare-create $(BENCH_ARGS)
 
 babel: venv
 	$(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext -k _l -o $(TRANSLATIONS)/messages.pot .

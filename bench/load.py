@@ -68,7 +68,9 @@ HOST = "127.0.0.1"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/load_bench"
 APPLICATION_NAME = "monassurance-load"
 RATE_LIMIT = "1000000/minute"
-PATHS = {"fab": "/api/v1/policy/", "hand": "/bench/policy/"}
+# bare: bench/bare.py, a Flask + SQLAlchemy app of its own (no FAB), served by its own gunicorn
+PATHS = {"fab": "/api/v1/policy/", "hand": "/bench/policy/", "bare": "/api/v1/policy/"}
+BARE_OPERATIONS = ("list", "create")  # what bench/bare.py answers
 OPERATIONS = ("list", "read", "create")
 DEFAULT_MIX = "list=50,read=35,create=15"
 LIST_PAGES = 10  # list requests ask for one of the first pages, page size 20
@@ -259,6 +261,8 @@ def server_environment(args: argparse.Namespace, port: int) -> dict[str, str]:
         RATELIMIT_API=RATE_LIMIT,
         JWT_ACCESS_TOKEN_MINUTES="120",
         LOG_LEVEL=args.log_level,
+        # One key for the product and bench/bare.py, so the product's tokens verify in both.
+        SECRET_KEY=args.secret_key,
     )
     if args.redis_url:
         env["REDIS_URL"] = args.redis_url
@@ -287,7 +291,12 @@ class Server:
         self.log.close()
 
 
-def start_server(setting: Setting, args: argparse.Namespace) -> Server:
+def start_server(
+    setting: Setting,
+    args: argparse.Namespace,
+    app: str = "load_app:app",
+    extra_env: dict[str, str] | None = None,
+) -> Server:
     port = free_port()
     log = (RESULTS / "load-server.log").open("ab")
     command = [
@@ -299,10 +308,11 @@ def start_server(setting: Setting, args: argparse.Namespace) -> Server:
         *setting.arguments(),
         "--pythonpath",
         "bench",
-        "load_app:app",
+        app,
     ]
+    env = {**server_environment(args, port), **(extra_env or {})}
     process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-        command, cwd=ROOT, env=server_environment(args, port), stdout=log, stderr=log
+        command, cwd=ROOT, env=env, stdout=log, stderr=log
     )
     server = Server(process, port, log)
     deadline = time.monotonic() + args.start_timeout
@@ -549,6 +559,63 @@ def run_point(
 # --- checks and preparation ----------------------------------------------------------------
 
 
+def request_raw(
+    port: int, method: str, path: str, body: dict[str, Any] | None, headers: dict[str, str]
+) -> tuple[int, bytes]:
+    """The status and the body's bytes as sent (for the byte-for-byte comparison)."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        payload = json.dumps(body) if body is not None else None
+        sent = {**headers, "Content-Type": "application/json"} if payload else headers
+        conn.request(method, path, payload, sent)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def list_metadata(port: int, headers: dict[str, str]) -> dict[str, Any]:
+    """The list answer's fixed keys (labels, descriptions, titles): bench/bare.py's text."""
+    status, body = request_once(port, "GET", PATHS["fab"], None, headers)
+    if status != 200:
+        raise SystemExit(f"fab list answered {status}: {body!r}")
+    return {key: value for key, value in body.items() if key not in ("count", "ids", "result")}
+
+
+def check_bare(ports: dict[str, int], headers: dict[str, str], plan: Plan) -> dict[str, bool]:
+    """FAB and bench/bare.py send the same bytes: every list page of the mix, and a create
+    (its id and number aside, which differ by construction)."""
+    same = {}
+    answers: dict[str, list[bytes]] = {"fab": [], "bare": []}
+    for target in answers:
+        for page in range(LIST_PAGES):
+            path = f"{PATHS[target]}?q=" + urllib.parse.quote(
+                f"(page:{page},page_size:20)", safe="(),:"
+            )
+            status, data = request_raw(ports[target], "GET", path, None, headers)
+            if status != 200:
+                raise SystemExit(f"{target} list answered {status}: {data[:300]!r}")
+            answers[target].append(data)
+    same["list"] = answers["fab"] == answers["bare"]
+    body = plan.new_policy(random.Random(0), "check")
+    created = []
+    for target in answers:
+        number = f"{body['number']}-{target}"
+        status, data = request_raw(
+            ports[target], "POST", PATHS[target], {**body, "number": number}, headers
+        )
+        if status != 201:
+            raise SystemExit(f"{target} create answered {status}: {data[:300]!r}")
+        created_id = json.loads(data)["id"]
+        data = data.replace(f'"id":{created_id},'.encode(), b'"id":0,', 1)
+        created.append(data.replace(json.dumps(number).encode(), b'"N"', 1))
+    same["create"] = created[0] == created[1]
+    for name, equal in same.items():
+        if not equal:
+            log(f"  WARNING: FAB and bare {name} bodies differ")
+    return same
+
+
 def check_bodies(port: int, headers: dict[str, str], plan: Plan) -> dict[str, bool]:
     """FAB and hand-written answer the same bodies (creates: all but the number and id)."""
     rng = random.Random(0)
@@ -579,8 +646,24 @@ def check_bodies(port: int, headers: dict[str, str], plan: Plan) -> dict[str, bo
     return same
 
 
+def ensure_database(url: str) -> None:
+    """Create the benchmark's database when it is missing (``make bench-bare`` as shipped)."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urllib.parse.urlsplit(url)
+    name = parts.path.lstrip("/")
+    server = urllib.parse.urlunsplit(parts._replace(path="/postgres", query=""))
+    with psycopg.connect(server, autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if found is None:
+            log(f"creating database {name}")
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
 def prepare(args: argparse.Namespace) -> dict[str, Any]:
     """Seed in a child process (the client's process never imports the app)."""
+    ensure_database(args.postgres_url)
     command = [sys.executable, str(Path(__file__).resolve()), "--prepare-only", *prepare_args(args)]
     done = subprocess.run(  # noqa: S603 (our own interpreter and script)
         command, cwd=ROOT, capture_output=True, text=True, check=False
@@ -603,14 +686,18 @@ def prepare_child(args: argparse.Namespace) -> dict[str, Any]:
     seed.prepare_environment(args.postgres_url)
     app = seed.build_app()
     with app.app_context():
+        from sqlalchemy import inspect
+
         from app.extensions import db
 
-        # A run stopped midway leaves its creations: remove them before counting.
-        db.session.execute(
-            text("DELETE FROM policy WHERE number LIKE :prefix"),
-            {"prefix": CREATED_PREFIX + "%"},
-        )
-        db.session.commit()
+        # A run stopped midway leaves its creations: remove them before counting
+        # (a new database has no table yet: seeding creates it).
+        if inspect(db.engine).has_table("policy"):
+            db.session.execute(
+                text("DELETE FROM policy WHERE number LIKE :prefix"),
+                {"prefix": CREATED_PREFIX + "%"},
+            )
+            db.session.commit()
     seeded = seed.seed(app, args.size, quiet=True)
     with app.app_context():
         rng = random.Random(42)
@@ -762,13 +849,25 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             setting = Setting.parse(name)
             log(f"round {round_index + 1}, {name}: starting gunicorn")
             server = start_server(setting, args)
+            servers = {"fab": server, "hand": server}
             try:
                 headers = login(server.port, prepared)
                 plan = Plan(prepared)
-                checks[name] = check_bodies(server.port, headers, plan)
+                if "hand" in args.targets:
+                    checks[name] = check_bodies(server.port, headers, plan)
+                if "bare" in args.targets:
+                    metadata = RESULTS / "bare-list-metadata.json"
+                    metadata.write_text(json.dumps(list_metadata(server.port, headers)))
+                    servers["bare"] = start_server(
+                        setting, args, "bare_app:app", {"BARE_LIST_METADATA": str(metadata)}
+                    )
+                    ports = {target: item.port for target, item in servers.items()}
+                    checks[f"{name} bare"] = check_bare(ports, headers, plan)
                 backends.delete_created()
                 for clients, target in items:
-                    point = run_point(server, backends, plan, mix, target, clients, headers, args)
+                    point = run_point(
+                        servers[target], backends, plan, mix, target, clients, headers, args
+                    )
                     point.update(setting=name, round=round_index + 1)
                     points.append(point)
                     overall = point["all"]
@@ -782,7 +881,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         f"load {point['load_before']} -> {point['load_after']}"
                     )
             finally:
-                server.stop()
+                for item in {id(item): item for item in servers.values()}.values():
+                    item.stop()
     finally:
         backends.close()
     return {
@@ -877,6 +977,16 @@ def summary(points: Sequence[dict[str, Any]]) -> dict[tuple[str, int], dict[str,
                 key: round(row["fab"][key] / row["hand"][key], 2) if row["hand"][key] else None
                 for key in ("rps", "p50", "p95", "p99", "cpu_server")
             }
+        if "fab" in row and "bare" in row:
+            fab, bare = row["fab"], row["bare"]
+            row["ratio_bare"] = {
+                key: round(fab[key] / bare[key], 2) if bare[key] else None
+                for key in ("rps", "p50", "p99", "cpu_server")
+            }
+            both = bare["cpu_server"] + bare["cpu_database"]
+            row["ratio_bare"]["cpu_both"] = (
+                round((fab["cpu_server"] + fab["cpu_database"]) / both, 2) if both else None
+            )
     return table
 
 
@@ -905,6 +1015,24 @@ def summary_table(points: Sequence[dict[str, Any]]) -> list[str]:
         ratio = row.get("ratio", {})
         cells += [str(ratio.get(key, "–")) for key in ("rps", "p50", "p99")]
         lines.append(f"| {setting} | {clients} | " + " | ".join(cells) + " |")
+    bare_rows = [(key, row) for key, row in sorted(summary(points).items()) if "ratio_bare" in row]
+    if bare_rows:
+        lines += [
+            "",
+            "Next to bench/bare.py (ratio = FAB / bare; CPU: below 2 is the goal):",
+            "",
+            "| setting | clients | FAB req/s | CPU ms/req web + db | bare req/s | CPU ms/req "
+            "web + db | ratio req/s | ratio CPU web | ratio CPU web + db | ratio p50 |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for (setting, clients), row in bare_rows:
+            fab, bare, ratio = row["fab"], row["bare"], row["ratio_bare"]
+            lines.append(
+                f"| {setting} | {clients} | {fab['rps']:.1f} "
+                f"| {fab['cpu_server']:.1f} + {fab['cpu_database']:.1f} | {bare['rps']:.1f} "
+                f"| {bare['cpu_server']:.1f} + {bare['cpu_database']:.1f} | {ratio['rps']} "
+                f"| {ratio['cpu_server']} | {ratio['cpu_both']} | {ratio['p50']} |"
+            )
     return lines
 
 
@@ -923,7 +1051,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="comma-separated: conf (gunicorn.conf.py as is), w<N> (N sync workers), "
         "w<N>t<M> (N gthread workers of M threads)",
     )
-    parser.add_argument("--targets", default="fab,hand", help="fab, hand or both")
+    parser.add_argument(
+        "--targets",
+        default="fab,hand",
+        help="fab, hand, bare (bench/bare.py, its own app: list and create only)",
+    )
     parser.add_argument("--rounds", type=int, default=1, help="repeat the whole schedule")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds measured per point")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds before measuring")
@@ -963,7 +1095,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error(str(error))
     args.targets = [item.strip() for item in args.targets.split(",") if item.strip()]
     if set(args.targets) - set(PATHS) or not args.targets:
-        parser.error("--targets: fab, hand")
+        parser.error("--targets: fab, hand, bare")
+    if "bare" in args.targets and set(parse_mix(args.mix)) - set(BARE_OPERATIONS):
+        weights = parse_mix(args.mix)
+        if any(weights[name] for name in weights if name not in BARE_OPERATIONS):
+            parser.error("--targets bare: bench/bare.py answers list and create only (--mix)")
+    args.secret_key = secrets.token_urlsafe(32)
     if not args.clients or min(args.clients) < 1 or max(args.clients) > 200:
         parser.error("--clients: from 1 to 200 each")
     if not 1 <= args.duration <= 300 or not 0 <= args.warmup <= 60:

@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from app.api import doors
+from app.api.core_list import CoreList
 from app.api.custom import SpecFixes
 from app.api.doors import json_object
 from app.api.interface import ListQueryInterface
@@ -62,6 +63,8 @@ class OrganisationModelRestApi(ScopedRelatedValues, SpecFixes, ModelRestApi):
     base_filters = ORGANISATION_BASE_FILTERS
     page_size = 20
     max_page_size = 100
+    # Lists answered from Core statements when that gives FAB's answer (app/api/core_list.py).
+    core_list_enabled = True
 
     # FAB's read routes, with ``q`` checked by a validator built once (app/api/rison.py).
     get_list = rebuild_route(ModelRestApi.get_list, get_list_schema)
@@ -80,6 +83,7 @@ class OrganisationModelRestApi(ScopedRelatedValues, SpecFixes, ModelRestApi):
         if type(self.datamodel) is SQLAInterface:
             self.datamodel = ListQueryInterface(self.datamodel.obj, self.datamodel._session)
         super().__init__()
+        self.core_list = CoreList.for_api(self) if self.core_list_enabled else None
 
     # --- set-up ---------------------------------------------------------------
     def _init_model_schemas(self) -> None:
@@ -122,6 +126,11 @@ class OrganisationModelRestApi(ScopedRelatedValues, SpecFixes, ModelRestApi):
             check_filters(args.get("filters", []), self._search_columns(), self._operators())
         except QueryArgumentError as error:
             return self.response_400(message=str(error))
+        if self.core_list is not None:
+            # Same SQL and body, from Core statements built once (app/api/core_list.py).
+            answer = self.core_list.answer(args)
+            if answer is not None:
+                return answer
         return super().get_list_headless(**kwargs)
 
     def _sanitize_page_args(

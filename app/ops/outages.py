@@ -41,6 +41,7 @@ from flask_limiter import Limiter
 from sqlalchemy import exc as sa_exc
 
 from app import metrics
+from app.ops.rate_window import one_call_strategy
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,11 @@ class FallbackLimiter(Limiter):
             _storage_lost(sys.exc_info()[1])
         elif was_dead and not dead:
             _storage_back()
+
+    def init_app(self, app: Flask) -> None:
+        super().init_app(app)
+        # Count and read the window in one Redis call (app/ops/rate_window.py).
+        self._limiter = one_call_strategy(self._limiter, self._storage)
 
 
 def _storage_name() -> str:
