@@ -201,3 +201,23 @@ def test_the_writers_answer_what_marshmallow_dumps_an_empty_relation_included():
     # A schema with dump hooks, or whose fields are not the list's, is dumped by marshmallow.
     assert _writers(_Hooked()) is None
     assert _writers(_Row(), {"id"}) is None
+
+
+def test_every_list_the_core_path_takes_answers_fabs_body(
+    app, http, make_organisation, make_user, auth_headers, portfolio
+):
+    """Each API whose list qualifies, with rows its neighbours leave (a policy brings its
+    term, renewal cycle and audit entries): the same bytes as FAB's code, for a USER
+    and a SUPERADMIN."""
+    own = make_organisation()
+    portfolio(own, "core1")
+    portfolio(make_organisation(), "core2")
+    callers = [auth_headers(make_user("ADMIN", own)), auth_headers(make_user("SUPERADMIN", None))]
+    taken = [view for view in app.appbuilder.baseviews if getattr(view, "core_list", None)]
+    assert len(taken) >= 3
+    for view in taken:
+        path = f"/api/v1/{view.resource_name}/?q=(page_size:100)"
+        for headers in callers:
+            core, fab = both_answers(app, http, path, headers)
+            assert core.status_code == fab.status_code, path
+            assert core.data == fab.data, path
