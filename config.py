@@ -168,6 +168,9 @@ class Config:
         # Documents (app/services/rendering, app/services/documents).
         self.PDF_ENGINE = env_str("PDF_ENGINE", "weasyprint")
         self.WKHTMLTOPDF_PATH = env_str("WKHTMLTOPDF_PATH")
+        # WeasyPrint shares parsed <style> sheets between renders, keyed by their text
+        # (app/services/rendering/stylesheets.py); 0 parses each document's afresh.
+        self.PDF_STYLESHEET_CACHE = env_bool("PDF_STYLESHEET_CACHE", True)
         self.RENDER_TIMEOUT_SECONDS = env_int("RENDER_TIMEOUT_SECONDS", 30)
         self.DOCUMENT_LEASE_SECONDS = env_int("DOCUMENT_LEASE_SECONDS", 300)
         self.DOCUMENT_MAX_ATTEMPTS = env_int("DOCUMENT_MAX_ATTEMPTS", 3)

@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 
 from app.services.rendering.errors import RenderError, RenderTimeout
 from app.services.rendering.limits import remaining_time
+from app.services.rendering.stylesheets import shared_sheets
 
 ENGINES = ("weasyprint", "pdfkit")
 # Nothing listens on the discard port of the loopback; a connection there is refused at once.
@@ -39,6 +40,12 @@ class PdfEngine(Protocol):
 
 
 def _refused_url_fetcher():  # noqa: ANN202 (WeasyPrint's class, imported lazily)
+    # A new fetcher per render (it holds no state across documents); its class once.
+    return _data_only_fetcher_class()(timeout=1, allow_redirects=False)
+
+
+@functools.cache
+def _data_only_fetcher_class() -> type:
     from weasyprint.urls import URLFetcher
 
     class DataOnlyFetcher(URLFetcher):
@@ -49,7 +56,7 @@ def _refused_url_fetcher():  # noqa: ANN202 (WeasyPrint's class, imported lazily
                 raise ValueError("Only data: URIs are allowed in documents.")
             return super().fetch(url, headers)
 
-    return DataOnlyFetcher(timeout=1, allow_redirects=False)
+    return DataOnlyFetcher
 
 
 _thread_fonts = threading.local()
@@ -87,20 +94,24 @@ def _own_fonts_class() -> type:
 class WeasyPrintEngine:
     name = "weasyprint"
 
-    def __init__(self) -> None:
+    def __init__(self, share_stylesheets: bool = True) -> None:
         # Imported here, before the render's time limit starts: a limit striking in the
         # middle of the first import would leave WeasyPrint half-imported for the
         # process's whole life.
         from weasyprint import HTML
 
         _own_fonts_class()
+        _data_only_fetcher_class()
         self._html = HTML
+        self.share_stylesheets = share_stylesheets
 
     def convert(self, html: str) -> bytes:
         font_config = _font_config()
         document = self._html(string=html, base_url=None, url_fetcher=_refused_url_fetcher())
         try:
-            return document.write_pdf(font_config=font_config)
+            # Parsed <style> sheets are shared by text (app/services/rendering/stylesheets.py).
+            with shared_sheets(self.share_stylesheets):
+                return document.write_pdf(font_config=font_config)
         except BaseException:
             # A render stopped half-way (time limit, error) may leave the caches half
             # written: the next render starts from a new configuration.
@@ -184,13 +195,15 @@ class PdfkitEngine:
 def pdf_engine(name: str | None = None) -> PdfEngine:
     """The engine called ``name``; None: PDF_ENGINE from the app config, else WeasyPrint."""
     binary = None
+    share_stylesheets = True
     if name is None and has_app_context():
         name = current_app.config.get("PDF_ENGINE")
     if has_app_context():
         binary = current_app.config.get("WKHTMLTOPDF_PATH")
+        share_stylesheets = bool(current_app.config.get("PDF_STYLESHEET_CACHE", True))
     name = (name or "weasyprint").strip().lower()
     if name == "weasyprint":
-        return WeasyPrintEngine()
+        return WeasyPrintEngine(share_stylesheets)
     if name in ("pdfkit", "wkhtmltopdf"):
         return PdfkitEngine(binary)
     raise RenderError(
