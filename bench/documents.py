@@ -4,6 +4,8 @@ Usage:
     python bench/documents.py                          # everything: about 12 min, 2 quiet cores
     python bench/documents.py --parts engines,xlsx     # some parts: engines, queue, xlsx
     python bench/documents.py --documents 100 --renders 10 --rows 10000   # a quick look
+    python bench/documents.py --parts queue --template contract --engines weasyprint \
+        --workers 2 --sheets on,off --repeat 2   # parsed <style> sheets shared or not
 
 All in a temporary folder (--workdir to choose it, --keep to keep it): a SQLite database
 migrated and seeded by bench/seed.py (fixed random seeds), a SQLite Huey queue, stored files
@@ -18,7 +20,10 @@ in a local folder. The built-in templates are loaded as on a first start.
    started and warmed up with a small batch; then the timer starts, one batch of --documents
    documents (--template, one per policy) is requested through
    app.services.documents.request_batch, and it stops when every document is ready or failed.
-   Each run checks that all are ready with one stored file each.
+   Each run checks that all are ready with one stored file each. --sheets on,off runs each
+   case with WeasyPrint's parsed <style> sheets shared between renders (PDF_STYLESHEET_CACHE=1,
+   the default) and without (0), in turn; --repeat runs every case again, in reverse order
+   every other time (A B B A), so that drift on a busy machine hits both alike.
 3. xlsx: a child process renders a sheet description whose rows come from a generator of
    --rows rows, through render() (xlsxwriter, constant memory); time, the child's peak RSS
    (VmHWM) next to a child that renders 1,000 rows, and the file read back.
@@ -65,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--template", choices=sorted(DOCUMENTS), default="attestation")
     parser.add_argument("--engines", default=",".join(ENGINES), help="queue runs' PDF engines")
     parser.add_argument("--worker-type", choices=("process", "thread"), default="process")
+    parser.add_argument("--workers", default="1,2", help="queue runs' worker counts")
+    parser.add_argument("--sheets", default="on", help="on,off: PDF_STYLESHEET_CACHE per run")
+    parser.add_argument("--repeat", type=int, default=1, help="queue runs of each case")
     parser.add_argument("--rows", type=int, default=100_000, help="rows of the XLSX")
     parser.add_argument("--workdir", help="folder for the database, queue and files")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
@@ -77,6 +85,15 @@ def main(argv: list[str] | None = None) -> int:
     engines = {engine.strip() for engine in args.engines.split(",")}
     if set(parts) - set(PARTS) or engines - set(ENGINES):
         parser.error("parts among engines,queue,xlsx; engines among weasyprint,pdfkit")
+    try:
+        args.workers = [int(count) for count in args.workers.split(",")]
+    except ValueError:
+        parser.error("--workers: counts such as 1,2")
+    args.sheets = [value.strip() for value in args.sheets.split(",")]
+    if set(args.sheets) - {"on", "off"}:
+        parser.error("--sheets among on,off")
+    if min(args.workers) < 1 or args.repeat < 1:
+        parser.error("--workers and --repeat of at least 1")
     if args.renders < 1 or args.documents < 1 or args.rows < 1:
         parser.error("counts of at least 1")
 
@@ -116,7 +133,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def bench_environment(workdir: Path) -> dict[str, str]:
     """One data folder for this process and the consumers it starts."""
-    for name in ("REDIS_URL", "HUEY_IMMEDIATE", "HUEY_NAME", "STORAGE_URL", "PDF_ENGINE"):
+    for name in (
+        "REDIS_URL",
+        "HUEY_IMMEDIATE",
+        "HUEY_NAME",
+        "STORAGE_URL",
+        "PDF_ENGINE",
+        "PDF_STYLESHEET_CACHE",
+    ):
         os.environ.pop(name, None)
     return {
         "DATA_DIR": str(workdir / "data"),
@@ -225,9 +249,14 @@ def queue_part(
     environment: dict[str, str],
 ) -> list[dict[str, Any]]:
     results = []
-    for engine in args.engines.split(","):
-        for workers in (1, 2):
-            run = Run(args.template, engine.strip(), workers, args.worker_type)
+    cases = [
+        Run(args.template, engine.strip(), workers, args.worker_type, sheets)
+        for engine in args.engines.split(",")
+        for workers in args.workers
+        for sheets in args.sheets
+    ]
+    for repetition in range(args.repeat):
+        for run in cases if repetition % 2 == 0 else cases[::-1]:
             results.append(queue_run(app, username, policy_ids, run, environment))
             print(f"queue: {run}: {results[-1]['seconds']} s", flush=True)
     return results
@@ -239,6 +268,7 @@ class Run:
     engine: str
     workers: int
     worker_type: str
+    sheets: str = "on"  # WeasyPrint's parsed <style> sheets shared between renders
 
 
 def queue_run(
@@ -248,7 +278,8 @@ def queue_run(
     from app.services.documents import request_batch
 
     env = dict(os.environ) | environment | {"PDF_ENGINE": run.engine}
-    name = f"consumer-{run.engine}-{run.workers}-{run.worker_type}.log"
+    env["PDF_STYLESHEET_CACHE"] = "1" if run.sheets == "on" else "0"
+    name = f"consumer-{run.engine}-{run.workers}-{run.worker_type}-{run.sheets}.log"
     log = open(Path(environment["DATA_DIR"]).parent / name, "w")  # noqa: SIM115
     command = [str(BIN / "huey_consumer"), "app.tasks.huey", "--workers", str(run.workers)]
     command += ["--worker-type", run.worker_type, "--max-delay", "1"]
@@ -263,11 +294,12 @@ def queue_run(
                 db.session, user, template_id=template_id, policy_ids=policy_ids[: 4 * workers]
             )
             warm_seconds = wait_for_job(warm.id, 4 * workers, consumer, timeout=300)
-            began = time.perf_counter()
+            cpu_began, began = tree_cpu_seconds(consumer.pid), time.perf_counter()
             job = request_batch(db.session, user, template_id=template_id, policy_ids=policy_ids)
             requested = time.perf_counter() - began
             wait_for_job(job.id, len(policy_ids), consumer, timeout=3600)
             seconds = time.perf_counter() - began
+            cpu_seconds = tree_cpu_seconds(consumer.pid) - cpu_began
             check = check_job(app, job.id, len(policy_ids))
     except Exception:
         log.flush()
@@ -285,14 +317,41 @@ def queue_run(
         "engine": run.engine,
         "workers": run.workers,
         "worker_type": run.worker_type,
+        "sheets": run.sheets,
+        "load_average": os.getloadavg()[0],
         "documents": len(policy_ids),
         "template": run.template,
         "warm_up_seconds": round(warm_seconds, 2),
         "request_seconds": round(requested, 2),
         "seconds": round(seconds, 2),
         "per_second": round(len(policy_ids) / seconds, 1),
+        # The consumer's own CPU (its worker processes included): on a busy machine the
+        # wall time says how much CPU the others left us, this what the documents cost.
+        "cpu_seconds": round(cpu_seconds, 2),
+        "cpu_ms_per_document": round(1000 * cpu_seconds / len(policy_ids), 1),
         **check,
     }
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """User and system CPU seconds of process ``root`` and its live descendants (/proc)."""
+    children: dict[int, list[int]] = {}
+    spent: dict[int, float] = {}
+    ticks = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # the process ended meanwhile
+            children.setdefault(int(fields[1]), []).append(int(entry))
+            spent[int(entry)] = (int(fields[11]) + int(fields[12])) / ticks
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += spent.get(pid, 0.0)
+        todo.extend(children.get(pid, []))
+    return total
 
 
 def wait_for_job(job_id: int, expected: int, consumer: subprocess.Popen, timeout: float) -> float:

@@ -51,19 +51,31 @@ def markdown(report: dict[str, Any]) -> str:
         lines += [
             "## Documents through the queue (a real huey_consumer)",
             "",
-            "| engine | workers | documents | seconds | documents/s | speed-up | request "
-            "| warm-up | render median | render p95 |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| engine | shared sheets | workers | documents | seconds | documents/s | speed-up "
+            "| CPU per document | request | warm-up | render median | render p95 | load |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for run in runs:
-            single = next(r for r in runs if r["engine"] == run["engine"] and r["workers"] == 1)
-            speed_up = single["seconds"] / run["seconds"]
+            single = next(
+                (
+                    r
+                    for r in runs
+                    if r["engine"] == run["engine"]
+                    and r["workers"] == 1
+                    and r.get("sheets") == run.get("sheets")
+                ),
+                None,
+            )
+            speed_up = f"{single['seconds'] / run['seconds']:.2f}×" if single else "—"
             lines.append(
-                f"| {run['engine']} | {run['workers']} {run['worker_type']} "
+                f"| {run['engine']} | {run.get('sheets', 'on')} "
+                f"| {run['workers']} {run['worker_type']} "
                 f"| {run['documents']:,} ({run['template']}) "
-                f"| **{run['seconds']:.1f}** | {run['per_second']} | {speed_up:.2f}× "
+                f"| **{run['seconds']:.1f}** | {run['per_second']} | {speed_up} "
+                f"| {run.get('cpu_ms_per_document', 0):.0f} ms "
                 f"| {run['request_seconds']:.2f} s | {run['warm_up_seconds']:.1f} s "
-                f"| {run['render_median_ms']:.0f} ms | {run['render_p95_ms']:.0f} ms |"
+                f"| {run['render_median_ms']:.0f} ms | {run['render_p95_ms']:.0f} ms "
+                f"| {run.get('load_average', 0):.1f} |"
             )
         lines += [
             "",
