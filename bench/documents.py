@@ -334,7 +334,7 @@ def queue_run(
 
 
 def tree_cpu_seconds(root: int) -> float:
-    """User and system CPU seconds of process ``root`` and its live descendants (/proc)."""
+    """CPU seconds of process ``root``, its live descendants and the children they waited for."""
     children: dict[int, list[int]] = {}
     spent: dict[int, float] = {}
     ticks = os.sysconf("SC_CLK_TCK")
@@ -345,7 +345,8 @@ def tree_cpu_seconds(root: int) -> float:
             except OSError:
                 continue  # the process ended meanwhile
             children.setdefault(int(fields[1]), []).append(int(entry))
-            spent[int(entry)] = (int(fields[11]) + int(fields[12])) / ticks
+            # utime, stime and the waited-for children's (wkhtmltopdf): fields 14 to 17.
+            spent[int(entry)] = sum(int(value) for value in fields[11:15]) / ticks
     total, todo = 0.0, [root]
     while todo:
         pid = todo.pop()
