@@ -29,6 +29,7 @@ from app.models import (
 )
 from app.services.renewals import cycles
 from app.services.templates import load_builtin_templates
+from app.services.timezones import local_today, zone
 from tests.api_documents_support import clean_error
 from tests.test_screens_support import counted_queries
 
@@ -390,7 +391,8 @@ def test_a_notice_dated_tomorrow_is_refused_and_records_nothing(
     app, http, as_user, as_manager, agency, templates
 ):
     cycle_id = contract(app, agency, "AVIS-TOMORROW")
-    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    # The agency's tomorrow (Paris): UTC's is still its today for an hour or two each night.
+    tomorrow = (local_today(zone(None)) + dt.timedelta(days=1)).isoformat()
     for path, body, headers in (
         (f"{ROUTE}/{cycle_id}/notice", {"sent_on": tomorrow}, as_user),
         (f"{ROUTE}/notice-batch", {"ids": [cycle_id], "sent_on": tomorrow}, as_manager),
