@@ -194,8 +194,13 @@ def _row(
     }
 
 
+def object_type_name(model: type) -> str:
+    """The type name entries give objects of ``model`` (its class name, "User" for AppUser)."""
+    return {"AppUser": "User"}.get(model.__name__, model.__name__)
+
+
 def _type(obj: Any) -> str:
-    return {"AppUser": "User"}.get(type(obj).__name__, type(obj).__name__)
+    return object_type_name(type(obj))
 
 
 def _pk(obj: Any) -> Any:

@@ -13,11 +13,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from flask import current_app, url_for
-from flask_babel import lazy_gettext as _
 from markupsafe import Markup
 
 from app.extensions import db
-from app.models import ClientKind, LineOfBusiness, PaymentFrequency, PolicyStatus
 from app.services.audit_objects import NamedObject, name_objects
 from app.services.scope import visible_organisation_id
 from app.services.vocabulary import (
@@ -26,9 +24,10 @@ from app.services.vocabulary import (
     enum_label,
     object_label,
 )
+from app.views.audit_fields import FieldVocabulary, field_vocabulary, format_amount
 from app.views.dates import format_iso_text, format_when
 from app.views.interface import ListInterface
-from app.views.labels import COLUMN_LABELS, yes_no
+from app.views.labels import yes_no
 
 # The screen showing one object of each type (its "show" route takes the id).
 OBJECT_PAGES: dict[str, str] = {
@@ -42,15 +41,6 @@ OBJECT_PAGES: dict[str, str] = {
     "User": "OrganisationUserView",
     "PurgeRun": "PurgeView",
 }
-# Fields whose recorded value is an enum's: shown with the enum's label.
-ENUM_FIELDS: dict[str, type] = {
-    "status": PolicyStatus,
-    "line_of_business": LineOfBusiness,
-    "payment_frequency": PaymentFrequency,
-    "kind": ClientKind,
-}
-# Details the template screens record beside the columns (app/services/templates).
-DETAIL_LABELS: dict[str, Any] = {"shared": _("Shared"), "version": _("Version")}
 EMPTY = "∅"
 
 
@@ -73,36 +63,39 @@ def object_cell(entry: Any, named: dict[tuple[str, str], NamedObject]) -> Markup
 
 
 def changes_cell(entry: Any) -> Markup:
-    """The changed fields, one per line: label, value before → value after."""
+    """The changed fields, one per line: label, value before → value after, in the words
+    of the object's own screen (app/views/audit_fields.py)."""
     changes = entry.changes if isinstance(entry.changes, dict) else {}
     if not changes:
         return Markup("")
+    words = field_vocabulary(entry.object_type)
     lines = []
     for field, pair in changes.items():
-        label = COLUMN_LABELS.get(field) or DETAIL_LABELS.get(field, field)
         if isinstance(pair, list) and len(pair) == 2:
             text = Markup("{} → {}").format(
-                _change_value(field, pair[0]), _change_value(field, pair[1])
+                _change_value(words, field, pair[0]), _change_value(words, field, pair[1])
             )
         else:
-            text = Markup("{}").format(_change_value(field, pair))
-        lines.append(Markup("<li><strong>{}</strong> : {}</li>").format(label, text))
+            text = Markup("{}").format(_change_value(words, field, pair))
+        lines.append(Markup("<li><strong>{}</strong> : {}</li>").format(words.label(field), text))
     return Markup('<ul class="list-unstyled">{}</ul>').format(Markup("").join(lines))
 
 
-def _change_value(field: str, value: Any) -> str:
+def _change_value(words: FieldVocabulary, field: str, value: Any) -> str:
     if value is None:
         return EMPTY
     if isinstance(value, list):
-        return ", ".join(_change_value(field, item) for item in value)
+        return ", ".join(_change_value(words, field, item) for item in value)
     if isinstance(value, bool):
         return yes_no(value)  # "Non", not Python's False
-    enum_class = ENUM_FIELDS.get(field)
+    enum_class = words.enums.get(field)
     if enum_class is not None and isinstance(value, str):
         try:
             return enum_label(value, enum_class)
         except (ValueError, KeyError):
-            return value
+            return value  # a value an older release wrote
+    if field in words.decimals and isinstance(value, str):
+        return format_amount(value)
     if not isinstance(value, str):
         return str(value)
     return format_iso_text(value)
