@@ -29,6 +29,7 @@ from app.views.audit_fields import DETAIL_LABELS, field_vocabulary
 from app.views.labels import COLUMN_LABELS
 from tests.conftest import user_organisation
 from tests.screens_walk_support import read_page
+from tests.test_screens_support import counted_queries
 from tests.test_screens_words import data_words, english_on_page
 
 # Audited by their use cases (audit.record), not by the flush: their columns show too.
@@ -83,6 +84,8 @@ def test_a_claims_history_speaks_the_claim_screens_words(app, http, manager, por
     assert "Dégât des eaux → Vol" in visible
     assert "01/03/2026 → 27/02/2026" in visible
     assert "→ SIN-TEST-9" in visible
+    # A key reads as the object it points at: the contract's number, not its id.
+    assert "Contrat : ∅ → POL-H1" in visible
     columns = {attr.key for attr in inspect(Claim).column_attrs}
     for label in labels:
         assert label not in columns and "_" not in label, label
@@ -121,6 +124,58 @@ def test_a_task_change_in_the_audit_log_is_in_the_task_screens_words(app, http, 
     http.get("/lang/en", follow_redirects=True)
     english = http.get(f"/audit/show/{entry_id}").get_data(as_text=True)
     assert {"Status", "Priority", "Due on"} <= set(_labels(english))
+
+
+def test_a_key_to_another_agencys_object_shows_its_number_only(
+    app, http, manager, portfolio, make_organisation
+):
+    organisation_id = user_organisation(app, manager)
+    own = portfolio(organisation_id, "H2")
+    foreign = portfolio(make_organisation(), "H3")
+    with app.app_context():
+        # An entry of ours pointing at their contract (it cannot happen, but must not leak).
+        audit.record(
+            db.session,
+            "update",
+            "Claim",
+            1,
+            {"policy_id": [own["policy"], foreign["policy"]]},
+            organisation_id=organisation_id,
+        )
+        db.session.commit()
+        entry_id = db.session.scalar(select(AuditLog.id).order_by(AuditLog.id.desc()))
+    visible = " ".join(read_page(http.get(f"/audit/show/{entry_id}").get_data(as_text=True))[0])
+    assert f"Contrat : POL-H2 → #{foreign['policy']}" in visible
+    assert "POL-H3" not in visible
+
+
+def test_the_names_changes_point_at_are_read_once_per_type(app, http, manager, portfolio):
+    organisation_id = user_organisation(app, manager)
+    records = portfolio(organisation_id, "H4")
+
+    def history_queries() -> int:
+        path = f"/history/policy/{records['policy']}"
+        http.get(path)  # warm FAB's per-process caches
+        with counted_queries(app) as statements:
+            assert http.get(path).status_code == 200
+        return len(statements)
+
+    few = history_queries()
+    others = [portfolio(organisation_id, suffix) for suffix in ("H5", "H6", "H7")]
+    with app.app_context():
+        for other in others:  # entries naming three more clients
+            audit.record(
+                db.session,
+                "update",
+                "Policy",
+                records["policy"],
+                {"client_id": [records["client"], other["client"]]},
+                organisation_id=organisation_id,
+            )
+        db.session.commit()
+    assert history_queries() == few
+    page = http.get(f"/history/policy/{records['policy']}").get_data(as_text=True)
+    assert all(f"Jeanne Martin{suffix}" in page for suffix in ("H4", "H5", "H6", "H7"))
 
 
 def test_every_audited_column_has_a_label_and_its_enum(app):

@@ -171,6 +171,21 @@ def name_objects(
     return named
 
 
+def name_references(
+    session: Session, wanted: dict[str, set[int]], organisation_id: int | None
+) -> dict[tuple[str, str], str]:
+    """(type, id) -> name of the objects a page's changes point at (a claim's contract, a
+    task's client): one query per type, the reader's organisation only."""
+    names: dict[tuple[str, str], str] = {}
+    for object_type, ids in wanted.items():
+        if object_type not in NAMEABLE:
+            continue
+        for key, name in _names(session, object_type, ids, organisation_id).items():
+            if name:
+                names[key] = name
+    return names
+
+
 def _names(
     session: Session, object_type: str, ids: set[int], organisation_id: int | None
 ) -> dict[tuple[str, str], str | None]:

@@ -59,6 +59,8 @@ class FieldVocabulary:
     labels: dict[str, Any] = field(default_factory=dict)
     enums: dict[str, type[enum.Enum]] = field(default_factory=dict)
     decimals: frozenset[str] = frozenset()
+    # Foreign keys by the type of the object they point at ("policy_id" -> "Policy").
+    references: dict[str, str] = field(default_factory=dict)
 
     def label(self, name: str) -> str:
         label = self.labels.get(name)
@@ -146,7 +148,8 @@ def _build(app: Flask, model: type | None, words: dict[str, Any]) -> FieldVocabu
         label = screen.get(relationship.key) or COLUMN_LABELS.get(relationship.key)
         if label is not None:
             labels.setdefault(relationship.key, label)
-    return FieldVocabulary(labels, enums, frozenset(decimals))
+    pointed = {name: object_type_name(target) for name, (_rel, target) in references.items()}
+    return FieldVocabulary(labels, enums, frozenset(decimals), pointed)
 
 
 def _screen_labels(app: Flask, model: type) -> dict[str, Any]:
