@@ -63,7 +63,7 @@ SCREEN_WORDS: dict[str, dict[str, Any]] = {
         "priority": _("Priority"),
         "assignee_rule": _("Given to"),
         "team": _("Team"),
-        "active": _("Active"),
+        "active": _("In use"),
         "creates_task": _("Creates a task"),
         "email_template_id": _("E-mail to the client"),
     },

@@ -89,7 +89,7 @@ class ClaimChecklistView(OrganisationModelView):
         "line_of_business": _("Line of business"),
         "position": _("Position"),
         "label": _("Document"),
-        "active": _("Active"),
+        "active": _("In use"),
         **column_labels(*RECORD_DATES),
     }
     description_columns = {

@@ -41,7 +41,7 @@ class TaskCategoryView(OrganisationModelView):
     base_order = ("name", "asc")
     label_columns = {
         "name": _("Category"),
-        "active": _("Active"),
+        "active": _("In use"),
         **column_labels(*RECORD_DATES),
     }
     formatters_columns = {"active": yes_no}  # "Oui", not Python's True
