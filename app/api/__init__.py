@@ -10,7 +10,9 @@ def init_api(app: Flask) -> None:
     from app.api.docs import api_docs
     from app.api.errors import init_refusals
     from app.api.guards import init_api_guards
+    from app.api.schema_load import skip_per_load_version_lookup
 
+    skip_per_load_version_lookup()
     init_api_guards(app)
     init_refusals(app)
     app.register_blueprint(api_docs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask_babel import lazy_gettext as _
@@ -17,19 +18,7 @@ def check_references(session: Session, item: Any) -> None:
     Reading the mapper's foreign keys keeps this generic: a new relation between
     organisation-owned models is checked without code here.
     """
-    mapper = inspect(type(item))
-    references: dict[str, type | None] = {}
-    for column in mapper.columns:
-        for foreign_key in column.foreign_keys:
-            references[column.key] = _model_for_table(mapper, foreign_key.column.table.name)
-    # Many-to-one relations on a plain column (no database reference: see migration 0014).
-    plain: set[str] = set()
-    for relation in mapper.relationships:
-        if relation.direction.name == "MANYTOONE":
-            for column in relation.local_columns:
-                if column.key not in references:
-                    plain.add(column.key)
-                references.setdefault(column.key, relation.mapper.class_)
+    references, plain = _references(type(item))
     errors: dict[str, str] = {}
     for key, target in references.items():
         value = getattr(item, key)
@@ -44,6 +33,25 @@ def check_references(session: Session, item: Any) -> None:
             errors[key] = str(_("Unknown id %(id)s.", id=value))
     if errors:
         raise ModelValidationError(errors)
+
+
+@functools.cache
+def _references(model: type) -> tuple[dict[str, type | None], frozenset[str]]:
+    # The mapping is fixed once mappers are configured: read it once per model, not per row.
+    mapper = inspect(model)
+    references: dict[str, type | None] = {}
+    for column in mapper.columns:
+        for foreign_key in column.foreign_keys:
+            references[column.key] = _model_for_table(mapper, foreign_key.column.table.name)
+    # Many-to-one relations on a plain column (no database reference: see migration 0014).
+    plain: set[str] = set()
+    for relation in mapper.relationships:
+        if relation.direction.name == "MANYTOONE":
+            for column in relation.local_columns:
+                if column.key not in references:
+                    plain.add(column.key)
+                references.setdefault(column.key, relation.mapper.class_)
+    return references, frozenset(plain)
 
 
 def _agency_scoped(model: type, *, plain: bool) -> bool:
