@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+import functools
 import logging
 from typing import Any
 
@@ -67,7 +68,9 @@ def record(
     )
 
 
+@functools.cache
 def audited_models() -> tuple[type, ...]:
+    # Read on every flush: the imports below are resolved once, not per flush.
     from flask_appbuilder.security.sqla.models import Role
 
     from app.models import (
@@ -145,22 +148,27 @@ def install(session_class: type[Session] = Session) -> None:
 
 def _after_flush(session: Session, _context: Any) -> None:
     models = audited_models()
-    rows = []
+    changes: list[tuple[str, Any, dict[str, Any]]] = []
     for obj in session.new:
         if isinstance(obj, models):
-            rows.append(_row("create", _type(obj), _pk(obj), _snapshot(obj, after=True), _org(obj)))
+            changes.append(("create", obj, _snapshot(obj, after=True)))
     for obj in session.dirty:
         if isinstance(obj, models) and session.is_modified(obj, include_collections=True):
             diff = _diff(obj)
             if diff:
-                rows.append(_row("update", _type(obj), _pk(obj), diff, _org(obj)))
+                changes.append(("update", obj, diff))
     for obj in session.deleted:
         if isinstance(obj, models):
-            rows.append(
-                _row("delete", _type(obj), _pk(obj), _snapshot(obj, after=False), _org(obj))
-            )
-    if rows:
-        session.connection().execute(insert(AuditLog), rows)
+            changes.append(("delete", obj, _snapshot(obj, after=False)))
+    if not changes:
+        return
+    # One flush has one actor: look the request's user up once, not once per entry.
+    actor = current_actor()
+    rows = [
+        _row(action, _type(obj), _pk(obj), values, _org(obj), actor)
+        for action, obj, values in changes
+    ]
+    session.connection().execute(insert(AuditLog), rows)
 
 
 def _row(
