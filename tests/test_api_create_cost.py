@@ -41,7 +41,12 @@ def agency(app: Flask, make_organisation: Any, make_user: Any, auth_headers: Any
             ids[name] = (client.id, company.id)
         db.session.commit()
     username = make_user("USER", own)
-    return {"organisation_id": own, "ids": ids, "headers": auth_headers(username)}
+    return {
+        "organisation_id": own,
+        "ids": ids,
+        "username": username,
+        "headers": auth_headers(username),
+    }
 
 
 def body(client_id: int, company_id: int, number: str) -> dict[str, Any]:
@@ -98,9 +103,23 @@ def test_a_create_keeps_its_rows_and_its_statement_budget(app, http, agency):
         cycles = db.session.scalars(
             select(RenewalCycle).where(RenewalCycle.policy_id == policy_id)
         ).all()
-        entries = db.session.scalars(
-            select(AuditLog.object_type).where(AuditLog.request_id.is_not(None))
-        ).all()
+        rows = db.session.execute(
+            select(AuditLog).where(AuditLog.username == agency["username"])
+        ).scalars()
+        written = [entry for entry in rows if entry.object_type != "User"]  # logins
+    assert len(written) == 3, [(entry.action, entry.object_type) for entry in written]
+    entries = {entry.object_type: entry for entry in written}
     assert [(t.sequence, str(t.premium)) for t in terms] == [(1, "420.50")]
     assert [c.organisation_id for c in cycles] == [agency["organisation_id"]]
-    assert {"Policy", "Term", "RenewalCycle"} <= set(entries)
+    # One entry per row the create wrote, each naming the request's user, agency and request.
+    assert set(entries) == {"Policy", "Term", "RenewalCycle"}
+    assert {entry.action for entry in entries.values()} == {"create"}
+    assert len({entry.request_id for entry in entries.values()}) == 1
+    for entry in entries.values():
+        assert entry.user_id is not None and entry.organisation_id == agency["organisation_id"]
+        assert entry.request_id and entry.ip
+    assert entries["Policy"].object_id == str(policy_id)
+    assert entries["Policy"].changes["premium"] == [None, "420.50"]
+    assert entries["Term"].changes["sequence"] == [None, 1]
+    assert entries["Term"].object_id == str(terms[0].id)
+    assert entries["RenewalCycle"].object_id == str(cycles[0].id)
