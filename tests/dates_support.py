@@ -88,6 +88,9 @@ def build_world(app: Flask, organisation_id: int, portfolio: Any) -> World:
         from app.services.tasks.defaults import install_defaults
 
         install_defaults(session, organisation_id)  # the Catégories de tâches screen's rows
+        from app.services.claims.checklist import load_defaults
+
+        load_defaults(session, organisation_id)  # the Pièces attendues des sinistres rows
         _money_rows(session, organisation_id, ids)
         _compliance_rows(session, organisation_id, ids)
         _advice_rows(session, organisation_id, ids)
