@@ -6,16 +6,21 @@ agency's notices, cancelled ones and refunds are there to be left out.
 
 from __future__ import annotations
 
+import codecs
+import csv
 import datetime as dt
 import html
+import io
 import re
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
+    Document,
+    Job,
     NoticeKind,
     NoticeStatus,
     Payment,
@@ -28,6 +33,7 @@ from app.services.dashboard import Scope
 from app.services.dashboard.collections import age_bucket, collections_per_month, unpaid_on
 from app.services.dashboard.premiums import period_months
 from app.services.premiums import payments
+from app.services.storage import file_store
 from tests.conftest import user_organisation
 from tests.dashboard_support import TODAY, Agency, column_values, svg
 from tests.reports_support import sheet_rows, workbook_of
@@ -242,3 +248,91 @@ def test_the_receipts_journal_lists_each_allocation_and_the_credit(
     assert summary[-1][0] == "Total" and Decimal(str(summary[-1][2])) == Decimal("160")
     with app.app_context():
         assert db.session.scalar(select(Payment.id).where(Payment.id == cheque_id))
+
+
+def _csv_rows(app, document_id: int) -> list[list[str]]:
+    with app.app_context():
+        document = db.session.get(Document, document_id)
+        data = file_store().get(document.storage_key, compressed=False, encrypted=False)
+    assert data.startswith(codecs.BOM_UTF8)  # Excel reads the accents right
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+
+
+def _delivered(http, headers, body: dict) -> tuple[int, dict]:
+    started = http.post("/api/v1/report/receipts", json=body, headers=headers)
+    assert started.status_code == 202, started.json
+    job = http.get(started.headers["Location"], headers=headers).json
+    assert job["status"] == "succeeded", job
+    return job["document_id"], job
+
+
+def test_the_receipts_journal_as_csv_has_the_rows_and_total_of_the_xlsx(
+    app, http, make_user, auth_headers, portfolio
+):
+    manager = make_user("MANAGER")
+    organisation_id = user_organisation(app, manager)
+    ids = portfolio(organisation_id)
+    books = Book(app, Agency(app, organisation_id))
+    first = books.notice(ids["policy"], day(-40), "100.00")
+    second = books.notice(ids["policy"], day(-10), "50.10")
+    with app.app_context():
+        payments.record_payment(
+            db.session,
+            organisation_id,
+            amount="160.35",
+            received_on=day(-3),
+            method=PaymentMethod.cheque,
+            reference="=HYPERLINK(1)",  # what a spreadsheet would run
+            client_id=ids["client"],
+            today=TODAY,
+            allocations=[(first, "100.00"), (second, "50.10")],
+        )
+        payments.record_payment(
+            db.session,
+            organisation_id,
+            amount="0.05",
+            received_on=day(-2),
+            method=PaymentMethod.transfer,
+            payer="Jean Dupont",
+            today=TODAY,
+        )
+        db.session.commit()
+    headers = auth_headers(manager)
+    xlsx_id, _job = _delivered(http, headers, {"format": "xlsx"})
+    csv_id, _job = _delivered(http, headers, {"format": "csv"})
+    workbook = workbook_of(app, xlsx_id)
+    sheet = sheet_rows(workbook, 0)
+    lines = _csv_rows(app, csv_id)
+    assert lines[0] == [str(title) for title in sheet[0]]
+    assert len(lines) == len(sheet) == 5  # header, two allocations, the credit, the transfer
+
+    def plain(value) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, dt.datetime):
+            return value.date().isoformat()
+        return str(value)
+
+    for row, line in zip(sheet[1:], lines[1:], strict=True):
+        assert Decimal(line[4]) == Decimal(str(row[4]))
+        assert re.fullmatch(r"[0-9]+\.[0-9]{2}", line[4]), line[4]  # a plain decimal
+        assert [line[i] for i in (0, 1, 2, 3, 5, 7)] == [plain(row[i]) for i in (0, 1, 2, 3, 5, 7)]
+    assert [line[6] for line in lines[1:]] == ["'=HYPERLINK(1)"] * 3 + [""]
+    assert [line[4] for line in lines[1:]] == ["100.00", "50.10", "10.25", "0.05"]
+    summary = sheet_rows(workbook, 1)
+    assert summary[-1][0] == "Total"
+    assert sum(Decimal(line[4]) for line in lines[1:]) == Decimal(str(summary[-1][2]))
+    assert sum(Decimal(line[4]) for line in lines[1:]) == Decimal("160.40")
+    with app.app_context():
+        names = [db.session.get(Document, i).file_name for i in (xlsx_id, csv_id)]
+    assert names[0].endswith(".xlsx") and names[1].endswith(".csv")
+
+
+def test_the_receipts_journal_refuses_another_format(app, http, make_user, auth_headers):
+    manager = make_user("MANAGER")
+    response = http.post(
+        "/api/v1/report/receipts", json={"format": "pdf"}, headers=auth_headers(manager)
+    )
+    assert response.status_code == 422 and "format" in str(response.json)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Job)) == 0

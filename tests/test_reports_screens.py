@@ -7,7 +7,7 @@ import re
 import pytest
 
 from app.extensions import db
-from app.models import Job, JobStatus
+from app.models import Document, Job, JobStatus
 from tests.conftest import user_organisation
 from tests.reports_support import seed_policies, sheet_rows, workbook_of
 from tests.test_screens_support import flashes, page_text
@@ -75,6 +75,33 @@ def test_the_premiums_button_too(http, app, manager):
     fields = report_forms(http)["/reports/premiums"]
     response = http.post("/reports/premiums", data=fields)
     assert response.status_code == 302 and "/jobview/show/" in response.headers["Location"]
+
+
+def test_the_receipts_journal_buttons_start_an_xlsx_and_a_csv(http, app, manager):
+    page = page_text(http.get("/dashboard/"))
+    receipts = [
+        dict(HIDDEN.findall(body))
+        for action, body in FORM.findall(page)
+        if action.endswith("receipts")
+    ]
+    assert [fields.get("format") for fields in receipts] == [None, "csv"]
+    names = []
+    for fields in receipts:
+        response = http.post("/reports/receipts", data=fields)
+        job_id = int(re.search(r"/jobview/show/(\d+)$", response.headers["Location"]).group(1))
+        with app.app_context():
+            job = db.session.get(Job, job_id)
+            assert job.status is JobStatus.succeeded
+            names.append(db.session.get(Document, job.document_id).file_name)
+    assert names[0].endswith(".xlsx") and names[1].endswith(".csv")
+    assert names[1].startswith("journal-encaissements-")
+    response = http.post("/reports/receipts", data={**receipts[1], "format": "pdf"})
+    assert response.headers["Location"].endswith("/dashboard/")
+    # The two started jobs' notices, then the refusal.
+    categories = [category for category, _text in flashes(http.get("/dashboard/"))]
+    assert categories == ["info", "info", "warning"]
+    with app.app_context():
+        assert db.session.query(Job).count() == 2
 
 
 def test_bad_filters_flash_and_go_back_to_the_dashboard(http, manager):

@@ -2,7 +2,8 @@
 
 Each route answers 202 ``{"job_id"}`` at once; the report runs on the queue
 (app/services/reports) and is followed at ``GET /api/v1/job/<id>`` (Location):
-``progress`` counts rows written, ``document_id`` names the XLSX once done,
+``progress`` counts rows written, ``document_id`` names the file once done
+(XLSX; the receipts journal also as CSV with ``format``),
 downloaded at ``GET /api/v1/document/<id>/download``.
 
 The optional JSON body mirrors the dashboard's filters: ``insurer_id``,
@@ -28,10 +29,10 @@ from app.api.custom import CustomApi
 from app.api.doors import safe, transaction
 from app.api.openapi import add_responses
 from app.extensions import db
-from app.models import JobKind
+from app.models import JobKind, OutputFormat
 from app.services.claims.report import CLAIMS
 from app.services.errors import InvalidRequestError
-from app.services.reports import start_tabular_job
+from app.services.reports import TABULAR_FORMATS, start_tabular_job
 from app.services.reports.portfolio import PORTFOLIO, PREMIUMS
 from app.services.reports.receipts import RECEIPTS
 from app.services.scope import current_user
@@ -64,6 +65,17 @@ class ReportFiltersSchema(Schema):
     )
 
 
+class ReceiptsRequestSchema(ReportFiltersSchema):
+    format = fields.String(
+        load_default=OutputFormat.xlsx.value,
+        validate=validate.OneOf([output.value for output in TABULAR_FORMATS]),
+        metadata={
+            "description": "xlsx (the journal and a summary sheet per payment method) or csv "
+            "(the journal only: UTF-8 with BOM, `;`-separated, amounts as plain decimals)"
+        },
+    )
+
+
 class ReportAcceptedSchema(Schema):
     job_id = fields.Integer(metadata={"description": "Follow it at GET /api/v1/job/<job_id>"})
 
@@ -71,12 +83,14 @@ class ReportAcceptedSchema(Schema):
 def start_report(name: str, data: dict[str, Any]) -> int:
     """Start the report ``name`` for the current user with checked filters; the job id."""
     organisation_id = data.pop("organisation_id", None)
+    output = data.pop("format", OutputFormat.xlsx.value)
     job = start_tabular_job(
         db.session,
         current_user(),
         job_kind=JobKind.report,
         name=name,
         params={key: value for key, value in data.items() if value is not None},
+        output_format=output,
         organisation_id=organisation_id,
     )
     return job.id
@@ -92,7 +106,11 @@ class ReportApi(CustomApi):
         "claims": permissions.WRITE,
     }
     openapi_spec_tag = "Reports"
-    openapi_spec_component_schemas = (ReportFiltersSchema, ReportAcceptedSchema)
+    openapi_spec_component_schemas = (
+        ReportFiltersSchema,
+        ReceiptsRequestSchema,
+        ReportAcceptedSchema,
+    )
 
     def add_apispec_components(self, api_spec: Any) -> None:
         super().add_apispec_components(api_spec)
@@ -164,18 +182,20 @@ class ReportApi(CustomApi):
         """Start a receipts journal: every payment received in the period, for the accountant.
         ---
         post:
-          summary: Start a receipts journal (XLSX)
+          summary: Start a receipts journal (XLSX or CSV)
           description: >-
             One row per allocation of a payment received (date, client, contract, premium
             notice, amount, method, reference), and the unallocated part of a payment on a
             row of its own; rejected payments are left out. The period (on the date
-            received) defaults to the twelve months up to today. Answers 202 with the job's id.
+            received) defaults to the twelve months up to today. `format` chooses the
+            file: xlsx (default; with a summary sheet per payment method) or csv (the
+            journal's rows only). Answers 202 with the job's id.
           requestBody:
             required: false
             content:
               application/json:
                 schema:
-                  $ref: '#/components/schemas/ReportFiltersSchema'
+                  $ref: '#/components/schemas/ReceiptsRequestSchema'
           responses:
             202:
               $ref: '#/components/responses/ReportAccepted'
@@ -186,7 +206,7 @@ class ReportApi(CustomApi):
             422:
               $ref: '#/components/responses/422'
         """
-        return self._start(RECEIPTS)
+        return self._start(RECEIPTS, ReceiptsRequestSchema())
 
     @expose("/claims", methods=["POST"])
     @protect()
@@ -219,10 +239,10 @@ class ReportApi(CustomApi):
         """
         return self._start(CLAIMS)
 
-    def _start(self, name: str) -> Response:
+    def _start(self, name: str, schema: Schema | None = None) -> Response:
         body = _filters_body()
         with transaction(db.session):
-            job_id = start_report(name, ReportFiltersSchema().load(body))
+            job_id = start_report(name, (schema or ReportFiltersSchema()).load(body))
         response = self.response(202, job_id=job_id)
         response.headers["Location"] = f"{JOB_ROUTE}/{job_id}"
         return response

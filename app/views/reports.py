@@ -1,4 +1,4 @@
-"""Starting a report from the dashboard: two buttons (dashboard/_reports.html) post here.
+"""Starting a report from the dashboard: its buttons (dashboard/_reports.html) post here.
 
 A thin door over app.services.reports: the dashboard's current filters come as
 hidden fields, the job is started, and the browser goes to the job's screen,
@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 
 from app import permissions
 from app.extensions import db
-from app.models import JobKind
+from app.models import JobKind, OutputFormat
 from app.services.claims.report import CLAIMS
 from app.services.errors import DomainError
 from app.services.reports import start_tabular_job
@@ -55,14 +55,15 @@ class ReportView(BaseView):
     @expose("/receipts", methods=["POST"])
     @has_access
     def receipts(self) -> Response:
-        return self._start(RECEIPTS)
+        # The accountant's CSV or the XLSX: the same journal (an unknown format flashes).
+        return self._start(RECEIPTS, request.form.get("format") or OutputFormat.xlsx.value)
 
     @expose("/claims", methods=["POST"])
     @has_access
     def claims(self) -> Response:
         return self._start(CLAIMS)
 
-    def _start(self, name: str) -> Response:
+    def _start(self, name: str, output_format: str = OutputFormat.xlsx.value) -> Response:
         filters = _form_filters(request.form)
         back = url_for("DashboardView.index")
         if isinstance(filters, str):
@@ -76,6 +77,7 @@ class ReportView(BaseView):
                 job_kind=JobKind.report,
                 name=name,
                 params=filters,
+                output_format=output_format,
                 organisation_id=organisation_id,
             )
         except DomainError as error:
