@@ -36,7 +36,7 @@ def _add_policies(app, organisation_id, how_many, start):
         db.session.commit()
 
 
-def _add_my_tasks(app, organisation_id, username, how_many):
+def _add_my_tasks(app, organisation_id, username, how_many, client_id=None):
     from sqlalchemy import select
 
     from app.models import AppUser, Task
@@ -51,16 +51,23 @@ def _add_my_tasks(app, organisation_id, username, how_many):
                     due_on=dt.date(2026, 1, 1) + dt.timedelta(days=n),
                     assignee_id=user_id,
                     policy_id=db.session.scalar(select(Policy.id).limit(1)),
+                    client_id=client_id,
                 )
             )
         db.session.commit()
 
 
-def _queries_for(app, http, path):
-    """(all queries, queries on business tables) for one page view."""
-    http.get(path)  # warm FAB's per-process caches
+def _statements_for(app, http, path):
+    """The SQL statements of one page view (FAB's per-process caches warmed first)."""
+    http.get(path)
     with counted_queries(app) as statements:
         assert http.get(path).status_code == 200
+    return list(statements)
+
+
+def _queries_for(app, http, path):
+    """(all queries, queries on business tables) for one page view."""
+    statements = _statements_for(app, http, path)
     # FAB's menu and button permission checks (ab_* tables) are per page, not per row.
     business = [s for s in statements if " ab_" not in s and "ab_permission" not in s]
     return len(statements), len(business)
@@ -108,11 +115,18 @@ def test_client_page_with_its_policies_does_not_grow_with_rows(app, http, make_u
         db.session.query(Policy).filter(Policy.number.like("M-%")).delete()
         db.session.commit()
     _add_policies_for_first_client(app, organisation_id, 20)  # same client, more rows
+    _add_my_tasks(app, organisation_id, user, 15, client_id=client_id)  # and its tasks
     many = _queries_for(app, http, f"/clientview/show/{client_id}")
     assert many == few, (few, many)
     # The client, its claims (one query, the newest 20) and its files (one query), then its
     # policies: count, and the page with its clients and insurers joined.
     assert few[1] == 5, few
+    # Its tasks block: one query more, its assignees' names joined (so it joins ab_user and
+    # is counted with FAB's above), whatever the number of tasks.
+    statements = _statements_for(app, http, f"/clientview/show/{client_id}")
+    on_tasks = [s for s in statements if "FROM task" in s]
+    assert len(on_tasks) == 1, on_tasks
+    assert "JOIN ab_user" in on_tasks[0]
 
 
 def test_home_page_is_a_handful_of_counts(app, http, make_user, login):

@@ -65,6 +65,7 @@ from app.views.labels import (
 )
 from app.views.premium_account import PolicyAccountBlock
 from app.views.privacy import PRIVACY_ACTIONS, ClientPrivacyActions
+from app.views.record_tasks import RecordTasksBlock
 from app.views.status_changes import change_status
 
 RECORD_DATES = ["created_at", "updated_at"]
@@ -126,9 +127,15 @@ def _has_policies(session: Any, column: Any, row_id: int) -> bool:
 
 
 class PolicyView(
-    PolicyWithdrawalBlock, ClaimsBlock, PolicyAccountBlock, ExportMixin, OrganisationModelView
+    PolicyWithdrawalBlock,
+    ClaimsBlock,
+    RecordTasksBlock,
+    PolicyAccountBlock,
+    ExportMixin,
+    OrganisationModelView,
 ):
     claims_owner = "policy"
+    tasks_record = "policy"
     # The history button, and "Generate a document" (app/views/generation.py).
     show_template = "documents/policy_show.html"
     # The page's terms, cancellation grounds and renewals (renewals/_policy_life.html).
@@ -443,8 +450,11 @@ class PolicyView(
         return redirect(self.get_redirect())
 
 
-class ClientView(ClaimsBlock, ClientPrivacyActions, ExportMixin, OrganisationModelView):
+class ClientView(
+    ClaimsBlock, RecordTasksBlock, ClientPrivacyActions, ExportMixin, OrganisationModelView
+):
     claims_owner = "client"
+    tasks_record = "client"
     # The history button, and "Record a payment" (app/views/payments.py).
     show_template = "premiums/client_show.html"
     extra_args = {"history_subject": "client"}

@@ -56,6 +56,7 @@ from app.views.premium_cells import (
     labels,
     money_of,
 )
+from app.views.record_tasks import RecordTasksBlock
 
 # The work list's tabs, in the order the procedure runs (L113-3).
 WORK_STAGES = (
@@ -103,8 +104,9 @@ def _computed() -> dict[str, Any]:
     }
 
 
-class PremiumNoticeView(ExportMixin, OrganisationModelView):
+class PremiumNoticeView(RecordTasksBlock, ExportMixin, OrganisationModelView):
     show_template = "premiums/notice_show.html"
+    tasks_record = "premium_notice"
     class_permission_name = permissions.PREMIUM_NOTICE
     method_permission_name = permissions.PREMIUM_SCREEN_METHODS
     # Notices are issued by the daily run and the API, never typed in.

@@ -73,9 +73,11 @@ class TaskView(BaseView):
         status = request.args.get("status", "open")
         team_name = request.args.get("team")
         policy_id, client_id = _int(request.args.get("policy")), _int(request.args.get("client"))
+        notice_id = _int(request.args.get("notice"))
         filters = TaskFilters(
             policy_id=policy_id,
             client_id=client_id,
+            premium_notice_id=notice_id,
             team=team,
             status=status if status in STATUS_CHOICES else "open",
             overdue=request.args.get("overdue") == "1",
@@ -94,7 +96,7 @@ class TaskView(BaseView):
             today=today,
             filters=filters,
             team_view=team,
-            record_view=policy_id is not None or client_id is not None,
+            record_view=any(value is not None for value in (policy_id, client_id, notice_id)),
             manager=manager,
             users=agency_users(db.session, user) if manager else [],
             form=ActionForm(),

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from app.models import AppUser, Client, Policy, Task, TaskCategory, TaskStatus, Team
@@ -19,6 +19,7 @@ from app.services.tasks.work import mine_clause, scope_of, work_order
 
 HOME_LIMIT = 10
 LIST_LIMIT = 200
+RECORD_LIMIT = 10  # a record's page shows this many; its filtered list has them all
 STATUS_CHOICES = ("open", "done", "cancelled", "all")
 
 
@@ -31,6 +32,7 @@ class TaskFilters:
     team_name: str | None = None
     policy_id: int | None = None  # a record's tasks, whoever has them
     client_id: int | None = None
+    premium_notice_id: int | None = None
 
 
 def task_rows(
@@ -58,11 +60,16 @@ def task_rows(
     organisation_id = scope_of(user)
     if organisation_id is not None:
         query = query.where(Task.organisation_id == organisation_id)
-    record = filters.policy_id is not None or filters.client_id is not None
+    record = any(
+        value is not None
+        for value in (filters.policy_id, filters.client_id, filters.premium_notice_id)
+    )
     if filters.policy_id is not None:
         query = query.where(Task.policy_id == filters.policy_id)
     if filters.client_id is not None:
         query = query.where(Task.client_id == filters.client_id)
+    if filters.premium_notice_id is not None:
+        query = query.where(Task.premium_notice_id == filters.premium_notice_id)
     if not filters.team and not record:
         query = query.where(mine_clause(user))
     if filters.status == "open":
@@ -76,6 +83,44 @@ def task_rows(
     if filters.team_name is not None:
         query = query.where(Task.assignee_id.is_(None), Task.team == Team(filters.team_name))
     return list(session.execute(query.order_by(*work_order(today)).limit(limit)))
+
+
+# The records whose page lists their tasks, and the task's column naming each.
+RECORD_COLUMNS = {
+    "policy": Task.policy_id,
+    "client": Task.client_id,
+    "premium_notice": Task.premium_notice_id,
+}
+
+
+def record_task_rows(
+    session: Session,
+    user: Any,
+    today: dt.date,
+    record: str,
+    record_id: int,
+    limit: int = RECORD_LIMIT,
+) -> list[Any]:
+    """A record's tasks for its page: the open ones first (overdue first), then the closed.
+
+    Every task of the record within the user's agency, whoever it is given to (as its
+    filtered list shows them); one query, the assignee's name joined.
+    """
+    query = (
+        select(
+            Task,
+            AppUser.first_name.label("assignee_first_name"),
+            AppUser.last_name.label("assignee_last_name"),
+        )
+        .outerjoin(AppUser, AppUser.id == Task.assignee_id)
+        .where(RECORD_COLUMNS[record] == record_id)
+    )
+    organisation_id = scope_of(user)
+    if organisation_id is not None:
+        query = query.where(Task.organisation_id == organisation_id)
+    # work_order ranks a closed task past its date as overdue: the open ones lead here.
+    open_first = case((Task.status.in_(OPEN_STATUSES), 0), else_=1)
+    return list(session.execute(query.order_by(open_first, *work_order(today)).limit(limit)))
 
 
 def agency_users(session: Session, user: Any) -> list[tuple[int, str]]:
