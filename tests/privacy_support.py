@@ -36,6 +36,8 @@ from app.models import (
     PremiumNotice,
     Task,
 )
+from app.services.advice.questionnaire import DEFAULT_QUESTIONS
+from app.services.templates import load_builtin_templates
 
 FIRST, LAST = "Zéphyrine", "Quaresma-Vintimille"
 FULL = f"{FIRST} {LAST}"
@@ -46,7 +48,14 @@ IBAN = "FR7630006000011234567890189"
 ADDRESS = "17 impasse des Tilleuls Bleus"
 CIRCUMSTANCES = "Dégât des eaux chez Mme Quaresma-Vintimille"
 FILE_TEXT = f"Pièce d'identité de {FULL}, {EMAIL}".encode()
-SECRETS = (FULL, LAST, EMAIL, PHONE, NEW_PHONE, IBAN, ADDRESS, "Quaresma")
+# The needs statement and the advice of the client's proposal (the FIC prints them).
+NEEDS = "Clio de 2021 financée à crédit, garée rue des Glycines Mauves"
+RECOMMENDATION = "Tous risques avec bris de glace sans franchise"
+REASONS = f"{FULL} roule 30 000 km par an pour son cabinet d'ostéopathie"
+ADVICE = (NEEDS, RECOMMENDATION, REASONS)
+QUOTE_PREMIUM = "612.40"
+QUOTE_VALID_UNTIL = "2019-02-01"
+SECRETS = (FULL, LAST, EMAIL, PHONE, NEW_PHONE, IBAN, ADDRESS, "Quaresma", *ADVICE)
 
 
 @dataclass
@@ -55,6 +64,9 @@ class Former:
     client_id: int
     policy_id: int
     attachment_id: int
+    proposal_id: int
+    quote_id: int
+    fic_id: int
 
 
 def former_client(
@@ -67,7 +79,8 @@ def former_client(
     status: PolicyStatus = PolicyStatus.expired,
 ) -> Former:
     """A client whose contract ended in 2019, with a mandate, a paid notice, a payment, a
-    closed claim long prescribed, an answered complaint, a task, an e-mail and a file."""
+    closed claim long prescribed, an answered complaint, a task, an e-mail, a file, and a
+    proposal (needs, advice) with a refused quote and its FIC, generated and sent."""
     with app.app_context():
         session = db.session
         company = Company(organisation_id=organisation_id, name="Assureur RGPD", code="RGPD")
@@ -200,6 +213,9 @@ def former_client(
         session.add_all([notice, payment, claim, complaint, task, message, loose])
         session.commit()
         ids = (client.id, policy.id)
+        insurer_id = company.id
+        load_builtin_templates(session)  # the FIC's template
+        session.commit()
     # Through the doors: a file on the client, and a change whose diff holds the old phone.
     uploaded = http.post(
         "/api/v1/attachment/",
@@ -210,7 +226,58 @@ def former_client(
     assert uploaded.status_code == 201, uploaded.json
     changed = http.put(f"/api/v1/client/{ids[0]}", json={"phone": NEW_PHONE}, headers=headers)
     assert changed.status_code == 200, changed.json
-    return Former(organisation_id, ids[0], ids[1], uploaded.json["id"])
+    proposal_id, quote_id, fic_id = advice_given(http, headers, ids[0], insurer_id)
+    return Former(
+        organisation_id, ids[0], ids[1], uploaded.json["id"], proposal_id, quote_id, fic_id
+    )
+
+
+def advice_given(
+    http: FlaskClient, headers: dict[str, str], client_id: int, insurer_id: int
+) -> tuple[int, int, int]:
+    """Through the doors, so the audit trail holds the answers too: (proposal, quote, FIC)."""
+    questions = DEFAULT_QUESTIONS[LineOfBusiness.auto]
+    proposal = http.post(
+        "/api/v1/proposal/",
+        json={
+            "client_id": client_id,
+            "line_of_business": "auto",
+            "answers": {question: NEEDS for question in questions},
+            "recommendation": RECOMMENDATION,
+            "reasons": REASONS,
+        },
+        headers=headers,
+    )
+    assert proposal.status_code == 201, proposal.json
+    proposal_id = proposal.json["id"]
+    quote = http.post(
+        "/api/v1/quote/",
+        json={
+            "proposal_id": proposal_id,
+            "company_id": insurer_id,
+            "product": "Auto Confort",
+            "premium": QUOTE_PREMIUM,
+            "valid_until": QUOTE_VALID_UNTIL,
+            "status": "priced",
+        },
+        headers=headers,
+    )
+    assert quote.status_code == 201, quote.json
+    refused = http.put(
+        f"/api/v1/quote/{quote.json['id']}", json={"status": "refused"}, headers=headers
+    )
+    assert refused.status_code == 200, refused.json
+    fic = http.post(
+        "/api/v1/compliance_document/",
+        json={"kind": "fic", "proposal_id": proposal_id},
+        headers=headers,
+    )
+    assert fic.status_code == 202, fic.json
+    sent = http.post(
+        f"/api/v1/compliance_document/{fic.json['id']}/sent", json={"by": "email"}, headers=headers
+    )
+    assert sent.status_code == 200, sent.json
+    return proposal_id, quote.json["id"], fic.json["id"]
 
 
 def every_text_holding(app: Flask, needles: tuple[str, ...]) -> list[tuple[str, str, Any]]:

@@ -1,9 +1,11 @@
 """POST /api/v1/client/<id>/erase: a former client leaves no personal data behind.
 
 After the erasure no string, text or JSON cell of any table, and no stored file, holds
-the client's name, e-mail, phone or IBAN, while the agency's totals (contracts, notices,
-payments, claims, their amounts) are what they were. The legal holds answer 409 with what
-holds and change nothing; erasing twice is 409; another agency's client is 404; USER is 403.
+the client's name, e-mail, phone, IBAN or its proposal's needs statement and advice, while
+the agency's totals (contracts, notices, payments, claims, their amounts) are what they
+were, and the proposal, its quote and FIC keep their ids, amounts, dates and statuses. The
+legal holds answer 409 with what holds and change nothing; erasing twice is 409; another
+agency's client is 404; USER is 403.
 """
 
 from __future__ import annotations
@@ -19,16 +21,24 @@ from app.models import (
     Claim,
     Client,
     Complaint,
+    ComplianceDocument,
+    LineOfBusiness,
     Mandate,
     Payment,
     Policy,
     PolicyStatus,
     PremiumNotice,
+    Proposal,
+    Quote,
 )
+from app.services.advice.questionnaire import DEFAULT_QUESTIONS
 from tests.privacy_support import (
+    ADVICE,
     EMAIL,
     FULL,
     IBAN,
+    QUOTE_PREMIUM,
+    QUOTE_VALID_UNTIL,
     SECRETS,
     every_file_holding,
     every_text_holding,
@@ -85,6 +95,45 @@ def test_an_erased_former_client_leaves_no_personal_data_anywhere(
         assert client.erased_at is not None and client.email is None
         fact = db.session.scalars(select(AuditLog).where(AuditLog.action == "client.erased")).one()
         assert fact.object_id == str(former.client_id) and fact.username is not None
+    assert every_text_holding(app, ADVICE) == []
+    with app.app_context():
+        proposal = db.session.get(Proposal, former.proposal_id)
+        assert (proposal.recommendation, proposal.reasons) == (None, None)
+        # The questions asked stay (the needs statement was taken); the answers go.
+        assert [item["question"] for item in proposal.answers] == list(
+            DEFAULT_QUESTIONS[LineOfBusiness.auto]
+        )
+        assert {item["answer"] for item in proposal.answers} == {"[effacé]"}
+        assert proposal.client_id == former.client_id and proposal.created_at is not None
+        quote = db.session.get(Quote, former.quote_id)
+        assert (str(quote.premium), quote.valid_until.isoformat(), quote.status.value) == (
+            QUOTE_PREMIUM,
+            QUOTE_VALID_UNTIL,
+            "refused",
+        )
+        fic = db.session.get(ComplianceDocument, former.fic_id)
+        assert fic.status.value == "sent" and fic.sent_on is not None
+        assert fic.document_id is None  # its file printed the name and the answers: gone
+        # The audit trail keeps the facts about the proposal and quote, not their text.
+        entries = db.session.scalars(
+            select(AuditLog).where(
+                AuditLog.object_type.in_(["Proposal", "Quote"]),
+                AuditLog.organisation_id == org,
+            )
+        ).all()
+        assert {(e.object_type, e.action) for e in entries} == {
+            ("Proposal", "create"),
+            ("Quote", "create"),
+            ("Quote", "update"),
+        }
+        for entry in entries:
+            if entry.object_type == "Proposal":
+                assert entry.changes["recommendation"] == [None, "[effacé]"]
+                assert entry.changes["answers"] == [None, "[effacé]"]
+            else:
+                assert entry.changes["status"][-1] in ("priced", "refused")
+        quoted = next(e for e in entries if e.action == "create" and e.object_type == "Quote")
+        assert quoted.changes["premium"] == [None, QUOTE_PREMIUM]
     # The screen-side and API answers still work on the anonymised client.
     shown = http.get(f"/api/v1/client/{former.client_id}", headers=manager)
     assert shown.status_code == 200 and shown.json["result"]["erased_at"]

@@ -1,8 +1,9 @@
 """POST /api/v1/client/<id>/data-export: one ZIP of everything about the client.
 
 The job delivers a ZIP whose JSON holds the client's rows (its mandate with the full IBAN:
-it is its own data), its e-mail, its audit entries, and the attachment's exact bytes;
-another agency's client is 404, USER is 403; erasing the client deletes earlier exports.
+it is its own data; its proposal's needs statement and advice, the quote, the FIC), its
+e-mail, its audit entries, the attachment's exact bytes and the generated FIC; another
+agency's client is 404, USER is 403; erasing the client deletes earlier exports.
 """
 
 from __future__ import annotations
@@ -12,8 +13,19 @@ import json
 import zipfile
 
 from app.extensions import db
-from app.models import Document
-from tests.privacy_support import EMAIL, FILE_TEXT, FULL, IBAN, former_client
+from app.models import ComplianceDocument, Document
+from tests.privacy_support import (
+    EMAIL,
+    FILE_TEXT,
+    FULL,
+    IBAN,
+    NEEDS,
+    QUOTE_PREMIUM,
+    QUOTE_VALID_UNTIL,
+    REASONS,
+    RECOMMENDATION,
+    former_client,
+)
 
 
 def export(http, headers, client_id):
@@ -54,6 +66,28 @@ def test_the_export_holds_every_row_file_and_audit_entry_of_the_client(
     attachment = [name for name in names if name.startswith("attachments/")]
     assert attachment == [f"attachments/{former.attachment_id}-piece-identite.txt"]
     assert archive.read(attachment[0]) == FILE_TEXT
+    # The advice duty's record: the needs statement, the advice, the quote, the FIC and its file.
+    [proposal] = json.loads(archive.read("proposal.json"))
+    assert proposal["id"] == former.proposal_id
+    assert {item["answer"] for item in proposal["answers"]} == {NEEDS}
+    assert (proposal["recommendation"], proposal["reasons"]) == (RECOMMENDATION, REASONS)
+    [quote] = json.loads(archive.read("quote.json"))
+    assert (quote["id"], quote["premium"], quote["valid_until"], quote["status"]) == (
+        former.quote_id,
+        QUOTE_PREMIUM,
+        QUOTE_VALID_UNTIL,
+        "refused",
+    )
+    [fic] = json.loads(archive.read("compliance_document.json"))
+    assert (fic["id"], fic["kind"], fic["status"]) == (former.fic_id, "fic", "sent")
+    [fic_file] = [name for name in names if name.startswith(f"documents/{fic['document_id']}-")]
+    assert archive.read(fic_file).startswith(b"%PDF")
+    assert {"Proposal", "Quote", "ComplianceDocument"} <= {row["object_type"] for row in audit}
+    assert any(
+        RECOMMENDATION in json.dumps(row["changes"], ensure_ascii=False)
+        for row in audit
+        if row["object_type"] == "Proposal"
+    )
 
     # Erasing the client removes the export too: it holds everything.
     assert http.post(f"/api/v1/client/{former.client_id}/erase", headers=manager).status_code == 200
@@ -79,7 +113,12 @@ def test_the_client_page_action_leads_to_the_job_and_its_zip_document(
     job_page = http.get(started.headers["Location"])
     assert job_page.status_code == 200
     with app.app_context():
-        document = db.session.query(Document).one()
+        # The agency's one document besides the FIC the world generated.
+        document = (
+            db.session.query(Document)
+            .filter(Document.id.not_in(db.session.query(ComplianceDocument.document_id)))
+            .one()
+        )
         assert document.file_name.startswith(f"donnees-client-{former.client_id}-")
     page = page_text(http.get(f"/documentview/show/{document.id}"))
     assert "ZIP" in page and f"donnees-client-{former.client_id}-" in page

@@ -15,7 +15,22 @@ import pytest
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import AuditLog, Client, Company, LineOfBusiness, Organisation, Policy, PolicyStatus
+from app.models import (
+    AuditLog,
+    Client,
+    Company,
+    ComplianceDocument,
+    ComplianceKind,
+    ComplianceStatus,
+    DeliveryMethod,
+    LineOfBusiness,
+    Organisation,
+    Policy,
+    PolicyStatus,
+    Proposal,
+    Quote,
+    QuoteStatus,
+)
 from app.services.privacy.holds import years_after
 from app.services.renewals.contracts import agency_today
 from app.services.storage import open_store
@@ -160,3 +175,79 @@ def test_the_operator_sets_an_agencys_periods_through_the_api(
             6,
             3,
         )
+
+
+def advice(app, organisation_id: int, client_id: int, proposed: dt.date, quoted: dt.date) -> None:
+    """A proposal made on ``proposed`` whose quote last changed on ``quoted``."""
+    with app.app_context():
+        company = Company(
+            organisation_id=organisation_id, name=f"Assureur {client_id}", code=f"Q{client_id}"
+        )
+        proposal = Proposal(
+            organisation_id=organisation_id,
+            client_id=client_id,
+            line_of_business=LineOfBusiness.auto,
+            answers=[],
+        )
+        db.session.add_all([company, proposal])
+        db.session.flush()
+        quote = Quote(
+            organisation_id=organisation_id,
+            proposal_id=proposal.id,
+            company_id=company.id,
+            premium=Decimal("480.00"),
+            status=QuoteStatus.sent,
+        )
+        db.session.add(quote)
+        db.session.commit()
+        made = dt.datetime.combine(proposed, dt.time(12))
+        for model, row_id, day in ((Proposal, proposal.id, proposed), (Quote, quote.id, quoted)):
+            db.session.execute(
+                update(model)
+                .where(model.id == row_id)
+                .values(created_at=made, updated_at=dt.datetime.combine(day, dt.time(12)))
+            )
+        db.session.commit()
+
+
+def test_a_prospect_quoted_or_handed_a_der_recently_is_in_contact(app, store, make_organisation):
+    """Its own row 4 years old, a prospect quoted last month or whose DER was signed last
+    month is not due (the purge would anonymise it mid-sale); one whose proposal and quote
+    are as old as its row is."""
+    org = make_organisation()
+    today = today_of(app, org)
+    four_years_ago = years_after(today, -4)
+    last_month = today - dt.timedelta(days=30)
+    quoted = prospect(app, org, "quotedlately", four_years_ago)
+    advice(app, org, quoted, proposed=four_years_ago, quoted=last_month)
+    signed = prospect(app, org, "signedlately", four_years_ago)
+    with app.app_context():
+        der = ComplianceDocument(
+            organisation_id=org,
+            kind=ComplianceKind.der,
+            client_id=signed,
+            status=ComplianceStatus.signed,
+            sent_on=last_month,
+            sent_by=DeliveryMethod.by_hand,
+            signed_on=last_month,
+            signed_by=DeliveryMethod.by_hand,
+        )
+        db.session.add(der)
+        db.session.commit()
+        db.session.execute(
+            update(ComplianceDocument)
+            .where(ComplianceDocument.id == der.id)
+            .values(updated_at=dt.datetime.combine(last_month, dt.time(12)))
+        )
+        db.session.commit()
+    stale = prospect(app, org, "stalequote", four_years_ago)
+    advice(app, org, stale, proposed=four_years_ago, quoted=four_years_ago)
+
+    dry = purge(app, "--organisation-id", str(org))
+    assert dry.exit_code == 0, dry.output
+    assert f"client {stale}: prospect: last contact on {four_years_ago.isoformat()}" in dry.output
+    assert f"client {quoted}:" not in dry.output
+    assert f"client {signed}:" not in dry.output
+    applied = purge(app, "--apply", "--organisation-id", str(org))
+    assert applied.exit_code == 0, applied.output
+    assert erased(app, stale) and not erased(app, quoted) and not erased(app, signed)

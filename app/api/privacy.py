@@ -41,9 +41,10 @@ class ClientPrivacyMixin:
           summary: Start a client's data export (RGPD access)
           description: >-
             Queues a job building one ZIP: JSON of the client's rows (client, contracts,
-            terms, notices, payments, mandates with their IBAN, claims, complaints, tasks,
-            e-mails), its audit entries, and the bytes of its attachments and generated
-            documents. Follow the job at the Location; its document is the ZIP.
+            terms, notices, payments, mandates with their IBAN, claims, complaints,
+            proposals with their answers and advice, quotes, DER and FIC, tasks, e-mails),
+            its audit entries, and the bytes of its attachments and generated documents.
+            Follow the job at the Location; its document is the ZIP.
           parameters:
           - {in: path, name: pk, required: true, schema: {type: integer}}
           responses:
@@ -81,11 +82,13 @@ class ClientPrivacyMixin:
         post:
           summary: Erase a client's personal data
           description: >-
-            Names, contacts, address, IBANs, free text, e-mails' addresses and bodies go;
-            attachments and the contracts' generated documents are deleted; ids, amounts
-            and dates stay. 409 when already erased, or with the legal holds (open
-            contract, claim not prescribed, accounting period not over, complaint not
-            answered), each naming its contracts, claims or notices; nothing changes then.
+            Names, contacts, address, IBANs, free text (proposals' answers, recommendation
+            and reasons among it), e-mails' addresses and bodies go; attachments, the
+            contracts' generated documents and the DER and FIC files are deleted; ids,
+            amounts (quotes' premiums too), dates and statuses stay. 409 when already
+            erased, or with the legal holds (open contract, claim not prescribed,
+            accounting period not over, complaint not answered), each naming its
+            contracts, claims or notices; nothing changes then.
           parameters:
           - {in: path, name: pk, required: true, schema: {type: integer}}
           responses:

@@ -4,9 +4,11 @@ What goes: names, contacts, address, birth date, notes; mandates' IBAN, BIC and 
 name; payers' names and notes; claims' circumstances, place, third parties, expert and
 their payments' counterparties; complaints' subjects; renewal and cancellation notes;
 the titles and notes of tasks about the client; the addresses, subjects and bodies of
-the e-mails about it; every attached file (bytes and row) and the generated documents
-of its contracts and its DER and FIC (they print its name). What stays: ids, numbers,
-amounts, dates and statuses, so the agency's accounts and registers add up as before.
+the e-mails about it; its proposals' needs statement answers (the questions asked stay),
+recommendations and reasons; every attached file (bytes and row) and the generated
+documents of its contracts and its DER and FIC (they print its name). What stays: ids,
+numbers, amounts (the quotes' premiums too), dates and statuses, so the agency's accounts
+and registers (which advice was given when, which quote became which contract) add up.
 
 The audit trail keeps the fact (``client.erased``: who, when, which client id, how many
 rows) and loses the data: the older entries about the client's rows, and any entry of
@@ -27,7 +29,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Text, cast, delete, or_, select, update
+from sqlalchemy import Text, bindparam, cast, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -42,6 +44,7 @@ from app.models import (
     Mandate,
     Message,
     Payment,
+    Proposal,
     RenewalCycle,
     Task,
 )
@@ -93,6 +96,10 @@ PERSONAL_KEYS = frozenset(
         "body_html",
         "client",
         "name",
+        "answers",
+        "answer",
+        "recommendation",
+        "reasons",
     }
 )
 # Shorter values would match unrelated text ("Paris", "Léa").
@@ -268,6 +275,8 @@ def _scrub_rows(session: Session, client: Client, records: ClientRecords) -> Non
     _bulk(session, RenewalCycle, records.of(RenewalCycle), decision_reason=None)
     _bulk(session, Cancellation, records.of(Cancellation), note=None)
     _bulk(session, Task, records.of(Task), title=ERASED, result_note=None)
+    _bulk(session, Proposal, records.of(Proposal), recommendation=None, reasons=None)
+    _erase_answers(session, records.of(Proposal))
     _bulk(
         session,
         Message,
@@ -281,6 +290,31 @@ def _scrub_rows(session: Session, client: Client, records: ClientRecords) -> Non
         smtp_answer=None,
         error=None,
     )
+
+
+def _erase_answers(session: Session, ids: list[int]) -> None:
+    """Each proposal keeps the questions it asked (the needs statement was taken) and
+    loses the client's answers. Core statements: no flush, so no audit entry re-quotes them."""
+    table = Proposal.__table__
+    rows = session.execute(select(table.c.id, table.c.answers).where(table.c.id.in_(ids))).all()
+    blanked = [
+        {
+            "proposal_id": row.id,
+            "blank": [
+                {"question": item.get("question"), "answer": ERASED}
+                for item in row.answers or []
+                if isinstance(item, dict)
+            ],
+        }
+        for row in rows
+    ]
+    if blanked:
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("proposal_id"))
+            .values(answers=bindparam("blank")),
+            blanked,
+        )
 
 
 def _json_forms(token: str) -> list[str]:

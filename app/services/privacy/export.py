@@ -219,8 +219,10 @@ def _readme(client_id: int) -> str:
         f"Data held about client {client_id} (RGPD art. 15).\n"
         "client.json: the client; <table>.json: its rows in each table (contracts: policy,"
         " terms, premium notices, payments, mandates with their IBAN, claims, complaints,"
-        " tasks, messages with their bodies); audit_log.json: the history of these rows;"
-        " attachments/ and documents/: the files, as stored.\n"
+        " proposals with the needs statement's answers and the advice given, their quotes,"
+        " the DER and FIC (compliance_document), tasks, messages with their bodies);"
+        " audit_log.json: the history of these rows; attachments/ and documents/: the"
+        " files, as stored (the generated DER and FIC among the documents).\n"
     )
 
 

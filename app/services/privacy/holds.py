@@ -73,7 +73,7 @@ class ClientFacts:
     notices: Sequence[NoticeFact] = ()
     payment_days: Sequence[dt.date] = ()  # when the client's payments were received
     open_complaints: int = 0
-    last_contact: dt.date | None = None  # the client's last change or message
+    last_contact: dt.date | None = None  # its last change, e-mail, proposal, quote, DER or FIC
 
 
 @dataclass(frozen=True)

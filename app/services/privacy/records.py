@@ -3,7 +3,8 @@
 A client's rows are found by their ids, never by their text: the client, its contracts and
 what hangs off them (terms, renewal cycles, cancellations, notices, generated documents),
 its mandates, its payments (its own, and any allocated to its notices), its claims (their
-payments and expected documents), its complaints, the tasks and e-mails about it or its
+payments and expected documents), its complaints, its proposals (the needs statement and
+the advice) and their quotes, its DER and FIC, the tasks and e-mails about it or its
 contracts, and the files attached to any of these. All inside the client's agency.
 """
 
@@ -13,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -32,6 +33,8 @@ from app.models import (
     Payment,
     Policy,
     PremiumNotice,
+    Proposal,
+    Quote,
     RenewalCycle,
     Task,
     Term,
@@ -78,6 +81,9 @@ def client_records(session: Session, client: Client) -> ClientRecords:
     mine(RenewalCycle, RenewalCycle.policy_id.in_(policies))
     mine(Cancellation, Cancellation.policy_id.in_(policies))
     notices = mine(PremiumNotice, PremiumNotice.policy_id.in_(policies))
+    # The advice duty's record: the needs statement's answers, the recommendation, the quotes.
+    proposals = mine(Proposal, Proposal.client_id == client.id)
+    mine(Quote, Quote.proposal_id.in_(proposals))
     # The DER and FIC (advice duty) print the client's name: their generated files are its.
     mine(ComplianceDocument, ComplianceDocument.client_id == client.id)
     compliance_files = select(ComplianceDocument.document_id).where(
@@ -165,14 +171,27 @@ def client_facts(session: Session, client: Client) -> ClientFacts:
 
 
 def _last_contact(session: Session, client: Client) -> dt.date | None:
-    """The client's last change, or the last e-mail about it, whichever is later."""
-    days = [client.updated_at or client.created_at]
-    sent = session.scalar(
-        select(Message.created_at)
-        .where(Message.organisation_id == client.organisation_id, Message.client_id == client.id)
-        .order_by(Message.created_at.desc())
-        .limit(1)
+    """The latest of the client's last change, an e-mail about it, and a change of its
+    proposals, their quotes or its DER/FIC: a prospect being quoted is in contact even
+    when its own row has not moved for years. One statement, whatever the rows."""
+    org, client_id = client.organisation_id, client.id
+    proposals = select(Proposal.id).where(
+        Proposal.organisation_id == org, Proposal.client_id == client_id
     )
-    days.append(sent)
-    known = [day for day in days if day is not None]
-    return max(known).date() if known else None
+    moments = union_all(
+        select(Message.created_at.label("at")).where(
+            Message.organisation_id == org, Message.client_id == client_id
+        ),
+        select(Proposal.updated_at).where(
+            Proposal.organisation_id == org, Proposal.client_id == client_id
+        ),
+        select(Quote.updated_at).where(
+            Quote.organisation_id == org, Quote.proposal_id.in_(proposals)
+        ),
+        select(ComplianceDocument.updated_at).where(
+            ComplianceDocument.organisation_id == org, ComplianceDocument.client_id == client_id
+        ),
+    ).subquery()
+    latest = session.scalar(select(func.max(moments.c.at)))
+    days = [day for day in (client.updated_at or client.created_at, latest) if day is not None]
+    return max(days).date() if days else None
