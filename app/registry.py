@@ -47,6 +47,7 @@ from app.views.attachments import AttachmentScreens
 from app.views.audit import AuditLogView, HistoryView
 from app.views.claim_checklists import ClaimChecklistView
 from app.views.claims import ClaimView
+from app.views.commission_rules import CommissionRuleView
 from app.views.commissions import CommissionView
 from app.views.complaints import ComplaintView
 from app.views.compliance import CompliancePageView
@@ -177,6 +178,13 @@ def register_all(appbuilder: AppBuilder) -> None:
         category=ACCOUNTING,
         category_label=_("Accounting"),
         category_icon="fa-calculator",
+    )
+    appbuilder.add_view(
+        CommissionRuleView,
+        "Commission rules",
+        label=_("Commission rules"),
+        icon="fa-sliders",
+        category=ACCOUNTING,
     )
     appbuilder.add_view(
         AuditLogView,

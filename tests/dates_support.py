@@ -239,6 +239,8 @@ def _commission_rows(session: Any, organisation_id: int, ids: dict[str, int], no
     from decimal import Decimal
 
     from app.models import (
+        CommissionBasis,
+        CommissionRule,
         CommissionStatement,
         CommissionStatementLine,
         LineResult,
@@ -291,7 +293,16 @@ def _commission_rows(session: Any, organisation_id: int, ids: dict[str, int], no
             commission=Decimal("10.00"),
         )
     )
-    session.add_all([statement, remittance])
+    # A rule ended, so its list and show pages carry both validity dates.
+    rule = CommissionRule(
+        organisation_id=organisation_id,
+        company_id=ids["company"],
+        basis=CommissionBasis.rate,
+        first_year_rate=Decimal("15.00"),
+        valid_from=dt.date(2025, 1, 1),
+        valid_to=dt.date(2026, 12, 31),
+    )
+    session.add_all([statement, remittance, rule])
 
 
 def _claim_rows(session: Any, ids: dict[str, int]) -> None:

@@ -296,6 +296,7 @@ def sparse_rows(app: Flask, organisation_id: int) -> Sparse:
         from app.models import (
             ClaimChecklistItem,
             ClaimNature,
+            CommissionRule,
             ComplianceDocument,
             ComplianceKind,
             NeedsQuestionnaire,
@@ -324,6 +325,14 @@ def sparse_rows(app: Flask, organisation_id: int) -> Sparse:
                     questions="Surface du logement ?",
                 ),
                 TaskCategory(organisation_id=organisation_id, name="Sobre"),
+                # A commission rule on the insurer alone: no line, product, contract,
+                # later years' rate, end, claw-back nor note.
+                CommissionRule(
+                    organisation_id=organisation_id,
+                    company_id=insurer.id,
+                    first_year_rate=Decimal("10.00"),
+                    valid_from=dt.date(2026, 1, 1),
+                ),
                 ClaimChecklistItem(
                     organisation_id=organisation_id,
                     nature=ClaimNature.water_damage,

@@ -143,6 +143,7 @@ _MANAGER_EXTRA: dict[str, str | set[str]] = {
     permissions.CLAIM_CHECKLIST: ALL,
     "Comptabilité": ALL,
     "Commissions": ALL,
+    "Commission rules": ALL,
 }
 _ADMIN_EXTRA: dict[str, str | set[str]] = {
     permissions.COMPANY: ALL,

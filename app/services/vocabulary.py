@@ -14,6 +14,8 @@ from app.models import (
     ClientKind,
     CloseReason,
     Collection,
+    CommissionBasis,
+    CommissionDue,
     ComplianceKind,
     ComplianceStatus,
     ContractUse,
@@ -55,6 +57,14 @@ from app.models.complaint import ComplaintChannel, ComplaintOutcome
 from app.models.task import AssigneeRule
 
 ENUM_LABELS: dict[type[enum.Enum], dict[enum.Enum, Any]] = {
+    CommissionBasis: {
+        CommissionBasis.rate: _("Rate on the premium before tax"),
+        CommissionBasis.fixed: _("Fixed amount per notice"),
+    },
+    CommissionDue: {
+        CommissionDue.on_issue: _("On issue of the notice"),
+        CommissionDue.on_payment: _("On payment of the notice"),
+    },
     RemittanceStatus: {
         RemittanceStatus.draft: _("Draft"),
         RemittanceStatus.issued: _("Issued"),
