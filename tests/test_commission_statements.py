@@ -369,7 +369,8 @@ def test_bad_statements_are_refused_whole(
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(CommissionStatement)) == 0
         assert db.session.scalar(select(func.count()).select_from(CommissionColumnMapping)) == 0
-    # An XLSX formula is refused by the import machinery; an .xls too; a wrong period.
+    # An old binary .xls is refused by the import machinery; a wrong period too (XLSX
+    # formulas, sizes and the row cap: tests/test_commission_statement_files.py).
     assert (
         upload(http, headers, book["company"], b"\xd0\xcf\x11\xe0xx", name="a.xls").status_code
         == 422
