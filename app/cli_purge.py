@@ -1,5 +1,6 @@
 """`flask purge`: orphan files, documents past retention, old failures, and the clients
-whose retention period is over, anonymised (app/services/purge, app/services/privacy).
+whose retention period is over, anonymised, and accounting entries past their legal
+retention (app/services/purge, app/services/privacy).
 
 A dry run by default: it lists what would go, with sizes and totals, and deletes
 nothing. `--apply` deletes exactly what it lists (each item checked again first).
@@ -96,7 +97,16 @@ def _row(item: dict[str, Any]) -> tuple[str, ...]:
 
 
 def _print_totals(run: Any, report: list[dict[str, Any]]) -> None:
-    links = sum(item.get("count", 0) for item in report if item.get("removed", True))
+    links = sum(
+        item.get("count", 0)
+        for item in report
+        if item["category"] == "spent_links" and item.get("removed", True)
+    )
+    notices = sum(
+        item.get("count", 0)
+        for item in report
+        if item["category"] == "accounting" and item.get("removed", True)
+    )
     clients = sum(
         1 for item in report if item["category"] == "anonymise" and item.get("removed", True)
     )
@@ -104,7 +114,8 @@ def _print_totals(run: Any, report: list[dict[str, Any]]) -> None:
         f"{'Removed' if run.applied else 'Would remove'}: {run.files_count} file(s), "
         f"{human_size(run.bytes_total)} ({run.bytes_total} bytes); "
         f"{run.documents_count} document(s), {run.jobs_count} failed job(s), "
-        f"{links} spent link(s), {clients} client(s) anonymised."
+        f"{links} spent link(s), {clients} client(s) anonymised, "
+        f"{notices} accounting premium notice(s) past retention."
     )
     if run.applied:
         click.echo(f"Purge run #{run.id} applied.")

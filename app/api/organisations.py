@@ -8,7 +8,9 @@ contact, mediator) are optional and printed on the agency's documents; the time
 zone (``timezone``, an IANA name such as Europe/Paris, the default) is the one
 its screens show times in, refused with 422 when unknown. The premium settings
 (``premium_issue_days``, ``reminder_days``, ``relance_days``: 0 to 366;
-``reminder_channel``: ``email`` or ``letter``) are changed with PUT.
+``reminder_channel``: ``email`` or ``letter``) are changed with PUT, as are the
+retention periods in years (``retention_accounting_years`` 10 to 100: 422 below the law's
+10).
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ class OrganisationApi(OrganisationModelRestApi):
     # The letterhead (optional) and the time zone (IANA name, Europe/Paris by default)
     # are shown and written one organisation at a time.
     # RGPD retention in years (app/services/privacy/holds.py): prospects 3, former
-    # clients 5 after their last contract, claims 0 after their prescription day.
+    # clients 5 after their last contract, claims 0 after their prescription day;
+    # accounting 10 after its financial year (L123-22's minimum, app/services/purge/accounting.py).
     show_columns = [
         *list_columns,
         *LETTERHEAD_FIELDS,

@@ -19,7 +19,10 @@ RETENTION_DEFAULTS = {
     "retention_prospect_years": 3,
     "retention_contract_years": 5,
     "retention_claim_years": 0,
+    "retention_accounting_years": 10,
 }
+# Code de commerce L123-22: accounting is kept 10 years at least; an agency may keep longer.
+MIN_ACCOUNTING_YEARS = 10
 RETENTION_FIELDS = tuple(RETENTION_DEFAULTS)
 ORIAS_PATTERN = re.compile(r"^[0-9]{8}$")  # ASCII only: \d also matches "８"
 
@@ -105,10 +108,26 @@ class Organisation(Timestamped, Model):
     retention_claim_years: Mapped[int] = mapped_column(
         Integer, nullable=False, default=0, server_default="0"
     )
+    # Years after the closing of a financial year (31 December) before the purge deletes
+    # its accounting entries (app/services/purge/accounting.py); the law's 10 at least.
+    retention_accounting_years: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=10, server_default="10"
+    )
 
-    @validates("retention_prospect_years", "retention_contract_years", "retention_claim_years")
+    @validates(*RETENTION_FIELDS)
     def _check_retention_years(self, key: str, value: int | None) -> int:
         value = RETENTION_DEFAULTS[key] if value is None else int(value)
+        if key == "retention_accounting_years" and not MIN_ACCOUNTING_YEARS <= value <= 100:
+            raise ModelValidationError(
+                {
+                    key: str(
+                        _(
+                            "The law (Code de commerce L123-22) keeps accounting 10 years at "
+                            "least: enter a number of years from 10 to 100."
+                        )
+                    )
+                }
+            )
         if not 0 <= value <= 100:
             raise ModelValidationError({key: str(_("Enter a number of years from 0 to 100."))})
         return value

@@ -379,6 +379,7 @@ ACTION_LABELS: dict[str, Any] = {
     "document.purged": _("Document purged"),
     "purge.run": _("Purge carried out"),
     "client.erased": _("Client's personal data erased"),
+    "accounting.purged": _("Accounting past legal retention deleted"),
     "link.issued": _("Signed link created"),
     "link.revoked": _("Signed links revoked"),
     "link.download": _("Downloaded through a signed link"),

@@ -25,7 +25,7 @@ from wtforms.validators import (
 from app import permissions
 from app.models import Organisation, ReminderChannel
 from app.models.base import ModelValidationError
-from app.models.organisation import ORIAS_PATTERN, RETENTION_FIELDS
+from app.models.organisation import MIN_ACCOUNTING_YEARS, ORIAS_PATTERN, RETENTION_FIELDS
 from app.services.organisations import (
     LETTERHEAD_FIELDS,
     NAME_MAX_LENGTH,
@@ -47,6 +47,7 @@ RETENTION_LABELS = {
     "retention_prospect_years": _("Prospects kept (years after the last contact)"),
     "retention_contract_years": _("Former clients kept (years after the last contract)"),
     "retention_claim_years": _("Claims kept (years after prescription)"),
+    "retention_accounting_years": _("Accounting kept (years after the financial year)"),
 }
 PREMIUM_DAY_LABELS = {
     "premium_issue_days": _("Premium notices issued (days before due)"),
@@ -116,6 +117,10 @@ class OrganisationView(GuardedModelView):
         "retention_contract_years": _(
             "Then the purge anonymises the client (CNIL: 5 years after the contract's end)."
         ),
+        "retention_accounting_years": _(
+            "Then the purge deletes the premium notices and payments of erased clients and "
+            "ended contracts (Code de commerce L123-22: 10 years at least)."
+        ),
     }
     # Our own fields instead of FAB's, whose Unique validator only says "Already exists.".
     add_form_extra_fields = {
@@ -143,7 +148,16 @@ class OrganisationView(GuardedModelView):
             for name, label in PREMIUM_DAY_LABELS.items()
         },
         **{
-            name: IntegerField(label, [Optional(), NumberRange(min=0, max=100)])
+            name: IntegerField(
+                label,
+                [
+                    Optional(),
+                    NumberRange(
+                        min=MIN_ACCOUNTING_YEARS if name == "retention_accounting_years" else 0,
+                        max=100,
+                    ),
+                ],
+            )
             for name, label in RETENTION_LABELS.items()
         },
         "reminder_channel": EnumSelectField(

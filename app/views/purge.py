@@ -38,6 +38,7 @@ CATEGORY_LABELS = {
     "failed_job": _("Failed job"),
     "spent_links": _("Spent single-use links"),
     "anonymise": _("Client to anonymise (RGPD)"),
+    "accounting": _("Accounting past legal retention"),
 }
 TRIGGER_LABELS = {
     "cli": _("Command line"),

@@ -1,4 +1,5 @@
-"""What a purge finds: one item per file, document, job or client to anonymise, and why."""
+"""What a purge finds: one item per file, document, job, client to anonymise or agency's
+old accounting, and why."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ FAILED_JOB = "failed_job"
 SPENT_LINKS = "spent_links"
 # A client whose personal data retention says to anonymise (app/services/privacy/retention.py).
 ANONYMISE = "anonymise"
+# An agency's accounting entries past L123-22 retention (app/services/purge/accounting.py):
+# one item per agency, counting its premium notices (its payments are in the reason).
+ACCOUNTING = "accounting"
 CATEGORIES = (
     ORPHAN,
     ORPHAN_ATTACHMENT,
@@ -28,6 +32,7 @@ CATEGORIES = (
     FAILED_JOB,
     SPENT_LINKS,
     ANONYMISE,
+    ACCOUNTING,
 )
 
 TRIGGERS = ("cli", "periodic", "screen")
@@ -53,14 +58,14 @@ class PurgeItem:
     document_id: int | None = None
     job_id: int | None = None
     size: int = 0  # stored bytes freed (after compression and encryption)
-    count: int = 1  # rows this item stands for (more than one for spent links only)
+    count: int = 1  # rows this item stands for (spent links; accounting: premium notices)
     client_id: int | None = None  # the client to anonymise
     attachment_id: int | None = None  # the attachment whose row is missing
 
     def as_report(self, *, removed: bool | None = None) -> dict[str, Any]:
         """The JSON kept in PurgeRun.report (and shown by the screen and the CLI)."""
         report = {name: value for name, value in asdict(self).items() if value is not None}
-        if self.category != SPENT_LINKS:
+        if self.category not in (SPENT_LINKS, ACCOUNTING):
             report.pop("count")
         if removed is not None:
             report["removed"] = removed
@@ -92,6 +97,7 @@ class PurgeTotals:
     jobs: int = 0
     spent_links: int = 0
     clients: int = 0
+    accounting_notices: int = 0
 
     def add(self, item: PurgeItem, *, file_removed: bool) -> None:
         if file_removed:
@@ -107,6 +113,8 @@ class PurgeTotals:
             self.spent_links += item.count
         elif item.category == ANONYMISE:
             self.clients += 1
+        elif item.category == ACCOUNTING:
+            self.accounting_notices += item.count
 
     @classmethod
     def of_plan(cls, items: list[PurgeItem]) -> PurgeTotals:

@@ -12,12 +12,13 @@ and attachment_files explain why).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Query, Session
 
@@ -26,8 +27,9 @@ from app.models.base import utcnow
 from app.services import audit
 from app.services.errors import DomainError, ForbiddenError, NotFoundError
 from app.services.privacy import retention as client_retention
-from app.services.purge import attachment_files, orphans, records
+from app.services.purge import accounting, attachment_files, orphans, records
 from app.services.purge.items import (
+    ACCOUNTING,
     ANONYMISE,
     FAILED_DOCUMENT,
     FAILED_JOB,
@@ -42,6 +44,7 @@ from app.services.purge.items import (
     PurgeTotals,
 )
 from app.services.purge.retention import RetentionRules
+from app.services.renewals.contracts import agency_today
 from app.services.scope import is_superadmin
 from app.services.storage import FileStore, StorageError, file_store
 
@@ -87,6 +90,7 @@ class Purger:
         found += records.find_failed_jobs(session, self.rules, now, scope)
         found += records.find_spent_links(session, now, scope)
         found += _clients_due(session, scope)
+        found += _accounting_due(session, scope, now)
         session.commit()
         return PurgePlan(scope, now, high_water, found, too_new)
 
@@ -109,6 +113,7 @@ class Purger:
             ),
             SPENT_LINKS: lambda batch: records.delete_spent_links(self.session, batch, now, scope),
             ANONYMISE: lambda batch: self._anonymise(batch, run_id, actor),
+            ACCOUNTING: lambda batch: self._delete_accounting(batch, now, run_id, actor),
         }
         for category, remove in removers.items():
             items = plan.of(category)
@@ -133,6 +138,64 @@ class Purger:
             ):
                 done.append((item, False))
         return done
+
+    def _delete_accounting(
+        self, batch: list[PurgeItem], found_at: dt.datetime, run_id: int, actor: audit.Actor
+    ) -> Done:
+        """Each agency's accounting past retention, committed every accounting.BATCH notices
+        (the conditions asked again each time); one ``accounting.purged`` entry per agency."""
+        done: Done = []
+        for item in batch:
+            assert item.organisation_id is not None
+            organisation = self.session.get(Organisation, item.organisation_id)
+            if organisation is None:
+                continue
+            cut = accounting.AccountingCut.of(
+                organisation, agency_today(self.session, organisation.id), found_at
+            )
+            deleted = accounting.Deleted()
+            while accounting.delete_batch(self.session, cut, deleted):
+                self.session.commit()
+            if not deleted.notices:
+                continue
+            audit.record(
+                self.session,
+                "accounting.purged",
+                "Organisation",
+                organisation.id,
+                {
+                    "purge_run": run_id,
+                    "first_kept_day": cut.first_kept.isoformat(),
+                    "years": cut.years,
+                    **deleted.as_changes(),
+                },
+                organisation_id=organisation.id,
+                actor=actor,
+            )
+            reason = cut.reason(deleted.notices, deleted.payments)
+            done.append((dataclasses.replace(item, reason=reason, count=deleted.notices), False))
+        return done
+
+
+def _accounting_due(session: Session, scope: PurgeScope, now: dt.datetime) -> list[PurgeItem]:
+    """One item per agency with accounting entries past retention today."""
+    query = select(Organisation).order_by(Organisation.id)
+    if scope.organisation_id is not None:
+        query = query.where(Organisation.id == scope.organisation_id)
+    found = []
+    for organisation in session.scalars(query).all():
+        cut = accounting.AccountingCut.of(organisation, agency_today(session, organisation.id), now)
+        notices, payments = accounting.count_due(session, cut)
+        if notices:
+            found.append(
+                PurgeItem(
+                    category=ACCOUNTING,
+                    reason=cut.reason(notices, payments),
+                    organisation_id=organisation.id,
+                    count=notices,
+                )
+            )
+    return found
 
 
 def _clients_due(session: Session, scope: PurgeScope) -> list[PurgeItem]:
@@ -282,6 +345,7 @@ def _record(
             "jobs": totals.jobs,
             "spent_links": totals.spent_links,
             "clients_anonymised": totals.clients,
+            "accounting_notices": totals.accounting_notices,
             "items": len(items),
             "left_for_later": plan.files_left_for_later if plan is not None else 0,
             **({"error": error[:500]} if error else {}),
