@@ -151,6 +151,7 @@ PREMIUM_SCREEN_METHODS: dict[str, str] = {
     "cancel_notice": WRITE,
     "formal_notice": WRITE,
     # The work list's letters, many contracts at once (can_batch: MANAGER and above).
+    "send_reminder_letters": BATCH,
     "send_relances": BATCH,
     "formal_notice_letters": BATCH,
 }

@@ -107,7 +107,7 @@ def test_loading_twice_adds_them_once(ctx):
     assert load_builtin_templates(db.session) == 0
     db.session.commit()
     assert rows() == first
-    assert len(first) == len(BUILTINS) == 12
+    assert len(first) == len(BUILTINS) == 13
 
 
 def test_builtins_are_shared_french_and_published_at_version_one(ctx):

@@ -4,7 +4,7 @@ Both list the agency's notices (organisation scope, remembered sort) and export 
 CSV or XLSX as filtered; the work list shows only those in the unpaid procedure, one
 tab per stage. A notice's page shows its
 allocations and, for MANAGER and above (PremiumNotice can_write, as on the API), its
-cancellation and the formal notice recorded sent. The work list's two bulk letters are
+cancellation and the formal notice recorded sent. The work list's three bulk letters are
 a manager's (``can_batch`` on ``PremiumNotice``, as the Échéances screen's on Renewal).
 The doors call app/services/premiums; a refusal is flashed.
 """
@@ -315,7 +315,7 @@ class InWorkStages(BaseFilter):
 
 
 class UnpaidNoticeView(PremiumNoticeView):
-    """Impayés: the notices in the unpaid procedure, by stage, with the two bulk letters."""
+    """Impayés: the notices in the unpaid procedure, by stage, with the three bulk letters."""
 
     list_template = "premiums/unpaid_list.html"
     include_route_methods = {"list", "export", "action", "action_post"}
@@ -349,6 +349,20 @@ class UnpaidNoticeView(PremiumNoticeView):
         return super().render_template(template, **kwargs)
 
     # --- bulk letters (MANAGER and above: can_batch) --------------------------------
+    @action(
+        "send_reminder_letters",
+        _("Send the reminder letter"),
+        _(
+            "Generate the reminder letter (avis de prélèvement / rappel d’échéance) for the"
+            " contracts of the selected notices due soon? Clients already reminded are skipped."
+        ),
+        "fa-bell-o",
+        multiple=True,
+        single=False,
+    )
+    def send_reminder_letters(self, items: list[PremiumNotice]) -> Response:
+        return self._letters(items, letters.send_reminder_letters)
+
     @action(
         "send_relances",
         _("Send the relance"),
@@ -385,7 +399,8 @@ class UnpaidNoticeView(PremiumNoticeView):
             session.rollback()
             flash_refusal(error)
             return redirect(self.get_redirect())
-        contracts = len({notice.policy_id for notice in items})
+        # The job's own count: a reminder leaves out the clients already told.
+        contracts = job.progress_total
         message = ngettext(
             "%(num)d letter is being generated.", "%(num)d letters are being generated.", contracts
         )

@@ -47,6 +47,7 @@ from app.services.rendering.terms import (
     term_summary,
     terms_context,
 )
+from app.services.rendering.upcoming import sample_upcoming, upcoming_context
 from app.services.timezones import local_today, zone
 from app.services.vocabulary import enum_label
 
@@ -268,6 +269,8 @@ def policy_context(
         "renewal": renewal_context(policy, today, frequency),
         "cancellation": cancellation_context(policy.cancellation, locale),
         "arrears": arrears_context(policy, today),
+        # The notices falling due within the agency's reminder days (the reminder letter).
+        "upcoming": upcoming_context(policy, today),
         # Set by the e-mail about one premium notice (app/services/mail/reminders.py); empty
         # elsewhere, so a template can test it.
         "notice": None,
@@ -379,6 +382,7 @@ def sample_context(
         ),
         "cancellation": sample_cancellation(today, locale),
         "arrears": sample_arrears(today, premium),
+        "upcoming": sample_upcoming(today, premium),
         "notice": _sample_notice(effective, premium),
         "today": today,
         "locale": locale,

@@ -127,6 +127,15 @@ BUILTINS: tuple[Builtin, ...] = (
         "à partir de laquelle une mise en demeure (L113-3) pourra être envoyée.",
     ),
     Builtin(
+        "lettre_rappel_echeance",
+        "Avis de prélèvement / Rappel d'échéance",
+        TemplateKind.notice,
+        OutputFormat.pdf,
+        "Le courrier envoyé quelques jours avant l'échéance (réglage de l'agence, envoi par "
+        "courrier) : les quittances à échoir et la somme à régler, ou à prélever sous le "
+        "mandat SEPA du contrat.",
+    ),
+    Builtin(
         "document_entree_relation",
         "Document d'entrée en relation (DER)",
         TemplateKind.other,
