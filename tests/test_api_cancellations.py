@@ -23,6 +23,7 @@ from app.models import (
     Company,
     ContractUse,
     LineOfBusiness,
+    NoticeStatus,
     PaymentFrequency,
     Policy,
     PolicyStatus,
@@ -302,14 +303,15 @@ def test_non_payment_waits_for_the_cancellable_date_and_its_letter_says_so(
     app, http, headers, agency
 ):
     """The insurer's L113-3 cancellation goes through the same door, never before its date."""
-    policy_id = make_policy(app, agency, "AUTO-IMPAYE", dt.date(2026, 1, 1))
+    # A term from 1 March: notices fall due after the cancellation date within it.
+    policy_id = make_policy(app, agency, "AUTO-IMPAYE", dt.date(2026, 3, 1))
     with app.app_context():
         load_builtin_templates(db.session)
         db.session.get(Policy, policy_id).payment_frequency = PaymentFrequency.monthly
         issuing.issue_due(
             db.session,
             policy_id=policy_id,
-            until=dt.date(2026, 12, 31),
+            until=dt.date(2027, 2, 28),
             today=dt.date(2026, 11, 20),
         )
         november = db.session.scalar(
@@ -336,6 +338,19 @@ def test_non_payment_waits_for_the_cancellable_date_and_its_letter_says_so(
         "2026-12-30",
         "L113-3",
     )
+    with app.app_context():
+        # Its later notices are cancelled (the January one); those due before the date stay owed.
+        statuses = dict(
+            db.session.execute(
+                select(PremiumNotice.due_on, PremiumNotice.status).where(
+                    PremiumNotice.policy_id == policy_id,
+                    PremiumNotice.due_on >= dt.date(2026, 11, 1),
+                )
+            ).all()
+        )
+        assert statuses[dt.date(2027, 1, 1)] is NoticeStatus.cancelled
+        assert statuses[dt.date(2026, 11, 1)] is not NoticeStatus.cancelled
+        assert statuses[dt.date(2026, 12, 1)] is not NoticeStatus.cancelled
     letter = http.post(f"/api/v1/cancellation/{done.json['id']}/letter", headers=headers)
     assert letter.status_code == 202, letter.get_data(as_text=True)
     text = pdf_text(download(http, headers, letter.json["id"]))
