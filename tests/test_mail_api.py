@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -198,6 +200,33 @@ def test_the_attachment_reaches_the_smtp_server_byte_for_byte(http, app, agency)
     assert received["Subject"] == "Votre contrat POL-M1"
     [message] = messages(app)
     assert message.attachments[0]["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_a_document_sent_as_a_signed_link_is_not_attached_and_the_link_downloads_it(
+    http, app, agency
+):
+    data = b"%PDF-1.7 " + bytes(range(256)) * 4
+    document_id = ready_document(app, agency["organisation"], data, "attestation.pdf")
+    response = send(
+        http,
+        agency["user"],
+        template_id=agency["template"],
+        record="policy",
+        record_id=agency["policy"],
+        document_ids=[document_id],
+        link=True,
+    )
+
+    assert response.status_code == 201, response.json
+    [message] = messages(app)
+    assert not message.attachments
+    [url] = re.findall(r"https?://[^\s\"<>]+", message.body_text)
+    assert "attestation.pdf" in message.body_text
+    parts = urlsplit(url)
+    # The link works for whoever holds it: a client with no session downloads it.
+    downloaded = app.test_client().get(f"{parts.path}?{parts.query}" if parts.query else parts.path)
+    assert downloaded.status_code == 200, downloaded.status_code
+    assert downloaded.data == data
 
 
 def test_a_bulk_sending_over_the_maximum_is_refused_whole(
