@@ -215,6 +215,30 @@ def test_unpaid_notice_rules_follow_the_l113_3_stages(app, agency):
         unpaid = by_rule[("Quittance impayée", december.id)]
         assert unpaid.title.startswith("Relancer Jeanne Martin1 : quittance POL-1/1-12 impayée (")
         assert unpaid.due_on == D(2026, 12, 16)  # fired 11 Dec, due 5 days later
+        # The mise en demeure sent on 12 Dec suspends the cover 30 days later (L113-3):
+        # "Suspension des garanties" fires on that day, not the day before.
+        procedure.record_formal_notice(
+            db.session,
+            december,
+            sent_on=D(2026, 12, 12),
+            registered_letter_number="1A",
+            today=D(2026, 12, 12),
+        )
+        db.session.commit()
+        assert december.suspension_on == D(2027, 1, 11)
+
+        def suspended() -> list[Task]:
+            return [
+                t
+                for t in tasks_of(org)
+                if t.premium_notice_id == december.id and t.rule.name == "Suspension des garanties"
+            ]
+
+        engine.apply_rules(db.session, organisation_id=org, today=D(2027, 1, 10))
+        assert suspended() == []
+        engine.apply_rules(db.session, organisation_id=org, today=D(2027, 1, 11))
+        [suspension] = suspended()
+        assert suspension.title.startswith("Garanties suspendues : POL-1")
 
 
 def test_a_broken_title_skips_its_rule_only(app, agency):
