@@ -10,8 +10,9 @@ SOURCES = ["app", "bench", "scripts", "config.py", "run.py", "wsgi.py", "gunicor
 READ = re.compile(
     r"""(?:env_str|env_bool|env_int|os\.environ\.get|os\.getenv|os\.environ\[)\(?\s*["']([A-Z][A-Z0-9_]+)["']"""
 )
-# Set by scripts/test.sh for the helper it calls, never by a person.
-INTERNAL = {"MONASSURANCE_TEST_RUN"}
+# Set by one of our processes for its child, never by a person: the test command for its
+# legs, bench/load.py for the bare app it starts.
+INTERNAL = {"MONASSURANCE_TEST_RUN", "BARE_LIST_METADATA"}
 
 
 def variables_read() -> dict[str, str]:
