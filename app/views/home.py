@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import Client, Company, Policy, PolicyStatus
 from app.services.scope import current_user, visible_organisation_id
 from app.services.tasks.lists import HOME_LIMIT, TaskFilters, task_rows
-from app.services.timezones import local_today, reader_zone
+from app.views.dates import reader_today
 from app.views.portfolio import enum_text
 from app.views.tasks import ActionForm
 
@@ -38,7 +38,7 @@ def portfolio_counts(session: Session, organisation_id: int | None) -> Portfolio
             query = query.where(model.organisation_id == organisation_id)
         return int(session.execute(query.where(*conditions)).scalar_one())
 
-    today = local_today(reader_zone())
+    today = reader_today()
     horizon = today + dt.timedelta(days=EXPIRING_WITHIN_DAYS)
     return PortfolioCounts(
         clients=count(Client),
@@ -60,7 +60,7 @@ class HomeView(IndexView):
     @expose("/")
     def index(self) -> str:
         self.update_redirect()
-        today = local_today(reader_zone())
+        today = reader_today()
         user = current_user()
         counts = None
         tasks: list = []

@@ -14,8 +14,8 @@ from app.extensions import db
 from app.services.errors import DomainError
 from app.services.scope import current_user
 from app.services.tasks.lists import RECORD_LIMIT, record_task_rows
-from app.services.timezones import local_today, reader_zone
 from app.services.vocabulary import enum_label
+from app.views.dates import reader_today
 
 # The task list's filter naming each record (app/views/tasks.py, TaskView.list).
 LIST_ARGUMENTS = {"policy": "policy", "client": "client", "premium_notice": "notice"}
@@ -35,7 +35,7 @@ class RecordTasksBlock:
         widgets = super()._get_show_widget(pk, item, **kwargs)  # type: ignore[misc]
         if not self.appbuilder.sm.has_access("can_read", permissions.TASK):
             return widgets
-        today = local_today(reader_zone())
+        today = reader_today()
         try:
             rows = record_task_rows(
                 db.session, current_user(), today, self.tasks_record, item.id, RECORD_LIMIT + 1
