@@ -35,7 +35,7 @@ from app.views.fields import (
     LookupSelectField,
 )
 from app.views.interface import ListInterface
-from app.views.labels import enum_formatter
+from app.views.labels import enum_formatter, money_text
 from app.views.premium_cells import contract_link
 
 RATES = ("first_year_rate", "later_years_rate", "clawback_first_year", "clawback_second_year")
@@ -46,12 +46,6 @@ def percent_text(value: Decimal | None) -> str:
     if value is None:
         return ""
     return f"{format_decimal(value, '0.00', locale=str(get_locale() or 'fr'))} %"
-
-
-def amount_text(value: Decimal | None) -> str:
-    if value is None:
-        return ""
-    return f"{format_decimal(value, '#,##0.00', locale=str(get_locale() or 'fr'))} €"
 
 
 class ActiveOnFilter(BaseFilter):
@@ -187,7 +181,7 @@ class CommissionRuleView(OrganisationModelView):
         "basis": enum_formatter(CommissionBasis),
         "due": enum_formatter(CommissionDue),
         "policy": contract_link,
-        "fixed_amount": amount_text,
+        "fixed_amount": money_text,
         **dict.fromkeys(RATES, percent_text),
     }
     add_form_extra_fields = {
